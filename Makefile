@@ -1,0 +1,86 @@
+# Clinic assistant: every command a developer or CI needs. `make help` lists them.
+# Each target sets up what it needs: the virtual environment (python3.10), the packages,
+# the spaCy pipeline and a trained model (reused while config, domain and data are unchanged).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.10; do \
+                 if $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1; then echo $$p; break; fi; done)
+VENV       := .venv
+PY         := $(VENV)/bin/python
+RASA       := $(VENV)/bin/rasa
+INSTALLED  := $(VENV)/.installed
+
+CONFIG     := config.yml
+DOMAIN     := bot/domain
+DATA       := bot/data
+ENDPOINTS  := bot/endpoints.yml
+CREDENTIALS:= bot/credentials.yml
+SPACY_DIR  := models/spacy/clinic_en
+
+HOST         ?= 127.0.0.1
+PORT         ?= 5005
+ACTIONS_PORT ?= 5055
+
+export PYTHONPATH := $(CURDIR)
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
+
+# The model is named after a digest of everything training reads, so an unchanged project
+# reuses its model and any change trains a new one.
+FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/terms.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+MODEL       = models/clinic-$(FINGERPRINT).tar.gz
+
+.PHONY: help venv spacy validate train run shell test test-stories bench clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.txt requirements-dev.txt requirements.lock
+	@test -n "$(PYTHON310)" || { echo "python3.10 is needed (Rasa 3.6 supports Python 3.8-3.10)"; exit 1; }
+	@test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.0"
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c requirements.lock
+	@touch $@
+
+venv: $(INSTALLED) ## Create .venv with python3.10 and install the pinned packages
+
+spacy: $(INSTALLED) ## Build the project's spaCy pipeline into models/spacy/
+	@$(PY) -m bot.nlp.build_pipeline --out $(SPACY_DIR)
+
+validate: spacy ## Check domain, data and stories (warnings are errors)
+	$(RASA) data validate --fail-on-warnings -c $(CONFIG) -d $(DOMAIN) --data $(DATA)
+
+train: validate ## Train the model if config, domain, data or terms changed
+	@if [ -f $(MODEL) ]; then echo "Model is up to date: $(MODEL)"; else \
+	  echo "Training $(MODEL)"; \
+	  $(RASA) train -c $(CONFIG) -d $(DOMAIN) --data $(DATA) --out models \
+	    --fixed-model-name clinic-$(FINGERPRINT) && \
+	  find models -maxdepth 1 -name 'clinic-*.tar.gz' ! -name 'clinic-$(FINGERPRINT).tar.gz' -delete; fi
+
+run: train ## Start the assistant (REST on http://$(HOST):$(PORT)) and the action server
+	@mkdir -p var
+	@echo "Assistant:  http://$(HOST):$(PORT)/webhooks/rest/webhook  (POST {\"sender\": \"me\", \"message\": \"hi\"})"
+	@echo "Health:     http://$(HOST):$(PORT)/"
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) & \
+	  $(RASA) run -m $(MODEL) -i $(HOST) -p $(PORT) --endpoints $(ENDPOINTS) --credentials $(CREDENTIALS) & \
+	  wait
+
+shell: train ## Talk to the assistant in this terminal
+	@trap 'kill 0' EXIT INT TERM; \
+	  $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
+	  $(RASA) shell -m $(MODEL) --endpoints $(ENDPOINTS)
+
+test: train ## Run every test: data validation, unit, test stories, end-to-end
+	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
+
+test-stories: train ## Only the Rasa test stories
+	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py
+
+clean: ## Remove trained models, the built spaCy pipeline, results and caches
+	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,38 @@
+"""Start of a conversation: load the clinic facts into slots and say who the assistant is."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.clinic import load_clinic
+
+DISCLAIMER = (
+    "Hi, I'm a virtual assistant, not a clinician. I can answer general questions about "
+    "ketamine infusion therapy, but I can't give medical advice."
+)
+
+
+class ActionSessionStart(Action):
+    """Begin a session with the clinic's facts set and the virtual-assistant disclaimer."""
+
+    def name(self) -> Text:
+        """Rasa's reserved name for the session-start action."""
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        """Carry slots over, set the clinic slots, disclose, then listen."""
+        events: List[EventType] = [SessionStarted()]
+        events += [
+            SlotSet(name, value)
+            for name, value in tracker.current_slot_values().items()
+            if value is not None and not name.startswith("clinic_")
+        ]
+        events += [SlotSet(name, value) for name, value in load_clinic().as_slots().items()]
+        dispatcher.utter_message(text=DISCLAIMER)
+        events.append(ActionExecuted("action_listen"))
+        return events

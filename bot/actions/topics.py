@@ -1,0 +1,54 @@
+"""Human titles and example questions for each thing the assistant can answer.
+
+Used by the "did you mean ...?" buttons: a button shows the title and sends the question,
+so a click goes through the same understanding as typed text.
+"""
+from __future__ import annotations
+
+from typing import Dict, NamedTuple, Optional, Text
+
+
+class Topic(NamedTuple):
+    """A button for one answerable topic."""
+
+    title: Text
+    question: Text
+
+
+TOPICS: Dict[Text, Topic] = {
+    "faq/what_is_ketamine": Topic("What ketamine is", "What is ketamine?"),
+    "faq/how_it_works": Topic("How infusion therapy works", "How does ketamine infusion therapy work?"),
+    "faq/preparation": Topic("Preparing for a session", "How do I prepare for my first infusion?"),
+    "faq/administration": Topic("How it is given", "How is ketamine given?"),
+    "faq/dosage": Topic("Dose range", "What dose of ketamine is used?"),
+    "faq/session_length": Topic("Length of a session", "How long does one infusion session take?"),
+    "faq/frequency": Topic("How many sessions", "How often do you need ketamine infusions?"),
+    "faq/onset": Topic("How soon it works", "How soon does ketamine start working?"),
+    "faq/relief_duration": Topic("How long relief lasts", "How long does the relief from ketamine last?"),
+    "faq/long_term": Topic("Long-term benefits", "Does ketamine have long-term benefits?"),
+    "faq/benefits": Topic("Benefits", "What are the benefits of ketamine infusion therapy?"),
+    "faq/suicidal_ideation": Topic("Suicidal thoughts", "Can ketamine help with suicidal thoughts?"),
+    "faq/adjunct_treatment": Topic("Use with antidepressants", "Can I have ketamine while taking antidepressants?"),
+    "faq/addiction": Topic("Addiction and withdrawal", "Is ketamine addictive?"),
+    "faq/safety": Topic("Safety and monitoring", "Is ketamine infusion therapy safe?"),
+    "faq/candidacy": Topic("Who is a good candidate", "Who is a good candidate for ketamine therapy?"),
+    "faq/side_effects": Topic("Side effects", "What are the side effects of ketamine infusions?"),
+    "faq/side_effect_duration": Topic("How long side effects last", "How long do the side effects last?"),
+    "faq/research": Topic("Research and trials", "What does the research say about ketamine?"),
+    "faq/provider": Topic("Who gives the infusions", "Who gives the infusions?"),
+    "not_covered/cost": Topic("Cost", "How much does ketamine treatment cost?"),
+    "not_covered/insurance": Topic("Insurance", "Does insurance cover ketamine infusions?"),
+    "not_covered/location_hours": Topic("Address and hours", "Where is the clinic and when is it open?"),
+    "not_covered/fda_status": Topic("FDA approval", "Is ketamine FDA approved?"),
+    "not_covered/driving": Topic("Driving afterwards", "Can I drive after an infusion?"),
+    "not_covered/pregnancy": Topic("Pregnancy", "Can I have ketamine while pregnant?"),
+    "not_covered/interactions": Topic("Drug interactions", "Does ketamine interact with other drugs?"),
+    "not_covered/booking": Topic("Booking", "How do I book an appointment?"),
+    "ask_condition": Topic("Conditions it treats", "What conditions does ketamine treat?"),
+    "ask_human": Topic("Talk to a person", "/ask_human"),
+}
+
+
+def topic_for(key: Text) -> Optional[Topic]:
+    """The button for an intent or `retrieval/response` key, if it has one."""
+    return TOPICS.get(key)

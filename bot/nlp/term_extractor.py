@@ -1,0 +1,71 @@
+"""Rasa entity extractor for the domain terms found by the project's spaCy entity ruler.
+
+Rasa's `SpacyEntityExtractor` reports the text as written ("pstd"); this component reports
+the ruler pattern's canonical id instead ("PTSD"), so a misspelled or abbreviated condition
+reaches the dialogue as one value without a separate synonym list to keep in step.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text, Type
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
+)
+class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds the entity ruler's matches, with canonical values, to each message."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """The spaCy model must be loaded first."""
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """`dimensions`: entity labels to keep; None keeps every label the ruler knows."""
+        return {"dimensions": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Keep the configuration."""
+        self._dimensions: Optional[List[Text]] = config.get("dimensions")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "TermEntityExtractor":
+        """Create the component (it has nothing to train)."""
+        return cls(config)
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        """Run the ruler on each message's original text (case kept) and add its entities."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            doc = model.model(text)
+            found = [
+                {
+                    "entity": ent.label_,
+                    "value": ent.ent_id_ or ent.text,
+                    "start": ent.start_char,
+                    "end": ent.end_char,
+                    "confidence": None,
+                }
+                for ent in doc.ents
+            ]
+            found = self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions)
+            message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages

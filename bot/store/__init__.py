@@ -1,0 +1,1 @@
+"""Storage: where conversations (and later the project's own tables) are kept."""

@@ -1,0 +1,31 @@
+"""Rasa's `SQLTrackerStore`, pointed at the project's database URL.
+
+Rasa's SQL store is configured by dialect, host and database name; clinics configure one
+`DATABASE_URL` instead (SQLite by default, PostgreSQL or any SQLAlchemy URL otherwise).
+`bot/endpoints.yml` names this class as the tracker store.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.domain import Domain
+
+from bot.store.database_url import database_url, ensure_sqlite_folder
+
+
+class ClinicTrackerStore(SQLTrackerStore):
+    """SQL tracker store whose location comes from one URL (endpoint `url` or `DATABASE_URL`)."""
+
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        host: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        **kwargs: Any,
+    ) -> None:
+        """Connect to `host` if it is a full URL, else to `DATABASE_URL` or the SQLite default."""
+        url = host if host and "://" in host else database_url()
+        ensure_sqlite_folder(url)
+        super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)

@@ -1,0 +1,152 @@
+"""Shared fixtures: paths, the trained model, and the real servers on loopback ports.
+
+`servers` starts `rasa run actions` and `rasa run` (REST channel and HTTP API, bound to
+127.0.0.1) once per test session, with a fresh SQLite database in a temporary folder.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT_S = 240
+
+
+def trained_model() -> Path:
+    """The model `make test` trained (CLINIC_MODEL), else the newest one in models/."""
+    named = os.environ.get("CLINIC_MODEL")
+    if named:
+        return ROOT / named
+    models = sorted((ROOT / "models").glob("clinic-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        pytest.exit("No trained model: run `make test` (it trains first).", returncode=2)
+    return models[-1]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def base_env(**extra: str) -> Dict[str, str]:
+    """Environment for the project's processes."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    env.update(extra)
+    return env
+
+
+@dataclass
+class Servers:
+    """The running assistant: where to reach it and where it keeps conversations."""
+
+    url: str
+    actions_url: str
+    database_file: Path
+    logs: Path
+
+    def say(self, sender: str, message: str) -> List[dict]:
+        """Send one message over the REST channel and return the bot's replies."""
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def parse(self, text: str) -> dict:
+        """What the NLU makes of `text` (HTTP API, loopback only)."""
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def tracker(self, sender: str) -> dict:
+        """The stored conversation."""
+        response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    """Poll `url` until it answers, failing early if the process died."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up in {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    """Path of the trained model."""
+    return trained_model()
+
+
+@pytest.fixture(scope="session")
+def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Real `rasa run actions` and `rasa run` on free loopback ports."""
+    work = tmp_path_factory.mktemp("servers")
+    database_file = work / "clinic.db"
+    rasa_port, actions_port = free_port(), free_port()
+    env = base_env(
+        DATABASE_URL=f"sqlite:///{database_file}",
+        ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+    )
+    actions_log, rasa_log = work / "actions.log", work / "rasa.log"
+    processes = []
+    try:
+        with actions_log.open("w") as out:
+            actions = subprocess.Popen(
+                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                 "-p", str(actions_port)],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        processes.append(actions)
+        with rasa_log.open("w") as out:
+            rasa = subprocess.Popen(
+                [str(VENV_BIN / "rasa"), "run", "-m", str(model_path), "-i", "127.0.0.1",
+                 "-p", str(rasa_port), "--enable-api", "--endpoints", "bot/endpoints.yml",
+                 "--credentials", "bot/credentials.yml"],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )
+        processes.append(rasa)
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log)
+        yield Servers(
+            url=f"http://127.0.0.1:{rasa_port}",
+            actions_url=f"http://127.0.0.1:{actions_port}",
+            database_file=database_file,
+            logs=work,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

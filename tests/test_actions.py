@@ -1,0 +1,135 @@
+"""Custom actions, run directly with a collecting dispatcher and trackers built from events."""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.clarify import NONE_OF_THESE, ActionClarify
+from bot.actions.clinic import load_clinic
+from bot.actions.followup import ActionAnswerFollowup
+from bot.actions.session import DISCLAIMER, ActionSessionStart
+
+
+def bot_event(utter_action: str) -> Dict[str, Any]:
+    """A stored bot message produced by response `utter_action`."""
+    return {"event": "bot", "text": "...", "metadata": {"utter_action": utter_action}}
+
+
+def user_event(intent: str) -> Dict[str, Any]:
+    """A stored user message with its parse."""
+    return {"event": "user", "text": "...", "parse_data": {"intent": {"name": intent}}}
+
+
+def make_tracker(events: List[Dict[str, Any]], latest: Dict[str, Any] | None = None,
+                 slots: Dict[str, Any] | None = None) -> Tracker:
+    """A tracker as the action server receives it."""
+    return Tracker("visitor", slots or {}, latest or {}, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker: Tracker) -> tuple[CollectingDispatcher, list]:
+    """Run an action and return what it said and the events it returned."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, tracker, {"responses": {}}))
+    return dispatcher, events
+
+
+@pytest.mark.parametrize(
+    "previous, expected",
+    [
+        ("utter_faq/side_effects", "utter_faq/side_effect_duration"),
+        ("utter_faq/onset", "utter_faq/relief_duration"),
+        ("utter_faq/administration", "utter_faq/session_length"),
+        ("utter_faq/dosage", "utter_faq/frequency"),
+        ("utter_condition_ptsd", "utter_faq/relief_duration"),
+    ],
+)
+def test_followup_answers_for_the_previous_topic(previous: str, expected: str) -> None:
+    events = [user_event("faq"), bot_event(previous), user_event("followup_duration")]
+    dispatcher, returned = run(ActionAnswerFollowup(), make_tracker(events))
+    assert [m["response"] for m in dispatcher.messages] == [expected]
+    assert returned == []
+
+
+def test_followup_skips_small_talk_to_find_the_topic() -> None:
+    events = [bot_event("utter_faq/side_effects"), user_event("thank"), bot_event("utter_welcome"),
+              user_event("followup_duration")]
+    dispatcher, _ = run(ActionAnswerFollowup(), make_tracker(events))
+    assert dispatcher.messages[0]["response"] == "utter_faq/side_effect_duration"
+
+
+def test_followup_without_a_topic_asks_which_duration() -> None:
+    dispatcher, _ = run(ActionAnswerFollowup(), make_tracker([user_event("followup_duration")]))
+    assert dispatcher.messages[0]["response"] == "utter_followup_which"
+
+
+def fallback_parse() -> Dict[str, Any]:
+    """A parse the fallback classifier rejected, with FAQ candidates ranked."""
+    return {
+        "intent": {"name": "nlu_fallback", "confidence": 0.5},
+        "intent_ranking": [
+            {"name": "nlu_fallback", "confidence": 0.5},
+            {"name": "faq", "confidence": 0.45},
+            {"name": "not_covered", "confidence": 0.3},
+            {"name": "greet", "confidence": 0.1},
+        ],
+        "response_selector": {
+            "faq": {"ranking": [
+                {"intent_response_key": "faq/side_effects", "confidence": 0.6},
+                {"intent_response_key": "faq/safety", "confidence": 0.3},
+                {"intent_response_key": "faq/onset", "confidence": 0.1},
+            ]},
+            "not_covered": {"ranking": [
+                {"intent_response_key": "not_covered/cost", "confidence": 0.8},
+            ]},
+        },
+    }
+
+
+def test_clarify_suggests_the_likeliest_topics_as_questions() -> None:
+    dispatcher, _ = run(ActionClarify(), make_tracker([], latest=fallback_parse()))
+    [message] = dispatcher.messages
+    assert "Did you mean" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == [
+        "Side effects", "Safety and monitoring", "Cost", NONE_OF_THESE["title"]]
+    assert message["buttons"][0]["payload"] == "What are the side effects of ketamine infusions?"
+    assert message["buttons"][-1]["payload"] == "/deny"
+
+
+def test_clarify_without_candidates_asks_to_rephrase_and_offers_a_person() -> None:
+    parse = {"intent": {"name": "nlu_fallback"}, "intent_ranking": [{"name": "greet"}]}
+    dispatcher, _ = run(ActionClarify(), make_tracker([], latest=parse))
+    [message] = dispatcher.messages
+    assert "say it another way" in message["text"]
+    assert "Talk to a person" in [b["title"] for b in message["buttons"]]
+
+
+def test_session_start_discloses_sets_clinic_facts_and_keeps_slots() -> None:
+    tracker = make_tracker([], slots={"condition": "PTSD", "clinic_name": "old"})
+    dispatcher, events = run(ActionSessionStart(), tracker)
+    assert dispatcher.messages[0]["text"] == DISCLAIMER
+    assert "not a clinician" in DISCLAIMER
+    assert events[0] == SessionStarted()
+    assert SlotSet("condition", "PTSD") in events
+    assert SlotSet("clinic_name", load_clinic().name) in events
+    assert SlotSet("clinic_name", "old") not in events
+    assert events[-1] == ActionExecuted("action_listen")
+
+
+def test_clinic_file_with_a_missing_field_names_it(tmp_path: Path) -> None:
+    incomplete = tmp_path / "clinic.yml"
+    incomplete.write_text('name: "Demo"\nphone: "555"\n')
+    with pytest.raises(ValueError, match="email, hours, address"):
+        load_clinic(incomplete)
+
+
+def test_clinic_file_can_be_chosen_by_environment(tmp_path: Path, monkeypatch) -> None:
+    other = tmp_path / "clinic.yml"
+    other.write_text("name: A\nphone: B\nemail: C\nhours: D\naddress: E\n")
+    monkeypatch.setenv("CLINIC_CONFIG", str(other))
+    assert load_clinic().as_slots()["clinic_phone"] == "B"

@@ -1,0 +1,62 @@
+"""The project's own spaCy pipeline: lemmas and canonical domain terms."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+
+from bot.nlp.build_pipeline import DEFAULT_TERMS, build_to_disk, load_terms
+
+
+@pytest.fixture(scope="module")
+def nlp(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("spacy") / "clinic_en"
+    assert build_to_disk(DEFAULT_TERMS, out)
+    return spacy.load(out)
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("does it help with PTSD", "PTSD"),
+        ("my son has post-traumatic stress disorder", "PTSD"),
+        ("what about pstd", "PTSD"),
+        ("can it treat depresion", "depression"),
+        ("my wife is bi-polar", "bipolar disorder"),
+        ("is it good for GAD?", "generalized anxiety disorder"),
+        ("borderline personality disorder", "borderline personality disorder"),
+        ("he has OCD", "OCD"),
+        ("my brother struggles with substance abuse", "substance use disorder"),
+    ],
+)
+def test_conditions_map_to_one_canonical_value(nlp, text: str, value: str) -> None:
+    conditions = [ent.ent_id_ for ent in nlp(text).ents if ent.label_ == "condition"]
+    assert conditions == [value]
+
+
+def test_treatments_are_recognised(nlp) -> None:
+    doc = nlp("I already tried talk therapy and two anti-depressants")
+    assert {(e.label_, e.ent_id_) for e in doc.ents} == {
+        ("treatment", "psychotherapy"), ("treatment", "antidepressants")}
+
+
+def test_lookup_lemmatizer_normalises_word_forms(nlp) -> None:
+    assert [t.lemma_ for t in nlp("side effects lasted")] == ["side", "effect", "last"]
+
+
+def test_words_that_are_not_terms_are_left_alone(nlp) -> None:
+    assert list(nlp("how long does a session take").ents) == []
+
+
+def test_rebuild_is_skipped_when_nothing_changed(tmp_path: Path) -> None:
+    out = tmp_path / "clinic_en"
+    assert build_to_disk(DEFAULT_TERMS, out) is True
+    assert build_to_disk(DEFAULT_TERMS, out) is False
+
+
+def test_malformed_terms_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "terms.yml"
+    bad.write_text("condition:\n  PTSD: []\n")
+    with pytest.raises(ValueError, match="condition/PTSD"):
+        load_terms(bad)
