@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -114,6 +115,7 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     rasa_port, actions_port = free_port(), free_port()
     env = base_env(
         DATABASE_URL=f"sqlite:///{database_file}",
+        WEB_CHANNEL_SECRET=secrets.token_hex(32),
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"

@@ -1,0 +1,1 @@
+"""Rasa input channels served by `rasa run`: the visitor websocket (`web`)."""

@@ -1,0 +1,208 @@
+"""The visitor websocket protocol, with real websocket clients against the real servers."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Dict, List, Optional
+
+import pytest
+import requests
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatusCode
+
+TIMEOUT_S = 60
+
+
+def ws_url(servers) -> str:
+    return servers.url.replace("http://", "ws://") + "/webhooks/web/ws"
+
+
+async def receive(ws, timeout: float = TIMEOUT_S) -> Dict[str, Any]:
+    return json.loads(await asyncio.wait_for(ws.recv(), timeout))
+
+
+async def open_session(ws, session_id: Optional[str] = None, token: Optional[str] = None) -> Dict[str, Any]:
+    request: Dict[str, Any] = {"type": "session_request"}
+    if session_id:
+        request.update(session_id=session_id, token=token)
+    await ws.send(json.dumps(request))
+    confirm = await receive(ws)
+    assert confirm["type"] == "session_confirm"
+    return confirm
+
+
+async def ask(ws, message: str) -> List[Dict[str, Any]]:
+    """Send a message; return every frame up to the end of typing."""
+    await ws.send(json.dumps({"type": "user_uttered", "message": message}))
+    frames = []
+    while True:
+        frame = await receive(ws)
+        frames.append(frame)
+        if frame == {"type": "typing", "on": False}:
+            return frames
+
+
+def bot_texts(frames: List[Dict[str, Any]]) -> List[str]:
+    return [f.get("text", "") for f in frames if f["type"] == "bot_uttered"]
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_a_visitor_chats_and_sees_typing_then_answers(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            assert confirm["history"] == [] and len(confirm["session_id"]) == 32 and confirm["token"]
+            frames = await ask(ws, "what are the side effects?")
+            assert frames[0] == {"type": "typing", "on": True}
+            texts = bot_texts(frames)
+            assert "virtual assistant, not a clinician" in texts[0]
+            assert any("headache" in t for t in texts)
+            answer = [f for f in frames if f["type"] == "bot_uttered"][-1]
+            assert answer["from"] == "bot"
+            assert {"title": "How long do they last?", "payload": "How long do the side effects last?"} in answer["buttons"]
+            follow = await ask(ws, answer["buttons"][0]["payload"])
+            assert any("within an hour" in t for t in bot_texts(follow))
+    run(scenario())
+
+
+def test_a_reloaded_page_resumes_with_its_history(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            await ask(ws, "is ketamine addictive")
+        async with websockets.connect(ws_url(servers)) as ws:
+            again = await open_session(ws, confirm["session_id"], confirm["token"])
+            assert again["session_id"] == confirm["session_id"]
+            history = again["history"]
+            assert history[0]["from"] == "bot" and "virtual assistant" in history[0]["text"]
+            assert {"from": "user", "text": "is ketamine addictive"} == {k: history[1][k] for k in ("from", "text")}
+            assert "dependence" in history[2]["text"]
+            assert all(isinstance(item["timestamp"], float) for item in history)
+    run(scenario())
+
+
+def test_a_guessed_session_id_without_its_token_gets_a_new_conversation(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            victim = await open_session(ws)
+            await ask(ws, "my private question about pregnancy")
+        async with websockets.connect(ws_url(servers)) as ws:
+            for token in (None, "forged", victim["token"][:-2] + "AA"):
+                attempt = await open_session(ws, victim["session_id"], token)
+                assert attempt["session_id"] != victim["session_id"]
+                assert attempt["history"] == []
+    run(scenario())
+
+
+def test_a_foreign_origin_is_refused_at_the_handshake(servers) -> None:
+    async def scenario():
+        with pytest.raises(InvalidStatusCode) as refused:
+            await websockets.connect(ws_url(servers), origin="https://evil.example")
+        assert refused.value.status_code == 403
+        async with websockets.connect(ws_url(servers), origin="http://localhost:8080") as ws:
+            await open_session(ws)
+    run(scenario())
+
+
+@pytest.mark.parametrize("frame, code", [
+    ("this is not json", "bad_json"),
+    ("[1, 2, 3]", "bad_json"),
+    (json.dumps({"type": "launch_missiles"}), "unknown_type"),
+    (json.dumps({"type": "user_uttered", "message": "x" * 2001}), "too_long"),
+    (json.dumps({"type": "user_uttered", "message": "   "}), "empty_message"),
+    (json.dumps({"type": "user_uttered", "message": {"nested": True}}), "empty_message"),
+    (json.dumps({"type": "user_uttered", "message": "y" * 20000}), "frame_too_large"),
+])
+def test_bad_frames_get_an_error_and_the_socket_stays_usable(servers, frame: str, code: str) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            await open_session(ws)
+            await ws.send(frame)
+            error = await receive(ws)
+            assert error["type"] == "error" and error["code"] == code and error["message"]
+            assert any("headache" in t for t in bot_texts(await ask(ws, "what are the side effects")))
+    run(scenario())
+
+
+def test_a_message_before_the_session_is_refused_politely(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            await ws.send(json.dumps({"type": "user_uttered", "message": "hi"}))
+            assert (await receive(ws))["code"] == "no_session"
+            await open_session(ws)
+    run(scenario())
+
+
+def test_a_flood_is_rate_limited_without_closing_the_socket(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            await open_session(ws)
+            for _ in range(15):
+                await ws.send(json.dumps({"type": "user_uttered", "message": "hello"}))
+            codes, typing_off = [], 0
+            while typing_off < 15 - codes.count("rate_limited"):
+                frame = await receive(ws)
+                if frame["type"] == "error":
+                    codes.append(frame["code"])
+                typing_off += frame == {"type": "typing", "on": False}
+            assert "rate_limited" in codes
+            await asyncio.sleep(5)
+            assert bot_texts(await ask(ws, "what is ketamine"))
+    run(scenario())
+
+
+def test_abuse_closes_the_socket_with_policy_violation(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            await open_session(ws)
+            with pytest.raises(ConnectionClosed) as closed:
+                for _ in range(200):
+                    await ws.send("garbage")
+                    await asyncio.sleep(0)
+                while True:
+                    await receive(ws, timeout=10)
+            assert closed.value.code == 1008
+    run(scenario())
+
+
+@pytest.mark.parametrize("text", ["is it safe? 🙏😟", "هل العلاج بالكيتامين آمن؟", "שלום, מה תופעות הלוואי?"])
+def test_emoji_and_right_to_left_text_round_trip(servers, text: str) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            assert bot_texts(await ask(ws, text))
+        async with websockets.connect(ws_url(servers)) as ws:
+            history = (await open_session(ws, confirm["session_id"], confirm["token"]))["history"]
+            assert {"from": "user", "text": text} in [{k: i.get(k) for k in ("from", "text")} for i in history]
+    run(scenario())
+
+
+def test_one_address_cannot_hold_unlimited_sockets(servers) -> None:
+    async def scenario():
+        sockets = []
+        try:
+            with pytest.raises(InvalidStatusCode) as refused:
+                for _ in range(50):
+                    sockets.append(await websockets.connect(ws_url(servers)))
+            assert refused.value.status_code == 429
+            assert len(sockets) == 20
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets))
+        await asyncio.sleep(0.5)
+        async with websockets.connect(ws_url(servers)) as ws:
+            await open_session(ws)
+    run(scenario())
+
+
+def test_health_widget_files_and_no_path_traversal(servers) -> None:
+    base = f"{servers.url}/webhooks/web"
+    assert requests.get(f"{base}/", timeout=10).json()["status"] == "ok"
+    script = requests.get(f"{base}/widget.js", timeout=10)
+    assert script.status_code == 200 and script.headers["Content-Type"].startswith("application/javascript")
+    assert "customElements" in script.text
+    assert requests.get(f"{base}/demo.html", timeout=10).headers["Content-Type"].startswith("text/html")
+    for sneaky in ("..%2Fclinic.yml", "%2E%2E%2Fconfig.yml", "missing.js", "widget.py"):
+        assert requests.get(f"{base}/{sneaky}", timeout=10).status_code == 404
