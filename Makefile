@@ -19,6 +19,9 @@ ENDPOINTS  := bot/endpoints.yml
 CREDENTIALS:= bot/credentials.yml
 SPACY_DIR  := models/spacy/clinic_en
 
+CHROMIUM   := /usr/bin/chromium
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 HOST         ?= 127.0.0.1
 PORT         ?= 5005
 ACTIONS_PORT ?= 5055
@@ -31,7 +34,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 
 # The model is named after a digest of everything training reads, so an unchanged project
 # reuses its model and any change trains a new one.
-FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/terms.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
 .PHONY: help venv spacy validate train run shell test test-stories bench clean
@@ -61,10 +64,10 @@ train: validate ## Train the model if config, domain, data or terms changed
 	    --fixed-model-name clinic-$(FINGERPRINT) && \
 	  find models -maxdepth 1 -name 'clinic-*.tar.gz' ! -name 'clinic-$(FINGERPRINT).tar.gz' -delete; fi
 
-run: train ## Start the assistant (REST on http://$(HOST):$(PORT)) and the action server
+run: train ## Start the assistant, the widget demo page and the action server
 	@mkdir -p var
-	@echo "Assistant:  http://$(HOST):$(PORT)/webhooks/rest/webhook  (POST {\"sender\": \"me\", \"message\": \"hi\"})"
-	@echo "Health:     http://$(HOST):$(PORT)/"
+	@echo "Widget demo page: http://$(HOST):$(PORT)/webhooks/web/demo.html"
+	@echo "REST channel:     http://$(HOST):$(PORT)/webhooks/rest/webhook  (POST {\"sender\": \"me\", \"message\": \"hi\"})"
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) & \
 	  $(RASA) run -m $(MODEL) -i $(HOST) -p $(PORT) --endpoints $(ENDPOINTS) --credentials $(CREDENTIALS) & \
@@ -75,8 +78,16 @@ shell: train ## Talk to the assistant in this terminal
 	  $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
 	  $(RASA) shell -m $(MODEL) --endpoints $(ENDPOINTS)
 
-test: train ## Run every test: data validation, unit, test stories, end-to-end
+test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
+
+bench: train ## Measure websocket vs REST latency and 200 concurrent sockets (bench/results/)
+	CLINIC_MODEL=$(MODEL) $(PY) -m bench.run
+
+# Browser tests drive Debian's Chromium with Playwright (no browser download).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	$(SUDO) apt-get install -y -qq --no-install-recommends chromium
 
 test-stories: train ## Only the Rasa test stories
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py

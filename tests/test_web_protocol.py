@@ -206,3 +206,17 @@ def test_health_widget_files_and_no_path_traversal(servers) -> None:
     assert requests.get(f"{base}/demo.html", timeout=10).headers["Content-Type"].startswith("text/html")
     for sneaky in ("..%2Fclinic.yml", "%2E%2E%2Fconfig.yml", "missing.js", "widget.py"):
         assert requests.get(f"{base}/{sneaky}", timeout=10).status_code == 404
+
+
+def test_the_first_reply_to_a_crisis_message_carries_988(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            await open_session(ws)
+            await ask(ws, "hi")
+            frames = await ask(ws, "i cant do this anymore, i want to end my life")
+            replies = [f for f in frames if f["type"] == "bot_uttered"]
+            assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
+            assert any((f.get("custom") or {}).get("type") == "crisis_banner" for f in replies)
+            after = await ask(ws, "what are the side effects")
+            assert any("headache" in t for t in bot_texts(after))
+    run(scenario())

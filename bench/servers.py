@@ -1,0 +1,185 @@
+"""Start and stop the real servers for the benchmark (`rasa run actions` and `rasa run`).
+
+Mirrors tests/conftest.py: free loopback ports, a fresh SQLite database in a temporary
+folder, a random channel secret. Differences: the visitor-socket limits are raised (the bench is
+one address sending fast on purpose) and the credentials file is a temporary copy of
+bot/credentials.yml plus Rasa's own socket.io channel, so socket.io can be measured too.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Optional
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV_BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT_S = 300
+STOP_TIMEOUT_S = 20
+LOOPBACK = "127.0.0.1"
+
+SOCKETIO_CREDENTIALS = """
+# Added by the benchmark (temporary file only): Rasa's own socket.io channel, for comparison.
+socketio:
+  user_message_evt: user_uttered
+  bot_message_evt: bot_uttered
+  session_persistence: false
+"""
+
+# The bench is one address opening many sockets and sending fast, on purpose.
+BENCH_LIMITS = {
+    "WEB_SOCKETS_PER_ADDRESS": "1000",
+    "WEB_MESSAGES_PER_SECOND": "1000",
+    "WEB_MESSAGE_BURST": "1000",
+}
+
+
+class ServerError(RuntimeError):
+    """A server did not start (the message carries the end of its log)."""
+
+
+@dataclass(frozen=True)
+class Servers:
+    """Where the running assistant is reachable, and where its logs are."""
+
+    url: str
+    actions_url: str
+    model: Path
+    workdir: Path
+
+    @property
+    def rest_url(self) -> str:
+        """Rasa's REST channel."""
+        return f"{self.url}/webhooks/rest/webhook"
+
+    @property
+    def ws_url(self) -> str:
+        """The visitor websocket."""
+        return self.url.replace("http://", "ws://", 1) + "/webhooks/web/ws"
+
+
+def trained_model() -> Path:
+    """The model named by CLINIC_MODEL, else the newest models/clinic-*.tar.gz."""
+    named = os.environ.get("CLINIC_MODEL")
+    if named:
+        path = Path(named)
+        return path if path.is_absolute() else ROOT / path
+    models = sorted((ROOT / "models").glob("clinic-*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise ServerError("No trained model in models/: run `make train` (or `make bench`).")
+    return models[-1]
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def write_credentials(workdir: Path) -> Path:
+    """bot/credentials.yml plus the socket.io channel, in a temporary file."""
+    path = workdir / "credentials.yml"
+    path.write_text((ROOT / "bot" / "credentials.yml").read_text() + SOCKETIO_CREDENTIALS)
+    return path
+
+
+def server_env(workdir: Path, actions_port: int) -> Dict[str, str]:
+    """Environment for both processes."""
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        ACTION_ENDPOINT_URL=f"http://{LOOPBACK}:{actions_port}/webhook",
+        WEB_CHANNEL_SECRET=secrets.token_hex(32),
+        **BENCH_LIMITS,
+    )
+    return env
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:
+    """Poll `url` until it answers; fail early if the process dies, or at `deadline`."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"{url} exited early:\n{tail(log)}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise ServerError(f"{url} did not come up in {STARTUP_TIMEOUT_S}s:\n{tail(log)}")
+
+
+def tail(log: Path, chars: int = 4000) -> str:
+    """The end of a log file (empty if it cannot be read)."""
+    try:
+        return log.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    """Terminate every process, then kill any that does not stop in time."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+
+
+def spawn(args: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
+    """Start one server with its output in `log`."""
+    with log.open("w") as out:
+        return subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+@contextmanager
+def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = None) -> Iterator[Servers]:
+    """Start the action server and Rasa on free loopback ports; always stop them afterwards.
+
+    If `keep_logs` is a folder, the server logs are copied there when the servers stop.
+    """
+    model = model or trained_model()
+    processes: List[subprocess.Popen] = []
+    with tempfile.TemporaryDirectory(prefix="clinic-bench-") as tmp:
+        workdir = Path(tmp)
+        rasa_port, actions_port = free_port(), free_port()
+        env = server_env(workdir, actions_port)
+        credentials = write_credentials(workdir)
+        actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+        try:
+            processes.append(spawn(
+                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
+                 "-p", str(actions_port)], env, actions_log))
+            processes.append(spawn(
+                [str(VENV_BIN / "rasa"), "run", "-m", str(model), "-i", LOOPBACK, "-p", str(rasa_port),
+                 "--endpoints", "bot/endpoints.yml", "--credentials", str(credentials)], env, rasa_log))
+            deadline = time.monotonic() + STARTUP_TIMEOUT_S
+            wait_until_up(f"http://{LOOPBACK}:{actions_port}/health", processes[0], actions_log, deadline)
+            wait_until_up(f"http://{LOOPBACK}:{rasa_port}/", processes[1], rasa_log, deadline)
+            yield Servers(url=f"http://{LOOPBACK}:{rasa_port}",
+                          actions_url=f"http://{LOOPBACK}:{actions_port}", model=model, workdir=workdir)
+        finally:
+            stop(processes)
+            if keep_logs is not None:
+                keep_logs.mkdir(parents=True, exist_ok=True)
+                for log in (actions_log, rasa_log):
+                    if log.exists():
+                        (keep_logs / log.name).write_text(tail(log, 200_000))

@@ -1,0 +1,122 @@
+"""Crisis detector: a Rasa NLU component that overrides the intent when risk language appears.
+
+It runs last in the pipeline, after the intent classifier and the fallback classifier, on the
+project's spaCy pipeline. Phrases from `bot/nlp/crisis_patterns.yml` are matched on lowercase
+words (`words`) or on lemmas (`lemmas`, any inflection). When one matches, the message's intent becomes `crisis` with confidence
+1.0, whatever the classifier said, and the parse carries `crisis_detector: {"pattern": <group
+id>, "phrase": <matched text>}` so staff can see why. A message that is already classified as
+`crisis` with no phrase match is left as it is (the trained intent catches wordings the
+patterns do not).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+
+CRISIS_INTENT = "crisis"
+OUTPUT_KEY = "crisis_detector"
+DEFAULT_PATTERNS = Path(__file__).resolve().parent / "crisis_patterns.yml"
+
+
+PatternGroups = Dict[str, Dict[str, List[str]]]
+MATCH_KINDS = ("words", "lemmas")
+
+
+def load_patterns(path: Path) -> PatternGroups:
+    """Pattern groups: id -> {"words": [...], "lemmas": [...]}; a malformed group is an error naming it."""
+    groups = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for group, kinds in groups.items():
+        phrases = [p for kind in MATCH_KINDS for p in (kinds or {}).get(kind) or []]
+        if not phrases or set(kinds) - set(MATCH_KINDS) or not all(isinstance(p, str) and p.strip() for p in phrases):
+            raise ValueError(f"{path}: crisis pattern group '{group}' needs `words` and/or `lemmas` lists of phrases")
+    return groups
+
+
+class CrisisMatcher:
+    """Phrase matching on lowercase words and lemmas with a given spaCy pipeline."""
+
+    def __init__(self, nlp: Language, groups: PatternGroups) -> None:
+        """Compile the phrase groups for `nlp`."""
+        self.nlp = nlp
+        self.by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        for group, kinds in groups.items():
+            words, lemmas = kinds.get("words") or [], kinds.get("lemmas") or []
+            if words:
+                self.by_lower.add(group, [nlp.make_doc(p.lower()) for p in words])
+            if lemmas:
+                self.by_lemma.add(group, list(nlp.pipe(p.lower() for p in lemmas)))
+
+    def find(self, text: str) -> Optional[Tuple[str, str]]:
+        """(group id, matched phrase) of the earliest match in `text`, or None."""
+        doc = self.nlp(text.lower())
+        matches = sorted(self.by_lower(doc) + self.by_lemma(doc), key=lambda m: (m[1], -m[2]))
+        if not matches:
+            return None
+        match_id, start, end = matches[0]
+        return self.nlp.vocab.strings[match_id], doc[start:end].text
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class CrisisDetector(GraphComponent):
+    """Sets the intent to `crisis` when a crisis phrase appears, and records which one."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Needs the spaCy pipeline."""
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """`patterns`: path of the phrase file (relative to the working directory or absolute)."""
+        return {"patterns": str(DEFAULT_PATTERNS)}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
+        self.groups = load_patterns(Path(config["patterns"]))
+        self._matcher: Optional[CrisisMatcher] = None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CrisisDetector":
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    def matcher(self, nlp: Language) -> CrisisMatcher:
+        """The compiled matcher for this pipeline."""
+        if self._matcher is None or self._matcher.nlp is not nlp:
+            self._matcher = CrisisMatcher(nlp, self.groups)
+        return self._matcher
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        """Override the intent of every message that contains crisis language."""
+        for message in messages:
+            text = message.get(TEXT)
+            found = self.matcher(model.model).find(text) if text else None
+            if found is None:
+                continue
+            group, phrase = found
+            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != CRISIS_INTENT]
+            message.set(INTENT, crisis, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [crisis] + ranking, add_to_output=True)
+            message.set(OUTPUT_KEY, {"pattern": group, "phrase": phrase}, add_to_output=True)
+        return messages

@@ -1,0 +1,106 @@
+"""Crisis detection: every crisis message caught, idioms and research questions left alone."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import List
+
+import pytest
+import spacy
+from rasa.nlu.utils.spacy_utils import SpacyModel
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.build_pipeline import DEFAULT_TERMS, build_to_disk
+from bot.nlp.crisis_detector import DEFAULT_PATTERNS, CrisisDetector, load_patterns
+
+SAFETY = Path(__file__).parent / "safety"
+MAX_FALSE_ALARMS = 1
+
+
+def lines(name: str) -> List[str]:
+    return [line.strip() for line in (SAFETY / name).read_text().splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def spacy_model(tmp_path_factory: pytest.TempPathFactory) -> SpacyModel:
+    out = tmp_path_factory.mktemp("spacy") / "clinic_en"
+    build_to_disk(DEFAULT_TERMS, out)
+    return SpacyModel(model=spacy.load(out), model_name=str(out))
+
+
+def classify(detector: CrisisDetector, model: SpacyModel, text: str, intent: str = "faq") -> Message:
+    message = Message(data={"text": text, "intent": {"name": intent, "confidence": 0.9},
+                            "intent_ranking": [{"name": intent, "confidence": 0.9}]})
+    detector.process([message], model)
+    return message
+
+
+def test_the_test_files_are_big_enough() -> None:
+    assert len(lines("crisis_messages.txt")) >= 60
+    assert len(lines("benign_messages.txt")) >= 60
+
+
+def test_every_crisis_message_is_detected(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    missed = [t for t in lines("crisis_messages.txt")
+              if classify(detector, spacy_model, t).get("intent")["name"] != "crisis"]
+    assert missed == []
+
+
+def test_benign_messages_raise_at_most_one_false_alarm(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    alarms = [t for t in lines("benign_messages.txt")
+              if classify(detector, spacy_model, t).get("intent")["name"] == "crisis"]
+    assert len(alarms) <= MAX_FALSE_ALARMS, alarms
+
+
+def test_detection_overrides_the_classifier_and_records_why(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    message = classify(detector, spacy_model, "I keep thinking I want to kill myself", intent="greet")
+    assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
+    assert message.get("intent_ranking")[0]["name"] == "crisis"
+    assert message.get("crisis_detector") == {"pattern": "suicidal_intent", "phrase": "kill myself"}
+
+
+@pytest.mark.parametrize("text", [
+    "this headache is killing me", "i'm dying to know the price", "you're killing it at work",
+    "does ketamine reduce suicidal thoughts?", "is it gonna hurt when they put the iv in"])
+def test_idioms_and_questions_about_suicidal_ideation_are_not_a_takeover(spacy_model, text: str) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    message = classify(detector, spacy_model, text)
+    assert message.get("intent")["name"] == "faq" and message.get("crisis_detector") is None
+
+
+def test_inflections_are_caught_through_lemmas(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    for text in ("she killed herself last year and now he is talking about killing himself",
+                 "i have been cutting myself", "he took all his pills"):
+        assert classify(detector, spacy_model, text).get("intent")["name"] == "crisis", text
+
+
+def test_detector_latency_per_message(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    texts = lines("crisis_messages.txt") + lines("benign_messages.txt")
+    classify(detector, spacy_model, "warm up")
+    start = time.perf_counter()
+    for text in texts:
+        classify(detector, spacy_model, text)
+    per_message_ms = (time.perf_counter() - start) / len(texts) * 1000
+    print(f"crisis detector: {per_message_ms:.3f} ms per message over {len(texts)} messages")
+
+
+def test_a_malformed_pattern_file_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "patterns.yml"
+    bad.write_text("self_harm:\n  words: []\n")
+    with pytest.raises(ValueError, match="self_harm"):
+        load_patterns(bad)
+    assert load_patterns(DEFAULT_PATTERNS)
+
+
+def test_full_nlu_flags_every_crisis_message_and_spares_benign_ones(servers) -> None:
+    missed = [t for t in lines("crisis_messages.txt") if servers.parse(t)["intent"]["name"] != "crisis"]
+    alarms = [t for t in lines("benign_messages.txt") if servers.parse(t)["intent"]["name"] == "crisis"]
+    print(f"crisis recall {1 - len(missed) / len(lines('crisis_messages.txt')):.0%}, "
+          f"false alarms {len(alarms)}/{len(lines('benign_messages.txt'))}")
+    assert missed == []
+    assert len(alarms) <= MAX_FALSE_ALARMS, alarms

@@ -1,0 +1,113 @@
+"""The widget in headless Chromium (Debian's, driven by Playwright) against the real servers.
+
+Screenshots are saved under tests/artifacts/ (git-ignored) for a person to look at.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ANSWER_TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, servers) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{servers.url}/webhooks/web/demo.html")
+    yield page
+    context.close()
+
+
+def by_id(page: Page, test_id: str):
+    return page.locator(f"[data-testid={test_id}]")
+
+
+def bot_messages(page: Page):
+    return page.locator("[data-testid=msg][data-from=bot] [data-testid=msg-text]")
+
+
+def ask(page: Page, text: str) -> None:
+    by_id(page, "input").fill(text)
+    by_id(page, "input").press("Enter")
+
+
+def test_open_ask_answer_quick_reply_and_reload(page: Page) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    by_id(page, "launcher").click()
+    expect(bot_messages(page).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    ask(page, "what are the side effects?")
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    by_id(page, "quick-reply").filter(has_text="How long do they last?").click()
+    expect(page.locator("[data-testid=msg][data-from=user]").last).to_contain_text("How long do they last?")
+    expect(bot_messages(page).last).to_contain_text("within an hour", timeout=ANSWER_TIMEOUT_MS)
+    page.screenshot(path=str(ARTIFACTS / "widget-desktop.png"))
+
+    page.reload()
+    by_id(page, "launcher").click()
+    expect(bot_messages(page).filter(has_text="within an hour")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("[data-testid=msg][data-from=user]").filter(
+        has_text="what are the side effects?")).to_have_count(1)
+
+
+def test_keyboard_only(page: Page) -> None:
+    launcher = by_id(page, "launcher")
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if launcher.evaluate("el => el.getRootNode().activeElement === el"):
+            break
+    else:
+        pytest.fail("the launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    expect(by_id(page, "input")).to_be_focused()
+    page.keyboard.type("is ketamine addictive")
+    page.keyboard.press("Enter")
+    expect(bot_messages(page).last).to_contain_text("dependence", timeout=ANSWER_TIMEOUT_MS)
+    page.keyboard.press("Escape")
+    expect(by_id(page, "panel")).to_be_hidden()
+    expect(launcher).to_be_focused()
+
+
+def test_markup_is_shown_as_text_never_run(page: Page) -> None:
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    by_id(page, "launcher").click()
+    payload = "<img src=x onerror=alert(1)>"
+    ask(page, payload)
+    user_text = page.locator("[data-testid=msg][data-from=user] [data-testid=msg-text]").last
+    expect(user_text).to_have_text(payload)
+    expect(bot_messages(page).last).not_to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    assert by_id(page, "log").locator("img[src=x]").count() == 0
+    assert dialogs == []
+
+
+def test_usable_on_a_phone(browser: Browser, servers) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{servers.url}/webhooks/web/demo.html")
+    by_id(page, "launcher").click()
+    ask(page, "who is a good candidate")
+    expect(bot_messages(page).last).to_contain_text("tried other treatments", timeout=ANSWER_TIMEOUT_MS)
+    box = by_id(page, "panel").bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 375
+    expect(by_id(page, "human")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
+    context.close()
