@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -182,4 +183,4 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
                 keep_logs.mkdir(parents=True, exist_ok=True)
                 for log in (actions_log, rasa_log):
                     if log.exists():
-                        (keep_logs / log.name).write_text(tail(log, 200_000))
+                        shutil.copyfile(log, keep_logs / log.name)

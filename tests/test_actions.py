@@ -75,7 +75,7 @@ def fallback_parse() -> Dict[str, Any]:
         "intent_ranking": [
             {"name": "nlu_fallback", "confidence": 0.5},
             {"name": "faq", "confidence": 0.45},
-            {"name": "not_covered", "confidence": 0.3},
+            {"name": "ask_condition", "confidence": 0.3},
             {"name": "greet", "confidence": 0.1},
         ],
         "response_selector": {
@@ -83,9 +83,6 @@ def fallback_parse() -> Dict[str, Any]:
                 {"intent_response_key": "faq/side_effects", "confidence": 0.6},
                 {"intent_response_key": "faq/safety", "confidence": 0.3},
                 {"intent_response_key": "faq/onset", "confidence": 0.1},
-            ]},
-            "not_covered": {"ranking": [
-                {"intent_response_key": "not_covered/cost", "confidence": 0.8},
             ]},
         },
     }
@@ -96,7 +93,7 @@ def test_clarify_suggests_the_likeliest_topics_as_questions() -> None:
     [message] = dispatcher.messages
     assert "Did you mean" in message["text"]
     assert [b["title"] for b in message["buttons"]] == [
-        "Side effects", "Safety and monitoring", "Cost", NONE_OF_THESE["title"]]
+        "Side effects", "Safety and monitoring", "Conditions it treats", NONE_OF_THESE["title"]]
     assert message["buttons"][0]["payload"] == "What are the side effects of ketamine infusions?"
     assert message["buttons"][-1]["payload"] == "/deny"
 
