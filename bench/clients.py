@@ -37,11 +37,16 @@ class Exchange:
     typing_off: int = 0                 # websocket only
     extra: int = 0                      # bot messages / typing frames arriving after the answer ended
     errors: List[str] = field(default_factory=list)
+    texts: List[str] = field(default_factory=list)   # REST only: the bot's texts (for the warm-up record)
 
     @property
     def answered(self) -> bool:
         """A complete answer arrived in time."""
         return self.latency_s is not None
+
+
+class OpenError(RuntimeError):
+    """A visitor could not connect; the message names the failed step."""
 
 
 class Visitor(Protocol):
@@ -80,7 +85,8 @@ class RestVisitor:
             replies = json.loads(body)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
             return Exchange(None, errors=[type(exc).__name__])
-        return Exchange(time.perf_counter() - start, replies=len(replies))
+        latency = time.perf_counter() - start
+        return Exchange(latency, replies=len(replies), texts=[str(r.get("text", "")) for r in replies])
 
     async def close(self) -> int:
         """Nothing to close (the HTTP session is shared)."""
@@ -95,16 +101,27 @@ class WebSocketVisitor:
         self.url, self.open_timeout_s = url, open_timeout_s
         self.ws: Any = None
         self.last: Optional[Exchange] = None
+        self.session_id: Optional[str] = None
 
     async def open(self) -> None:
-        """Connect and get a new conversation (session_request -> session_confirm)."""
-        # No client pings: browsers send none, and a busy client must not close a healthy socket.
-        self.ws = await websockets.connect(self.url, open_timeout=self.open_timeout_s, ping_interval=None,
-                                           close_timeout=CLOSE_TIMEOUT_S, max_queue=None)
-        await self.ws.send(json.dumps({"type": "session_request"}))
-        frame = json.loads(await asyncio.wait_for(self.ws.recv(), self.open_timeout_s))
+        """Connect and get a new conversation (session_request -> session_confirm).
+
+        Raises OpenError naming the step that failed (handshake or session).
+        """
+        try:
+            # No client pings: browsers send none, and a busy client must not close a healthy socket.
+            self.ws = await websockets.connect(self.url, open_timeout=self.open_timeout_s, ping_interval=None,
+                                               close_timeout=CLOSE_TIMEOUT_S, max_queue=None)
+        except Exception as exc:
+            raise OpenError(f"handshake_{type(exc).__name__}") from exc
+        try:
+            await self.ws.send(json.dumps({"type": "session_request"}))
+            frame = json.loads(await asyncio.wait_for(self.ws.recv(), self.open_timeout_s))
+        except Exception as exc:
+            raise OpenError(f"session_{type(exc).__name__}") from exc
         if frame.get("type") != "session_confirm":
-            raise RuntimeError(f"expected session_confirm, got {frame.get('type')}")
+            raise OpenError(f"session_got_{frame.get('type')}")
+        self.session_id = frame.get("session_id")
 
     async def ask(self, message: str, expected_replies: int, timeout_s: float) -> Exchange:
         """Send a user_uttered frame and read frames until typing goes off.

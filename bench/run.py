@@ -22,9 +22,10 @@ from bench.clients import new_http_session
 from bench.config import FULL, QUESTIONS, QUICK, Plan
 from bench.report import RESULTS_DIR, write_all
 from bench.scenarios import BenchError, Context, run_levels, run_soak, warm_up
-from bench.servers import ServerError, Servers, running_servers, trained_model
+from bench.servers import ServerError, Servers, logged_errors, running_servers, trained_model
 
 OVERALL_LIMIT_S = 30 * 60     # a hard stop for the whole measurement, whatever happens
+BUSY_LOAD = 0.7               # 1-minute load average above which the run is flagged as disturbed
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
@@ -68,6 +69,7 @@ async def measure(servers: Servers, plan: Plan, data: Dict[str, Any]) -> None:
         await warm_up(ctx)
         data["expected_replies"] = [{"question": q, "first_of_conversation": first, "bot_messages": n}
                                     for (q, first), n in sorted(ctx.expected.items())]
+        data["answers"] = ctx.answers
         print(f"warm-up done; channels: {', '.join(ctx.channels)}", flush=True)
         levels = await run_levels(ctx)
         data["levels"] = {str(level): {c: r.summary() for c, r in by_channel.items()}
@@ -98,7 +100,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         "command": "python -m bench.run" + (" --quick" if args.quick else ""),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "plan": plan_data(plan), "questions": list(QUESTIONS),
-        "environment": {"cpus": os.cpu_count(), "platform": platform.platform(), "model": model.name, **versions()},
+        "environment": {"cpus": os.cpu_count(), "platform": platform.platform(), "model": model.name,
+                        "load_average_before": [round(x, 2) for x in os.getloadavg()], **versions()},
         "levels": {}, "notes": [], "unavailable": {},
     }
     status = 0
@@ -111,8 +114,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         data["error"] = f"{type(exc).__name__}: {exc}"
         print(f"bench failed: {data['error']}", file=sys.stderr)
         status = 1
+    data["server_errors"] = {name: logged_errors(args.results / "logs" / f"{name}.log") for name in ("rasa", "actions")}
     data["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     data["duration_s"] = round(time.monotonic() - started, 1)
+    data["environment"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    if data["environment"]["load_average_before"][0] > BUSY_LOAD:
+        data["notes"].append(f"The machine was busy before the run (1-minute load average "
+                             f"{data['environment']['load_average_before'][0]}): other processes shared the CPUs.")
     if "error" in data:
         data["notes"].append(f"The run did not complete: {data['error']}")
     paths = write_all(data, args.results)

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 
-from bench.clients import (RestVisitor, SocketIOVisitor, Visitor, WebSocketVisitor, aiohttp_shimmed,
+from bench.clients import (OpenError, RestVisitor, SocketIOVisitor, Visitor, WebSocketVisitor, aiohttp_shimmed,
                            count_replies_quietly, socketio_client_class)
 from bench.config import CHANNELS, QUESTIONS, Plan
 from bench.servers import Servers
@@ -46,6 +46,7 @@ class Context:
     plan: Plan
     http: aiohttp.ClientSession
     expected: ExpectedReplies = field(default_factory=dict)
+    answers: Dict[str, str] = field(default_factory=dict)          # question -> start of its REST answer
     unavailable: Dict[str, str] = field(default_factory=dict)      # channel -> reason
     notes: List[str] = field(default_factory=list)
 
@@ -93,6 +94,8 @@ async def learn_expected_replies(ctx: Context) -> None:
             if not exchange.answered:
                 raise BenchError(f"REST warm-up: no answer to {question!r} ({exchange.errors})")
             seen[(question, position == 0)][exchange.replies] += 1
+            if position > 0 and exchange.texts:
+                ctx.answers.setdefault(question, exchange.texts[-1][:90])
 
     await asyncio.wait_for(asyncio.gather(*(conversation(i) for i in range(len(QUESTIONS)))),
                            ctx.plan.message_timeout_s * ctx.plan.questions_per_conversation + GRACE_S)
@@ -184,7 +187,8 @@ async def run_round(ctx: Context, channel: str, level: int, conversation: int, r
         nonlocal last_answer
         questions = ctx.plan.conversation(index, conversation)
         if open_error is not None:
-            count(result.errors, f"open_{type(open_error).__name__}")
+            name = str(open_error) if isinstance(open_error, OpenError) else type(open_error).__name__
+            count(result.errors, f"open_{name}")
             result.not_sent += len(questions)
             return
         for position, question in enumerate(questions):
@@ -239,7 +243,7 @@ async def run_soak(ctx: Context) -> SoakResult:
         try:
             await visitor.open()
         except Exception as exc:  # noqa: BLE001 - every failure to connect is counted
-            count(result.connect_failures, type(exc).__name__)
+            count(result.connect_failures, str(exc) if isinstance(exc, OpenError) else type(exc).__name__)
             result.not_sent += len(questions)
             return
         result.connected += 1
@@ -271,6 +275,9 @@ async def run_soak(ctx: Context) -> SoakResult:
         result.answered += 1
         result.latencies_s.append(exchange.latency_s)
         expected = ctx.expected_replies(question, first)
-        result.missing_replies += max(0, expected - exchange.replies)
+        missing = max(0, expected - exchange.replies)
+        result.missing_replies += missing
+        if missing:
+            count(result.missing_by_position, "first message" if first else "later message")
         result.duplicated_replies += max(0, exchange.replies - expected)
     return result

@@ -8,6 +8,7 @@ bot/credentials.yml plus Rasa's own socket.io channel, so socket.io can be measu
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -132,6 +133,32 @@ def tail(log: Path, chars: int = 4000) -> str:
         return ""
 
 
+ERROR_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ERROR\s+(\S+)\s+-\s+(.*)$")
+UNLOGGED_ERROR = re.compile(r"^(Exception occurred while handling uri): ")
+
+
+def logged_errors(log: Path) -> Dict[str, int]:
+    """ERROR lines of a server log, grouped by logger and message (numbers, URLs and quotes blanked)."""
+    counts: Dict[str, int] = {}
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return counts
+    for line in lines:
+        unlogged = UNLOGGED_ERROR.match(line)    # Sanic prints these without a timestamp
+        if unlogged:
+            key = f"sanic: {unlogged.group(1)} {'socket.io' if '/socket.io/' in line else 'other'}"
+            counts[key] = counts.get(key, 0) + 1
+            continue
+        match = ERROR_LINE.match(line)
+        if not match:
+            continue
+        message = re.sub(r"\S+://\S+|\d+", "…", match.group(2))[:160]
+        key = f"{match.group(1)}: {message}"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
+
 def stop(processes: List[subprocess.Popen]) -> None:
     """Terminate every process, then kill any that does not stop in time."""
     for process in processes:
@@ -152,10 +179,14 @@ def spawn(args: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
 
 
 @contextmanager
-def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = None) -> Iterator[Servers]:
+def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = None,
+                    rasa_command: Optional[List[str]] = None,
+                    extra_env: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
     """Start the action server and Rasa on free loopback ports; always stop them afterwards.
 
     If `keep_logs` is a folder, the server logs are copied there when the servers stop.
+    `rasa_command` replaces the `rasa` executable for the assistant (bench/diagnose.py runs
+    `python -m bench.instrument`); `extra_env` is added to the assistant's environment.
     """
     model = model or trained_model()
     processes: List[subprocess.Popen] = []
@@ -163,15 +194,20 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
         workdir = Path(tmp)
         rasa_port, actions_port = free_port(), free_port()
         env = server_env(workdir, actions_port)
+        rasa = rasa_command or [str(VENV_BIN / "rasa")]
         credentials = write_credentials(workdir)
         actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
+        if keep_logs is not None:                 # never report an earlier run's logs as this one's
+            for old in (keep_logs / actions_log.name, keep_logs / rasa_log.name):
+                old.unlink(missing_ok=True)
         try:
-            processes.append(spawn(
+            processes.append(spawn(          # rasa_sdk binds SANIC_HOST (default 0.0.0.0)
                 [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
-                 "-p", str(actions_port)], env, actions_log))
+                 "-p", str(actions_port)], {**env, "SANIC_HOST": LOOPBACK}, actions_log))
             processes.append(spawn(
-                [str(VENV_BIN / "rasa"), "run", "-m", str(model), "-i", LOOPBACK, "-p", str(rasa_port),
-                 "--endpoints", "bot/endpoints.yml", "--credentials", str(credentials)], env, rasa_log))
+                [*rasa, "run", "-m", str(model), "-i", LOOPBACK, "-p", str(rasa_port),
+                 "--endpoints", "bot/endpoints.yml", "--credentials", str(credentials)],
+                {**env, **(extra_env or {})}, rasa_log))
             deadline = time.monotonic() + STARTUP_TIMEOUT_S
             wait_until_up(f"http://{LOOPBACK}:{actions_port}/health", processes[0], actions_log, deadline)
             wait_until_up(f"http://{LOOPBACK}:{rasa_port}/", processes[1], rasa_log, deadline)

@@ -61,6 +61,7 @@ class SoakResult:
     answered: int = 0
     lost_messages: int = 0          # no typing-off within the timeout
     missing_replies: int = 0        # fewer bot messages than expected for a question
+    missing_by_position: Dict[str, int] = field(default_factory=dict)
     duplicated_replies: int = 0     # more bot messages than expected, extra typing frames, late frames
     not_sent: int = 0               # never sent: its socket failed or the time limit passed
     errors: Dict[str, int] = field(default_factory=dict)

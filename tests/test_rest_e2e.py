@@ -92,13 +92,23 @@ def test_out_of_scope_gets_a_scope_statement_not_an_faq_answer(servers) -> None:
     assert "outside what I can help with" in joined(replies)
 
 
+GIBBERISH = ["blorf snazzle quimp", "zorp glib wunk", "qwv xzkj pplm", "asdf ghjk lqwe"]
+
+
+def test_gibberish_never_gets_an_faq_answer(servers) -> None:
+    assert [g for g in GIBBERISH if servers.parse(g)["intent"]["name"] == "faq"] == []
+
+
 def test_two_stage_fallback_suggests_then_offers_a_person(servers) -> None:
+    # "/nlu_fallback" is what the fallback classifier makes of a message it is unsure of.
     sender = new_sender()
-    first = servers.say(sender, "blorf snazzle quimp")
+    first = servers.say(sender, "/nlu_fallback")
     assert first[-1]["buttons"], "stage one offers buttons"
-    assert "Did you mean" in first[-1]["text"] or "another way" in first[-1]["text"]
-    second = joined(servers.say(sender, "zorp glib wunk"))
+    assert "say it another way" in first[-1]["text"]
+    second = joined(servers.say(sender, "/nlu_fallback"))
     assert "care team" in second and load_clinic().phone in second
+    after = joined(servers.say(sender, "what are the side effects"))
+    assert "headache" in after
 
 
 def test_every_did_you_mean_button_leads_to_its_topic(servers) -> None:
