@@ -4,7 +4,7 @@ Patches, in this process only (no project file changes), and appends JSON lines 
 named by BENCH_TRACE_FILE:
 - {"kind": "handle", "channel", "sender", "ms"}: Rasa's Agent.handle_message (NLU, policies,
   actions, tracker store; for the websocket it includes sending the bot_uttered frames);
-- {"kind": "rest", "sender", "ms"}: REST request parsed -> response written (Sanic handle_request);
+- {"kind": "rest", "sender", "ms"}: REST request parsed -> response ready (response middleware);
 - {"kind": "ws", "sender", "wait_ms", "frame_ms", "send_ms", "sends"}: websocket frame bytes
   received -> VisitorSocket.handle_frame starts (wait), handle_frame itself (frame: typing on,
   Rasa, typing off), and the time spent in VisitorSocket.send (json.dumps + ws.send);
@@ -58,6 +58,7 @@ def ensure_lag_sampler() -> None:
 
 def patch() -> None:
     """Install the timers."""
+    import rasa.core.run as rasa_run
     from rasa.core.agent import Agent
     from sanic.app import Sanic
     from sanic.request import Request
@@ -84,21 +85,24 @@ def patch() -> None:
         self.ctx.bench_t0 = time.perf_counter()      # Request has __slots__; ctx is a namespace
     Request.__init__ = stamped_init  # type: ignore[assignment]
 
-    handle_request = Sanic.handle_request
+    # Sanic re-compiles Sanic.handle_request from its source at start-up, so it cannot be
+    # wrapped; a response middleware on the app Rasa configures does the REST timing instead.
+    configure_app = rasa_run.configure_app
 
-    async def timed_handle_request(self: Sanic, request: Request) -> Any:
-        try:
-            return await handle_request(self, request)
-        finally:
+    def instrumented_configure_app(*args: Any, **kwargs: Any) -> Sanic:
+        app = configure_app(*args, **kwargs)
+
+        @app.middleware("response")
+        async def time_rest(request: Request, _: Any) -> None:
             t0 = getattr(request.ctx, "bench_t0", None)
             if t0 is not None and request.path.endswith("/webhooks/rest/webhook"):
                 try:
                     sender = (request.json or {}).get("sender")
                 except Exception:  # noqa: BLE001
                     sender = None
-                record(kind="rest", sender=sender,
-                       ms=round((time.perf_counter() - t0) * 1000, 3))
-    Sanic.handle_request = timed_handle_request  # type: ignore[assignment]
+                record(kind="rest", sender=sender, ms=round((time.perf_counter() - t0) * 1000, 3))
+        return app
+    rasa_run.configure_app = instrumented_configure_app  # type: ignore[assignment]
 
     data_received = WebsocketImplProtocol.data_received
 

@@ -22,8 +22,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import aiohttp
 
-from bench.clients import (OpenError, RestVisitor, SocketIOVisitor, Visitor, WebSocketVisitor, aiohttp_shimmed,
-                           count_replies_quietly, socketio_client_class)
+from bench.clients import (OpenError, RestVisitor, SocketIOVisitor, Visitor, WebSocketVisitor,
+                           aiohttp_shimmed, count_replies_quietly, socketio_client_class)
 from bench.config import CHANNELS, QUESTIONS, Plan
 from bench.servers import Servers
 from bench.stats import LevelResult, SoakResult, count

@@ -125,7 +125,7 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             actions = subprocess.Popen(
                 [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
                  "-p", str(actions_port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                cwd=ROOT, env={**env, "SANIC_HOST": "127.0.0.1"}, stdout=out, stderr=subprocess.STDOUT,
             )
         processes.append(actions)
         with rasa_log.open("w") as out:
