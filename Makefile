@@ -69,14 +69,14 @@ run: train ## Start the assistant, the widget demo page and the action server
 	@echo "Widget demo page: http://$(HOST):$(PORT)/webhooks/web/demo.html"
 	@echo "REST channel:     http://$(HOST):$(PORT)/webhooks/rest/webhook  (POST {\"sender\": \"me\", \"message\": \"hi\"})"
 	@trap 'kill 0' EXIT INT TERM; \
-	  SANIC_HOST=$(HOST) $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) & \
+	  ACTIONS_HOST=$(HOST) $(PY) -m bot.actions.server --port $(ACTIONS_PORT) & \
 	  $(RASA) run -m $(MODEL) -i $(HOST) -p $(PORT) --endpoints $(ENDPOINTS) --credentials $(CREDENTIALS) & \
 	  wait
 
 shell: train ## Talk to the assistant in this terminal
 	@mkdir -p var
 	@trap 'kill 0' EXIT INT TERM; \
-	  SANIC_HOST=127.0.0.1 $(RASA) run actions --actions bot.actions -p $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
+	  $(PY) -m bot.actions.server --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
 	  $(RASA) shell -m $(MODEL) --endpoints $(ENDPOINTS)
 
 test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser

@@ -1,4 +1,4 @@
-"""Start and stop the real servers for the benchmark (`rasa run actions` and `rasa run`).
+"""Start and stop the real servers for the benchmark (the action server and `rasa run`).
 
 Mirrors tests/conftest.py: free loopback ports, a fresh SQLite database in a temporary
 folder, a random channel secret. Differences: the visitor-socket limits are raised (the bench is
@@ -201,9 +201,9 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
             for old in (keep_logs / actions_log.name, keep_logs / rasa_log.name):
                 old.unlink(missing_ok=True)
         try:
-            processes.append(spawn(          # rasa_sdk binds SANIC_HOST (default 0.0.0.0)
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
-                 "-p", str(actions_port)], {**env, "SANIC_HOST": LOOPBACK}, actions_log))
+            processes.append(spawn(
+                [str(VENV_BIN / "python"), "-m", "bot.actions.server", "--port", str(actions_port)],
+                {**env, "ACTIONS_HOST": LOOPBACK}, actions_log))
             processes.append(spawn(
                 [*rasa, "run", "-m", str(model), "-i", LOOPBACK, "-p", str(rasa_port),
                  "--endpoints", "bot/endpoints.yml", "--credentials", str(credentials)],

@@ -1,6 +1,6 @@
 """Shared fixtures: paths, the trained model, and the real servers on loopback ports.
 
-`servers` starts `rasa run actions` and `rasa run` (REST channel and HTTP API, bound to
+`servers` starts the action server (`python -m bot.actions.server`) and `rasa run` (REST channel and HTTP API, bound to
 127.0.0.1) once per test session, with a fresh SQLite database in a temporary folder.
 """
 from __future__ import annotations
@@ -109,7 +109,7 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """Real `rasa run actions` and `rasa run` on free loopback ports."""
+    """The real action server and `rasa run` on free loopback ports."""
     work = tmp_path_factory.mktemp("servers")
     database_file = work / "clinic.db"
     rasa_port, actions_port = free_port(), free_port()
@@ -123,9 +123,8 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     try:
         with actions_log.open("w") as out:
             actions = subprocess.Popen(
-                [str(VENV_BIN / "rasa"), "run", "actions", "--actions", "bot.actions",
-                 "-p", str(actions_port)],
-                cwd=ROOT, env={**env, "SANIC_HOST": "127.0.0.1"}, stdout=out, stderr=subprocess.STDOUT,
+                [str(VENV_BIN / "python"), "-m", "bot.actions.server", "--port", str(actions_port)],
+                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         processes.append(actions)
         with rasa_log.open("w") as out:

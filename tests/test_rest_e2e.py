@@ -1,4 +1,4 @@
-"""End to end over Rasa's REST channel, against the real `rasa run` and `rasa run actions`."""
+"""End to end over Rasa's REST channel, against the real `rasa run` and action server."""
 from __future__ import annotations
 
 import sqlite3
