@@ -19,7 +19,7 @@ QUESTIONS: Tuple[str, ...] = (
     "how is ketamine given",
     "is ketamine safe",
     "how fast does ketamine work",
-    "what does the research say",
+    "what does the research say about ketamine",
 )
 
 CHANNELS: Tuple[str, ...] = ("rest", "websocket", "socketio")
@@ -54,7 +54,7 @@ class Plan:
 FULL = Plan(
     name="full",
     levels=(1, 10, 50),
-    conversations={1: 12, 10: 2, 50: 1},
+    conversations={1: 12, 10: 3, 50: 1},
     questions_per_conversation=10,
     soak_sockets=200,
     soak_messages=10,

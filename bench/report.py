@@ -47,7 +47,8 @@ def quality_bars(data: Dict[str, Any]) -> List[Dict[str, Any]]:
     soak = data.get("soak")
     if soak:
         bars.append({"bar": f"{soak['sockets']} concurrent sockets with no message lost",
-                     "value": f"{soak['lost_messages']} lost, {soak['missing_replies']} missing replies, "
+                     "value": f"{soak['lost_messages']} lost, {soak['empty_answers']} unanswered, "
+                              f"{soak['missing_replies']} missing replies, "
                               f"{soak['connected']}/{soak['sockets']} connected",
                      "met": bool(soak["no_message_lost"])})
     return bars
@@ -87,15 +88,19 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
         "as soon as the previous answer is complete (no think time). Latency = send until the answer is complete "
         "(REST: HTTP response; websocket: `typing` off frame; socket.io: last expected `bot_uttered`).",
         "",
-        "| visitors | channel | messages | p50 ms | p95 ms | p99 ms | mean ms | msg/s | lost | other issues |",
-        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "Server CPU = CPU time of the `rasa run` process (all threads) per answered message during that "
+        "channel's rounds; client CPU = the same for the bench process itself (it shares the machine).",
+        "",
+        "| visitors | channel | messages | p50 ms | p95 ms | p99 ms | mean ms | msg/s | server CPU ms/msg "
+        "| client CPU ms/msg | lost | other issues |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for level, channels in data["levels"].items():
         for channel in CHANNELS:
             r = channels.get(channel)
             if r is None:
                 reason = data["unavailable"].get(channel, "not measured")
-                lines.append(f"| {level} | {LABELS[channel]} | n/a | n/a | n/a | n/a | n/a | n/a | n/a | {reason} |")
+                lines.append(f"| {level} | {LABELS[channel]} |" + " n/a |" * 10 + f" {reason} |")
                 continue
             issues = []
             if r["unexpected_replies"]:
@@ -108,7 +113,8 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
                 issues.append("errors " + ", ".join(f"{k}: {v}" for k, v in r["errors"].items()))
             lines.append(
                 f"| {level} | {LABELS[channel]} | {r['answered']}/{r['sent']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
-                f"| {fmt(r['p99_ms'])} | {fmt(r['mean_ms'])} | {fmt(r['msg_per_s'])} | {r['lost']} | {'; '.join(issues) or '-'} |")
+                f"| {fmt(r['p99_ms'])} | {fmt(r['mean_ms'])} | {fmt(r['msg_per_s'])} | {fmt(r['server_cpu_ms_per_msg'])} "
+                f"| {fmt(r['client_cpu_ms_per_msg'])} | {r['lost']} | {'; '.join(issues) or '-'} |")
     lines += ["", "## Websocket overhead over REST (DESIGN.md bar: websocket p50 / REST p50 < 1.10)", "",
               "At 1 visitor the ratio is the channel's own overhead. At 10 and 50 back-to-back visitors the server is "
               "saturated: latency is mostly waiting in line, the p50 depends on how the event loop happens to "
@@ -123,13 +129,17 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
     lines += ["", "## Many websocket visitors at once", ""]
     if soak:
         lines += [
-            f"{soak['sockets']} sockets opened at once, each sending {soak['messages_per_socket']} questions one after "
-            "the other (each awaiting its answer).", "",
-            "| sockets connected | messages answered | lost (no typing-off in time) | missing replies "
-            "| duplicated replies | not sent | p50 ms | p95 ms | p99 ms | msg/s | total s |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+            f"{soak['sockets']} sockets opened at once (connect time p50 {fmt(soak['connect_p50_ms'])} ms, max "
+            f"{fmt(soak['connect_max_ms'])} ms); once all had connected, each sent {soak['messages_per_socket']} "
+            f"questions one after the other, each awaiting its answer ({fmt(soak['chat_s'])} s of chatting; msg/s over "
+            "that time).", "",
+            "| sockets connected | messages completed (typing off) | lost (no typing-off in time) "
+            "| completed without any bot message | missing replies | duplicated replies | not sent "
+            "| p50 ms | p95 ms | p99 ms | msg/s | total s |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
             f"| {soak['connected']}/{soak['sockets']} | {soak['answered']}/{soak['sent']} | {soak['lost_messages']} "
-            f"| {soak['missing_replies']} | {soak['duplicated_replies']} | {soak['not_sent']} | {fmt(soak['p50_ms'])} "
+            f"| {soak['empty_answers']} | {soak['missing_replies']} | {soak['duplicated_replies']} "
+            f"| {soak['not_sent']} | {fmt(soak['p50_ms'])} "
             f"| {fmt(soak['p95_ms'])} | {fmt(soak['p99_ms'])} | {fmt(soak['msg_per_s'])} | {fmt(soak['total_s'])} |",
         ]
         if soak["connect_failures"] or soak["errors"] or soak["missing_by_position"]:

@@ -180,6 +180,7 @@ async def run_round(ctx: Context, channel: str, level: int, conversation: int, r
     """`level` visitors of `channel` hold one conversation each, at the same time."""
     visitors = [ctx.visitor(channel) for _ in range(level)]
     opened = await asyncio.gather(*(v.open() for v in visitors), return_exceptions=True)
+    server_cpu, client_cpu = ctx.servers.rasa_cpu_s(), time.process_time()
     start = time.perf_counter()
     last_answer = start
 
@@ -208,6 +209,8 @@ async def run_round(ctx: Context, channel: str, level: int, conversation: int, r
     await asyncio.gather(*(talk(i, v, e if isinstance(e, BaseException) else None)
                            for i, (v, e) in enumerate(zip(visitors, opened))))
     result.wall_s += last_answer - start
+    result.server_cpu_s += ctx.servers.rasa_cpu_s() - server_cpu
+    result.client_cpu_s += time.process_time() - client_cpu
 
 
 def tally(ctx: Context, result: LevelResult, asked: List[Asked]) -> None:
@@ -228,25 +231,38 @@ def tally(ctx: Context, result: LevelResult, asked: List[Asked]) -> None:
 # --- 3. many sockets at once ----------------------------------------------------------------
 
 async def run_soak(ctx: Context) -> SoakResult:
-    """`soak_sockets` websocket visitors at once, each sending its questions one after the other."""
+    """`soak_sockets` websocket visitors: all connect first, then all chat at once.
+
+    Each sends its questions one after the other. Connecting first keeps "can the server hold
+    this many conversations" apart from "can it accept sockets while it is saturated".
+    """
     plan = ctx.plan
     result = SoakResult(plan.soak_sockets, plan.soak_messages)
     asked: List[Asked] = []
     start = time.perf_counter()
-    last_answer = start
-    deadline = time.monotonic() + plan.phase_limit_s + plan.soak_message_timeout_s
 
-    async def visitor_run(index: int) -> None:
-        nonlocal last_answer
-        questions = plan.conversation(index, 0, plan.soak_messages)
+    async def connect(index: int) -> Optional[WebSocketVisitor]:
         visitor = WebSocketVisitor(ctx.servers.ws_url, open_timeout_s=plan.soak_message_timeout_s)
+        began = time.perf_counter()
         try:
             await visitor.open()
         except Exception as exc:  # noqa: BLE001 - every failure to connect is counted
             count(result.connect_failures, str(exc) if isinstance(exc, OpenError) else type(exc).__name__)
-            result.not_sent += len(questions)
-            return
+            result.not_sent += plan.soak_messages
+            return None
+        result.connect_s.append(time.perf_counter() - began)
         result.connected += 1
+        return visitor
+
+    visitors = await asyncio.wait_for(asyncio.gather(*(connect(i) for i in range(plan.soak_sockets))),
+                                      2 * plan.soak_message_timeout_s + GRACE_S)
+    chat_start = time.perf_counter()
+    last_answer = chat_start
+    deadline = time.monotonic() + plan.phase_limit_s + plan.soak_message_timeout_s
+
+    async def chat(index: int, visitor: WebSocketVisitor) -> None:
+        nonlocal last_answer
+        questions = plan.conversation(index, 0, plan.soak_messages)
         try:
             for position, question in enumerate(questions):
                 if time.monotonic() > deadline:
@@ -262,9 +278,10 @@ async def run_soak(ctx: Context) -> SoakResult:
         finally:
             await visitor.close()
 
-    await asyncio.wait_for(asyncio.gather(*(visitor_run(i) for i in range(plan.soak_sockets))),
+    await asyncio.wait_for(asyncio.gather(*(chat(i, v) for i, v in enumerate(visitors) if v is not None)),
                            plan.phase_limit_s + 2 * plan.soak_message_timeout_s + GRACE_S)
     result.total_s = last_answer - start
+    result.chat_s = last_answer - chat_start
     for question, first, exchange in asked:
         for error in exchange.errors:
             count(result.errors, error)
@@ -279,5 +296,7 @@ async def run_soak(ctx: Context) -> SoakResult:
         result.missing_replies += missing
         if missing:
             count(result.missing_by_position, "first message" if first else "later message")
+        if expected and exchange.replies == 0:
+            result.empty_answers += 1
         result.duplicated_replies += max(0, exchange.replies - expected)
     return result

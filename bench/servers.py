@@ -57,6 +57,11 @@ class Servers:
     actions_url: str
     model: Path
     workdir: Path
+    rasa_pid: int = 0
+
+    def rasa_cpu_s(self) -> float:
+        """CPU seconds (user + system, all threads) the Rasa process has used so far; 0 if unknown."""
+        return process_cpu_s(self.rasa_pid)
 
     @property
     def rest_url(self) -> str:
@@ -67,6 +72,15 @@ class Servers:
     def ws_url(self) -> str:
         """The visitor websocket."""
         return self.url.replace("http://", "ws://", 1) + "/webhooks/web/ws"
+
+
+def process_cpu_s(pid: int) -> float:
+    """utime + stime of a Linux process from /proc/<pid>/stat, in seconds (0 if unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def trained_model() -> Path:
@@ -212,7 +226,8 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
             wait_until_up(f"http://{LOOPBACK}:{actions_port}/health", processes[0], actions_log, deadline)
             wait_until_up(f"http://{LOOPBACK}:{rasa_port}/", processes[1], rasa_log, deadline)
             yield Servers(url=f"http://{LOOPBACK}:{rasa_port}",
-                          actions_url=f"http://{LOOPBACK}:{actions_port}", model=model, workdir=workdir)
+                          actions_url=f"http://{LOOPBACK}:{actions_port}", model=model, workdir=workdir,
+                          rasa_pid=processes[1].pid)
         finally:
             stop(processes)
             if keep_logs is not None:

@@ -28,6 +28,8 @@ class LevelResult:
     not_sent: int = 0               # stopped by the phase time limit
     errors: Dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0             # time from the first send to the last answer, summed over rounds
+    server_cpu_s: float = 0.0       # CPU the Rasa process used during this channel's rounds
+    client_cpu_s: float = 0.0       # CPU the bench process used during this channel's rounds
     latencies_s: List[float] = field(default_factory=list)
 
     @property
@@ -40,7 +42,11 @@ class LevelResult:
         data = {k: v for k, v in asdict(self).items() if k != "latencies_s"}
         data.update(p50_ms=percentile_ms(self.latencies_s, 50), p95_ms=percentile_ms(self.latencies_s, 95),
                     p99_ms=percentile_ms(self.latencies_s, 99), mean_ms=self.mean_ms,
-                    msg_per_s=self.rate, wall_s=round(self.wall_s, 2))
+                    msg_per_s=self.rate, wall_s=round(self.wall_s, 2),
+                    server_cpu_ms_per_msg=per_message_ms(self.server_cpu_s, self.answered),
+                    client_cpu_ms_per_msg=per_message_ms(self.client_cpu_s, self.answered))
+        data.pop("server_cpu_s")
+        data.pop("client_cpu_s")
         return data
 
     @property
@@ -57,27 +63,37 @@ class SoakResult:
     messages_per_socket: int
     connected: int = 0
     connect_failures: Dict[str, int] = field(default_factory=dict)
+    connect_s: List[float] = field(default_factory=list)    # handshake + session_confirm, per socket
     sent: int = 0
     answered: int = 0
     lost_messages: int = 0          # no typing-off within the timeout
     missing_replies: int = 0        # fewer bot messages than expected for a question
     missing_by_position: Dict[str, int] = field(default_factory=dict)
+    empty_answers: int = 0          # typing went off but not one bot message came (silently unanswered)
     duplicated_replies: int = 0     # more bot messages than expected, extra typing frames, late frames
     not_sent: int = 0               # never sent: its socket failed or the time limit passed
     errors: Dict[str, int] = field(default_factory=dict)
     total_s: float = 0.0            # from the first connection attempt to the last answer
+    chat_s: float = 0.0             # from the first question (all sockets connected) to the last answer
     latencies_s: List[float] = field(default_factory=list)
 
     def summary(self) -> Dict[str, Any]:
         """Everything but the raw samples, with the percentiles."""
-        data = {k: v for k, v in asdict(self).items() if k != "latencies_s"}
+        data = {k: v for k, v in asdict(self).items() if k not in ("latencies_s", "connect_s")}
         data.update(p50_ms=percentile_ms(self.latencies_s, 50), p95_ms=percentile_ms(self.latencies_s, 95),
                     p99_ms=percentile_ms(self.latencies_s, 99), total_s=round(self.total_s, 2),
-                    msg_per_s=round(self.answered / self.total_s, 2) if self.total_s > 0 else None,
+                    connect_p50_ms=percentile_ms(self.connect_s, 50), connect_max_ms=percentile_ms(self.connect_s, 100),
+                    chat_s=round(self.chat_s, 2),
+                    msg_per_s=round(self.answered / self.chat_s, 2) if self.chat_s > 0 else None,
                     no_message_lost=(self.lost_messages == 0 and self.missing_replies == 0
-                                     and self.connected == self.sockets),
+                                     and self.empty_answers == 0 and self.connected == self.sockets),
                     complete=self.not_sent == 0)
         return data
+
+
+def per_message_ms(total_s: float, messages: int) -> Optional[float]:
+    """A total in seconds spread over messages, in ms (None without messages or measurement)."""
+    return round(total_s / messages * 1000.0, 2) if messages and total_s > 0 else None
 
 
 def ratio(numerator: Optional[float], denominator: Optional[float]) -> Optional[float]:

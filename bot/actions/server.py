@@ -1,9 +1,9 @@
-"""Entry point of the action server: rasa_sdk's app, bound to loopback, sized for bursts.
+"""Entry point of the action server: rasa_sdk's app, bound to loopback by default.
 
-`rasa run actions` listens on 0.0.0.0 with Sanic's default listen backlog of 100. Rasa opens
-a new connection for every action call, so a burst of new conversations (each runs
-`action_session_start`) overflows that queue and calls fail. This entry point binds to
-`ACTIONS_HOST` (default 127.0.0.1) with a larger backlog.
+`rasa run actions` listens on 0.0.0.0; this entry point binds to `ACTIONS_HOST` (default
+127.0.0.1) and takes a larger listen backlog than Sanic's 100 for bursts of new conversations.
+(The larger backlog alone did not stop the action-call failures `make bench` shows when 200
+conversations start at once; see the open Website chat issue.)
 
 Usage: python -m bot.actions.server [--port 5055] [--backlog 2048]
 """
