@@ -1,6 +1,7 @@
 """What the benchmark sends and how much: the questions, the concurrency levels and the limits.
 
-Two plans: FULL (default, about 8 minutes on 2 cores) and QUICK (`--quick`, about 2 minutes).
+Two plans: FULL (default, 7-8 minutes on 2 cores) and QUICK (`--quick`, about 2.5 minutes; about a
+minute of either is the servers starting).
 Every loop in the bench is bounded by these counts and by the time limits below.
 """
 from __future__ import annotations

@@ -95,7 +95,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     plan = QUICK if args.quick else FULL
     stop_on_sigterm()
     started = time.monotonic()
-    model = args.model or trained_model()
+    try:
+        model = args.model or trained_model()
+        if not model.is_file():
+            raise ServerError(f"{model}: no such model file")
+    except ServerError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
     data: Dict[str, Any] = {
         "command": "python -m bench.run" + (" --quick" if args.quick else ""),
         "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

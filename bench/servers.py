@@ -87,8 +87,10 @@ def trained_model() -> Path:
     """The model named by CLINIC_MODEL, else the newest models/clinic-*.tar.gz."""
     named = os.environ.get("CLINIC_MODEL")
     if named:
-        path = Path(named)
-        return path if path.is_absolute() else ROOT / path
+        path = Path(named) if Path(named).is_absolute() else ROOT / named
+        if not path.is_file():     # `rasa run -m` would quietly fall back to another model
+            raise ServerError(f"CLINIC_MODEL={named}: no such model file")
+        return path
     models = sorted((ROOT / "models").glob("clinic-*.tar.gz"), key=lambda p: p.stat().st_mtime)
     if not models:
         raise ServerError("No trained model in models/: run `make train` (or `make bench`).")
