@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,8 @@ from typing import Dict, Iterator, List
 
 import pytest
 import requests
+
+from bench.servers import free_port, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -32,13 +33,6 @@ def trained_model() -> Path:
     if not models:
         pytest.exit("No trained model: run `make test` (it trains first).", returncode=2)
     return models[-1]
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(**extra: str) -> Dict[str, str]:
@@ -86,21 +80,6 @@ class Servers:
         return response.json()
 
 
-def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
-    """Poll `url` until it answers, failing early if the process died."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-4000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not come up in {STARTUP_TIMEOUT_S}s:\n{log.read_text()[-4000:]}")
-
-
 @pytest.fixture(scope="session")
 def model_path() -> Path:
     """Path of the trained model."""
@@ -135,8 +114,9 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         processes.append(rasa)
-        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, actions_log)
-        wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log)
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        wait_until_up(f"http://127.0.0.1:{actions_port}/health", actions, actions_log, deadline)
+        wait_until_up(f"http://127.0.0.1:{rasa_port}/status", rasa, rasa_log, deadline)
         yield Servers(
             url=f"http://127.0.0.1:{rasa_port}",
             actions_url=f"http://127.0.0.1:{actions_port}",
@@ -144,10 +124,4 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
             logs=work,
         )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(processes)
