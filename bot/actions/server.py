@@ -1,9 +1,11 @@
 """Entry point of the action server: rasa_sdk's app, bound to loopback by default.
 
 `rasa run actions` listens on 0.0.0.0; this entry point binds to `ACTIONS_HOST` (default
-127.0.0.1) and takes a larger listen backlog than Sanic's 100 for bursts of new conversations.
-(The larger backlog alone did not stop the action-call failures `make bench` shows when 200
-conversations start at once; see the open Website chat issue.)
+127.0.0.1), takes a larger listen backlog than Sanic's 100 for bursts of new conversations, and
+keeps a new connection open longer than Sanic's 5 s idle limit. Rasa opens one connection per
+action call; when 200 conversations start at once its event loop can take more than 5 s between
+connecting and writing the request, and Sanic would close the connection under it
+("Cannot write to closing transport"), losing the visitor's first reply.
 
 Usage: python -m bot.actions.server [--port 5055] [--backlog 2048]
 """
@@ -18,6 +20,7 @@ from rasa_sdk.endpoint import create_app
 
 DEFAULT_PORT = 5055
 DEFAULT_BACKLOG = 2048
+DEFAULT_IDLE_SECONDS = 75
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -29,6 +32,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s - %(message)s")
     host = os.environ.get("ACTIONS_HOST", "127.0.0.1")
     app = create_app("bot.actions", cors_origins=None)
+    app.config.KEEP_ALIVE_TIMEOUT = int(os.environ.get("ACTIONS_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
     logging.getLogger(__name__).info("Action server on http://%s:%s", host, args.port)
     app.run(host, args.port, backlog=args.backlog, access_log=False)
 
