@@ -6,6 +6,9 @@ Served by `rasa run` under `/webhooks/web/`:
 - `widget.js`, `demo.html` and the other files in `widget/`;
 - `/webhooks/web/`: health.
 
+While a care coordinator has the conversation, the visitor's messages, typing and presence are
+published on the hub for the console, and the coordinator's messages arrive through the hub.
+
 Bad frames get an `error` frame and the socket stays usable; a socket that keeps sending
 bad frames is closed with 1008 (policy violation).
 """
@@ -26,11 +29,14 @@ from websockets.exceptions import ConnectionClosed
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
+from bot.channels.handoff_desk import in_db
 from bot.channels.history import history_items
+from bot.channels.hub import conversation_topic, get_hub, visitor_topic
 from bot.channels.limits import AddressCounter, TokenBucket
 from bot.channels.secrets import load_secret
 from bot.channels.session_token import SessionSigner
 from bot.channels.web_settings import WebSettings
+from bot.store import tickets
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +96,13 @@ class WebOutput(OutputChannel):
     async def send_custom_json(
         self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any
     ) -> None:
-        """A custom payload the widget may understand (e.g. a crisis banner)."""
+        """A custom payload the widget may understand (e.g. a crisis banner).
+
+        A `handoff` payload from the hand-off actions becomes a `handoff` frame instead.
+        """
+        if isinstance(json_message.get("handoff"), dict):
+            await self._send_frame({**json_message["handoff"], "type": "handoff"})
+            return
         await self._send(custom=json_message)
 
 
@@ -112,7 +124,10 @@ class VisitorSocket:
         self.on_new_message = on_new_message
         self.tracker_events = tracker_events
         self.session_id: Optional[str] = None
+        self.hub = get_hub()
+        self._unsubscribe: Optional[Callable[[], None]] = None
         self.bucket = TokenBucket(settings.messages_per_second, settings.message_burst)
+        self.typing_bucket = TokenBucket(2.0, 4.0)
         # Bad frames are forgiven at one per second; a burst beyond the allowance is abuse.
         self.forgiveness = TokenBucket(1.0, float(settings.max_violations))
 
@@ -135,10 +150,23 @@ class VisitorSocket:
             try:
                 raw = await self.ws.recv()
             except ConnectionClosed:
-                return
+                return await self.leave()
             if raw is None:
-                return
+                return await self.leave()
             await self.handle_frame(raw)
+
+    async def leave(self) -> None:
+        """Stop receiving coordinator frames and tell the console the visitor went away."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            await self.publish_activity({"type": "visitor_presence", "online": False})
+
+    async def publish_activity(self, message: Dict[str, Any]) -> None:
+        """Tell coordinators what the visitor is doing (no subscriber: nobody is watching)."""
+        if self.session_id:
+            await self.hub.publish(conversation_topic(self.session_id),
+                                   {**message, "conversation_id": self.session_id})
 
     async def handle_frame(self, raw: Any) -> None:
         """Dispatch one frame by type, answering bad frames with an `error` frame."""
@@ -156,14 +184,46 @@ class VisitorSocket:
             return await self.start_session(frame)
         if kind == "user_uttered":
             return await self.user_uttered(frame)
-        await self.error("unknown_type", "Unknown message type; use session_request or user_uttered.")
+        if kind == "typing":
+            return await self.typing(frame)
+        await self.error("unknown_type", "Unknown message type; use session_request, user_uttered or typing.")
+
+    async def typing(self, frame: Dict[str, Any]) -> None:
+        """Relay the visitor's typing to a coordinator (never stored; excess frames dropped)."""
+        if self.session_id and self.typing_bucket.allow():
+            await self.publish_activity({"type": "visitor_typing", "on": bool(frame.get("on"))})
 
     async def start_session(self, frame: Dict[str, Any]) -> None:
         """Resume the presented conversation if its token is right, else start a new one."""
         session_id, token, resumed = self.signer.resume_or_start(frame.get("session_id"), frame.get("token"))
+        await self.leave()
         self.session_id = session_id
         history = await self.history() if resumed else []
-        await self.send({"type": "session_confirm", "session_id": session_id, "token": token, "history": history})
+        confirm: Dict[str, Any] = {"type": "session_confirm", "session_id": session_id, "token": token,
+                                   "history": history}
+        handoff = await self.handoff_state() if resumed else None
+        if handoff:
+            confirm["handoff"] = handoff
+        await self.send(confirm)
+        self._unsubscribe = self.hub.subscribe(visitor_topic(session_id), self.send)
+        await self.publish_activity({"type": "visitor_presence", "online": True})
+
+    async def handoff_state(self) -> Optional[Dict[str, Any]]:
+        """The conversation's open hand-off, so a reloaded page shows it (None if none or unknown)."""
+        def lookup(s: Any) -> Optional[Dict[str, Any]]:
+            ticket = tickets.open_ticket_for(s, self.session_id or "")
+            if ticket is None:
+                return None
+            if ticket.status == "claimed":
+                names = tickets.staff_names(s)
+                return {"state": "connected", "agent": names.get(ticket.claimed_by, ""), "ticket_id": ticket.id}
+            return {"state": "waiting" if ticket.kind == "live" else "callback", "ticket_id": ticket.id}
+
+        try:
+            return await in_db(lookup)
+        except Exception:
+            logger.exception("could not read the hand-off state for a visitor")
+            return None
 
     async def history(self) -> List[Dict[str, Any]]:
         """The stored conversation (empty if the store cannot be read right now)."""
@@ -189,6 +249,7 @@ class VisitorSocket:
                             "Please shorten it or split it in two.")
         if not self.bucket.allow():
             return await self.error("rate_limited", "You're sending messages very quickly. Please wait a moment.")
+        await self.publish_activity({"type": "visitor_message", "text": message.strip(), "timestamp": time.time()})
         await self.send({"type": "typing", "on": True})
         try:
             await self.on_new_message(UserMessage(
@@ -264,6 +325,7 @@ class WebInput(InputChannel):
                 await socket.serve()
             finally:
                 self.addresses.close(address)
+                await socket.leave()
 
         return web
 

@@ -1,0 +1,148 @@
+"""What a coordinator does to a ticket, applied to the database, the conversation and the hub.
+
+Each operation changes the ticket in `bot.store.tickets` (the database decides races), then
+records what the visitor sees in Rasa's tracker (pause, agent messages, notices, resume), then
+tells the visitor's sockets and every console through the hub.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Callable, Dict, List, Optional, TypeVar
+
+from bot.channels import conversation_log as log
+from bot.channels.hub import STAFF_TOPIC, Hub, visitor_topic
+from bot.channels.staff_auth import StaffIdentity
+from bot.store import tickets
+from bot.store.db import session_scope
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+HANDED_BACK = "You're back with the virtual assistant. Ask me anything, or tap \"Talk to a person\" if you need the care team again."
+CLOSED = "{agent} has ended this chat. Thank you for talking with us. I'm here if you have more questions."
+JOINED = "{agent}, a care coordinator, has joined the chat."
+NO_ONE_FREE = (
+    "I'm sorry, no care coordinator is free right now. We have your request and a coordinator will "
+    "contact you{when}. Meanwhile I'm happy to answer questions about ketamine therapy."
+)
+
+
+def _in_db(work: Callable[[Any], T]) -> T:
+    with session_scope() as s:
+        return work(s)
+
+
+async def in_db(work: Callable[[Any], T]) -> T:
+    """Run `work(session)` in a transaction, off the event loop."""
+    return await asyncio.to_thread(_in_db, work)
+
+
+def ticket_payload(s: Any, ticket: Any) -> Dict[str, Any]:
+    """A ticket as the console shows it."""
+    return tickets.ticket_dict(ticket, tickets.staff_names(s))
+
+
+class HandoffDesk:
+    """Coordinator operations on tickets, shared by the HTTP API and the ticket watcher."""
+
+    def __init__(self, agent_getter: Callable[[], Any], hub: Hub) -> None:
+        """`agent_getter` returns Rasa's agent (available once the server has started)."""
+        self._agent = agent_getter
+        self.hub = hub
+
+    async def announce(self, ticket: Dict[str, Any]) -> None:
+        """Tell every console that a ticket changed."""
+        await self.hub.publish(STAFF_TOPIC, {"type": "ticket", "ticket": ticket})
+
+    async def tell_visitor(self, conversation_id: str, frame: Dict[str, Any]) -> None:
+        """Send a frame to the visitor's open sockets (if none, history shows it later)."""
+        await self.hub.publish(visitor_topic(conversation_id), frame)
+
+    async def claim(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
+        """Claim a waiting ticket (raises `tickets.TicketError` if someone else was first)."""
+        ticket = await in_db(lambda s: ticket_payload(s, tickets.claim_ticket(s, ticket_id, who.id)))
+        text = JOINED.format(agent=who.first_name)
+        await self._record(ticket["conversation_id"], [log.paused(), log.notice(text, "connected", who.first_name)])
+        await self.tell_visitor(ticket["conversation_id"], {
+            "type": "handoff", "state": "connected", "agent": who.first_name, "message": text})
+        await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
+        await self.announce(ticket)
+        return ticket
+
+    async def send(self, ticket_id: int, who: StaffIdentity, text: str) -> Dict[str, Any]:
+        """A coordinator's message to the visitor, stored in the conversation as theirs."""
+        ticket = await in_db(lambda s: ticket_payload(s, self._own(s, ticket_id, who)))
+        event = log.agent_message(text, who.first_name, who.id)
+        await log.append_events(self._agent(), ticket["conversation_id"], [event])
+        frame = {"type": "bot_uttered", "from": "agent", "agent": who.first_name, "text": text,
+                 "timestamp": event.timestamp}
+        await self.tell_visitor(ticket["conversation_id"], frame)
+        await self.hub.publish(STAFF_TOPIC, {"type": "agent_message", "ticket_id": ticket_id, "text": text,
+                                             "agent": who.first_name, "timestamp": event.timestamp})
+        return ticket
+
+    async def typing(self, ticket_id: int, who: StaffIdentity, on: bool) -> None:
+        """Show the visitor that the coordinator is typing."""
+        ticket = await in_db(lambda s: ticket_payload(s, self._own(s, ticket_id, who)))
+        await self.tell_visitor(ticket["conversation_id"], {"type": "typing", "on": bool(on), "from": "agent"})
+
+    async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
+        """Give the conversation back to the bot and close the ticket."""
+        ticket = await in_db(lambda s: ticket_payload(s, tickets.hand_back(s, ticket_id, who.id)))
+        await self._finish(ticket, HANDED_BACK)
+        return ticket
+
+    async def close(self, ticket_id: int, who: StaffIdentity, outcome: str) -> Dict[str, Any]:
+        """Close the ticket with an outcome note; the bot answers the visitor again."""
+        ticket = await in_db(lambda s: ticket_payload(s, tickets.close_ticket(s, ticket_id, who.id, outcome)))
+        await self._finish(ticket, CLOSED.format(agent=who.first_name))
+        return ticket
+
+    async def offer_callback(self, ticket_id: int) -> Optional[Dict[str, Any]]:
+        """A live request nobody claimed in time becomes a call-back; the visitor is told."""
+        def convert(s: Any) -> Optional[Dict[str, Any]]:
+            ticket = tickets.convert_to_callback(s, ticket_id)
+            return ticket_payload(s, ticket) if ticket else None
+
+        ticket = await in_db(convert)
+        if ticket is None:
+            return None
+        when = f" ({ticket['best_time']})" if ticket.get("best_time") else ""
+        text = NO_ONE_FREE.format(when=when)
+        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "callback")])
+        await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "callback", "message": text})
+        await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
+        await self.announce(ticket)
+        return ticket
+
+    async def visitor_online(self, conversation_id: str) -> bool:
+        """Whether the visitor has a socket open right now."""
+        return await self.hub.subscribers(visitor_topic(conversation_id)) > 0
+
+    async def _finish(self, ticket: Dict[str, Any], text: str) -> None:
+        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "ended")])
+        await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "ended", "message": text})
+        await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
+        await self.announce(ticket)
+
+    async def _record(self, conversation_id: str, events: List[Any]) -> None:
+        try:
+            await log.append_events(self._agent(), conversation_id, events)
+        except log.UnknownConversation:
+            logger.warning("ticket for a conversation the tracker store does not hold")
+
+    @staticmethod
+    def _own(s: Any, ticket_id: int, who: StaffIdentity) -> Any:
+        ticket = tickets.get_ticket(s, ticket_id)
+        if ticket is None:
+            raise tickets.TicketError("not_found", "There is no such ticket.")
+        if ticket.status != "claimed" or ticket.claimed_by != who.id:
+            raise tickets.TicketError("not_yours", "Claim this ticket before chatting; it is not yours.")
+        return ticket
+
+
+def bot_frame(text: str) -> Dict[str, Any]:
+    """A bot message frame for the visitor's sockets."""
+    return {"type": "bot_uttered", "from": "bot", "text": text, "timestamp": time.time()}
