@@ -96,6 +96,8 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         DATABASE_URL=f"sqlite:///{database_file}",
         WEB_CHANNEL_SECRET=secrets.token_hex(32),
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+        CLINIC_CONFIG=str(ROOT / "tests" / "fixtures" / "clinic-open.yml"),
+        STAFF_SESSION_SECRET=secrets.token_hex(32),
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     processes = []

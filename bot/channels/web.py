@@ -33,6 +33,7 @@ from bot.channels.handoff_desk import in_db
 from bot.channels.history import history_items
 from bot.channels.hub import conversation_topic, get_hub, visitor_topic
 from bot.channels.limits import AddressCounter, TokenBucket
+from bot.channels.paused_safety import crisis_frames_while_paused
 from bot.channels.secrets import load_secret
 from bot.channels.session_token import SessionSigner
 from bot.channels.web_settings import WebSettings
@@ -116,6 +117,7 @@ class VisitorSocket:
         signer: SessionSigner,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         tracker_events: Callable[[str], Awaitable[List[Dict[str, Any]]]],
+        agent: Any = None,
     ) -> None:
         """Bind the socket to the channel's settings and Rasa's message handler."""
         self.ws = ws
@@ -123,6 +125,8 @@ class VisitorSocket:
         self.signer = signer
         self.on_new_message = on_new_message
         self.tracker_events = tracker_events
+        self.agent = agent
+        self.with_agent = False
         self.session_id: Optional[str] = None
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
@@ -205,11 +209,21 @@ class VisitorSocket:
         if handoff:
             confirm["handoff"] = handoff
         await self.send(confirm)
-        self._unsubscribe = self.hub.subscribe(visitor_topic(session_id), self.send)
+        self.with_agent = bool(handoff and handoff["state"] == "connected")
+        self._unsubscribe = self.hub.subscribe(visitor_topic(session_id), self.from_coordinator)
         await self.publish_activity({"type": "visitor_presence", "online": True})
 
+    async def from_coordinator(self, frame: Dict[str, Any]) -> None:
+        """A frame from the staff side; hand-off frames say whether a coordinator has the chat."""
+        if frame.get("type") == "handoff":
+            self.with_agent = frame.get("state") == "connected"
+        await self.send(frame)
+
     async def handoff_state(self) -> Optional[Dict[str, Any]]:
-        """The conversation's open hand-off, so a reloaded page shows it (None if none or unknown)."""
+        """The conversation's live hand-off, so a reloaded page shows it (None if none or unknown).
+
+        A call-back request is not shown: the visitor was told when to expect contact.
+        """
         def lookup(s: Any) -> Optional[Dict[str, Any]]:
             ticket = tickets.open_ticket_for(s, self.session_id or "")
             if ticket is None:
@@ -217,13 +231,21 @@ class VisitorSocket:
             if ticket.status == "claimed":
                 names = tickets.staff_names(s)
                 return {"state": "connected", "agent": names.get(ticket.claimed_by, ""), "ticket_id": ticket.id}
-            return {"state": "waiting" if ticket.kind == "live" else "callback", "ticket_id": ticket.id}
+            return {"state": "waiting", "ticket_id": ticket.id} if ticket.kind == "live" else None
 
         try:
             return await in_db(lookup)
         except Exception:
             logger.exception("could not read the hand-off state for a visitor")
             return None
+
+    async def crisis_while_with_agent(self) -> None:
+        """The bot is paused, but a crisis message still gets the resources at once."""
+        frames = await crisis_frames_while_paused(self.agent, self.session_id or "")
+        for frame in frames:
+            await self.send(frame)
+        if frames:
+            await self.publish_activity({"type": "visitor_crisis", "timestamp": time.time()})
 
     async def history(self) -> List[Dict[str, Any]]:
         """The stored conversation (empty if the store cannot be read right now)."""
@@ -254,6 +276,8 @@ class VisitorSocket:
         try:
             await self.on_new_message(UserMessage(
                 message.strip(), WebOutput(self.send), self.session_id, input_channel="web"))
+            if self.with_agent:
+                await self.crisis_while_with_agent()
         except Exception:
             logger.exception("message from a visitor could not be handled")
             await self.send({"type": "error", "code": "server_error",
@@ -320,7 +344,7 @@ class WebInput(InputChannel):
                 return
             agent = request.app.ctx.agent
             socket = VisitorSocket(ws, self.settings, self.signer, on_new_message,
-                                   lambda sender: stored_events(agent, sender))
+                                   lambda sender: stored_events(agent, sender), agent)
             try:
                 await socket.serve()
             finally:

@@ -1,0 +1,89 @@
+"""The whole hand-off in headless Chromium: a visitor on the demo page and a coordinator in the
+staff console, two browser contexts against the real servers.
+
+Screenshots of both sides are saved under tests/artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.staff_client import PASSWORD, make_staff
+from tests.test_widget_browser import ANSWER_TIMEOUT_MS, ARTIFACTS, ask, bot_messages, browser, by_id  # noqa: F401
+
+COORDINATOR = "carmen@clinic.example"
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def contexts(browser: Browser, servers) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+    make_staff(servers, COORDINATOR, "Carmen")
+    visitor = browser.new_context(viewport={"width": 390, "height": 780})
+    coordinator = browser.new_context(viewport={"width": 1280, "height": 860})
+    yield visitor, coordinator
+    visitor.close()
+    coordinator.close()
+
+
+def log_in(console: Page, servers) -> None:
+    console.goto(f"{servers.url}/webhooks/staff/")
+    by_id(console, "login-email").fill(COORDINATOR)
+    by_id(console, "login-password").fill(PASSWORD)
+    by_id(console, "login-submit").click()
+    expect(by_id(console, "queue")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+
+def answer_form(page: Page) -> None:
+    """Ask for a person through the widget and fill the hand-off form."""
+    by_id(page, "human").click()
+    expect(bot_messages(page).last).to_contain_text("name", timeout=ANSWER_TIMEOUT_MS)
+    for reply in ("Dana", "555-201-7788", "after 5pm"):
+        count = bot_messages(page).count()
+        ask(page, reply)
+        expect(bot_messages(page)).not_to_have_count(count, timeout=ANSWER_TIMEOUT_MS)
+    by_id(page, "quick-reply").filter(has_text="Yes").last.click()
+
+
+def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor_context, coordinator_context = contexts
+    console = coordinator_context.new_page()
+    log_in(console, servers)
+
+    visitor = visitor_context.new_page()
+    visitor.goto(f"{servers.url}/webhooks/web/demo.html")
+    by_id(visitor, "launcher").click()
+    expect(bot_messages(visitor).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    answer_form(visitor)
+    expect(by_id(visitor, "status")).to_contain_text("coordinator", timeout=ANSWER_TIMEOUT_MS)
+
+    row = by_id(console, "queue-item").filter(has_text="Dana").first
+    expect(row).to_be_visible(timeout=10_000)
+    row.click()
+    by_id(console, "claim").click()
+    expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)
+
+    ask(visitor, XSS)
+    visitor_line = by_id(console, "transcript-msg").filter(has_text=XSS)
+    expect(visitor_line).to_be_visible(timeout=10_000)
+    assert console.locator("img[src=x]").count() == 0, "visitor text must be shown as text"
+
+    by_id(console, "agent-input").fill("Hi Dana, I'm Carmen from the care team.")
+    by_id(console, "agent-send").click()
+    agent_bubble = visitor.locator("[data-testid=msg][data-from=agent]").last
+    expect(agent_bubble).to_contain_text("I'm Carmen from the care team", timeout=10_000)
+    expect(agent_bubble).to_contain_text("Carmen")
+    console.screenshot(path=str(ARTIFACTS / "handoff-console.png"), full_page=True)
+    visitor.screenshot(path=str(ARTIFACTS / "handoff-visitor-phone.png"))
+
+    by_id(console, "handback").click()
+    expect(by_id(visitor, "status")).to_contain_text("virtual assistant", timeout=10_000)
+    ask(visitor, "what are the side effects?")
+    expect(bot_messages(visitor).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+
+    visitor.reload()
+    by_id(visitor, "launcher").click()
+    expect(visitor.locator("[data-testid=msg][data-from=agent]").last).to_contain_text(
+        "I'm Carmen from the care team", timeout=ANSWER_TIMEOUT_MS)
