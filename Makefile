@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate train run shell test test-stories bench clean
+.PHONY: help venv spacy validate train run shell test test-stories bench migrate staff-user clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -94,5 +94,13 @@ test-stories: train ## Only the Rasa test stories
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py
 
 clean: ## Remove trained models, the built spaCy pipeline, results and caches
+migrate: $(INSTALLED) ## Create or upgrade the database tables
+	$(PY) -m bot.store.migrate
+
+ROLE ?= coordinator
+staff-user: $(INSTALLED) ## Create a staff account: make staff-user EMAIL=... NAME=... ROLE=coordinator
+	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Usage: make staff-user EMAIL=sam@clinic.example NAME=Sam [ROLE=coordinator|admin]"; exit 2; }
+	$(PY) -m bot.store.staff_cli create --email "$(EMAIL)" --name "$(NAME)" --role "$(ROLE)"
+
 	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

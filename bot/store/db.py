@@ -1,0 +1,90 @@
+"""Engines and sessions for the project's own tables.
+
+Engines are made on first use (never at import) and cached per URL. SQLite connections get
+WAL journaling, a 5 s busy timeout and foreign keys, so several processes and threads can share
+one file. Every stored time is naive UTC from `utcnow()`.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterator, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from bot.store.database_url import database_url, ensure_sqlite_folder
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+_engines: Dict[str, Engine] = {}
+_sessionmakers: Dict[str, sessionmaker] = {}
+_lock = threading.Lock()
+
+
+def utcnow() -> datetime:
+    """The current time as naive UTC, the form every stored time takes."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Wait for locks instead of failing, journal in WAL mode, enforce foreign keys."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _create_engine(url: str) -> Engine:
+    """A new engine for `url`, with the SQLite settings when it is SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, future=True, pool_pre_ping=True)
+    options: Dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if parsed.database in (None, "", ":memory:"):
+        options["poolclass"] = StaticPool  # one shared connection, or each would see its own empty database
+    engine = create_engine(url, future=True, **options)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def get_engine(url: Optional[str] = None) -> Engine:
+    """The engine for `url` (default: `DATABASE_URL` or the SQLite file), made on the first call."""
+    url = url or database_url()
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            ensure_sqlite_folder(url)
+            engine = _engines[url] = _create_engine(url)
+        return engine
+
+
+def get_sessionmaker(url: Optional[str] = None) -> sessionmaker:
+    """The session factory bound to `get_engine(url)`; objects stay readable after commit."""
+    url = url or database_url()
+    engine = get_engine(url)
+    with _lock:
+        factory = _sessionmakers.get(url)
+        if factory is None:
+            factory = _sessionmakers[url] = sessionmaker(engine, future=True, expire_on_commit=False)
+        return factory
+
+
+@contextmanager
+def session_scope(url: Optional[str] = None) -> Iterator[Session]:
+    """A session inside one transaction: committed when the block ends, rolled back if it raises."""
+    with get_sessionmaker(url).begin() as session:
+        yield session
+
+
+def reset_engines() -> None:
+    """Dispose of every cached engine (tests call this after changing `DATABASE_URL`)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _sessionmakers.clear()

@@ -1,0 +1,94 @@
+"""Manage staff console accounts from a terminal.
+
+    python -m bot.store.staff_cli create --email sam@clinic.example --name Sam [--role coordinator|admin]
+    python -m bot.store.staff_cli disable --email sam@clinic.example
+    python -m bot.store.staff_cli enable --email sam@clinic.example
+    python -m bot.store.staff_cli list
+
+`create` reads the password from `STAFF_PASSWORD` if set, else asks for it twice. The database
+tables are created or upgraded first. Errors print a message and exit with status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import List, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.store.db import session_scope
+from bot.store.migrate import upgrade_database
+from bot.store.staff import MIN_PASSWORD_LENGTH, ROLES, StaffError, create_staff, list_staff, set_active
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one sub-command per action."""
+    parser = argparse.ArgumentParser(prog="python -m bot.store.staff_cli", description="Manage staff accounts.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    create = commands.add_parser("create", help="create an account (password from STAFF_PASSWORD or a prompt)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", required=True, help="first name, shown to visitors")
+    create.add_argument("--role", choices=ROLES, default="coordinator")
+    for name, text in (("disable", "stop an account from logging in"), ("enable", "let an account log in again")):
+        commands.add_parser(name, help=text).add_argument("--email", required=True)
+    commands.add_parser("list", help="list every account")
+    return parser
+
+
+def _password() -> str:
+    """The new account's password: `STAFF_PASSWORD`, else typed twice."""
+    from_env = os.environ.get("STAFF_PASSWORD")
+    if from_env:
+        return from_env
+    password = getpass.getpass(f"Password (at least {MIN_PASSWORD_LENGTH} characters): ")
+    if getpass.getpass("Password again: ") != password:
+        raise StaffError("The two passwords differ; nothing was changed.")
+    return password
+
+
+def _run(args: argparse.Namespace) -> None:
+    """Carry out one sub-command."""
+    if args.command == "create":
+        password = _password()
+        with session_scope() as s:
+            user = create_staff(s, email=args.email, first_name=args.name, role=args.role, password=password)
+            print(f"Created {user.role} {user.first_name} <{user.email}>.")
+    elif args.command in ("disable", "enable"):
+        with session_scope() as s:
+            user = set_active(s, args.email, args.command == "enable")
+            print(f"{user.email} is now {'enabled' if user.active else 'disabled'}.")
+    else:
+        with session_scope() as s:
+            users = list_staff(s)
+            if not users:
+                print("No staff accounts yet: add one with `make staff-user EMAIL=... NAME=...`.")
+            for user in users:
+                last_login = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never"
+                state = "active" if user.active else "disabled"
+                print(f"{user.id:>4}  {user.email:<32} {user.first_name:<16} {user.role:<12} {state:<9} "
+                      f"last login {last_login}")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run the command line; 0 on success, 2 with a message on stderr on any error."""
+    args = _parser().parse_args(argv)
+    try:
+        upgrade_database()
+        _run(args)
+    except StaffError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        print(f"error: the database could not be used ({error.__class__.__name__}: {error}). "
+              "Check DATABASE_URL.", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, EOFError):
+        print("\nCancelled; nothing was changed.", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
