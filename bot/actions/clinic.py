@@ -1,4 +1,4 @@
-"""The clinic's own facts (name, phone, email, hours, address), read from one YAML file.
+"""The clinic's own facts (name, phone, email, hours, address) and live-chat hours, read from one YAML file.
 
 The assistant states only what this file says. `CLINIC_CONFIG` names another file; the
 default is `clinic.yml` at the project root.
@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import yaml
+
+from bot.actions.live_chat_hours import LiveChatHours
 
 DEFAULT_CLINIC_FILE = Path(__file__).resolve().parents[2] / "clinic.yml"
 
@@ -35,11 +37,28 @@ def clinic_file() -> Path:
     return Path(os.environ.get("CLINIC_CONFIG") or DEFAULT_CLINIC_FILE)
 
 
+def read_clinic_file(path: Optional[Path] = None) -> Dict[str, Any]:
+    """The clinic file as a mapping (empty when the file is empty)."""
+    return yaml.safe_load((path or clinic_file()).read_text(encoding="utf-8")) or {}
+
+
 def load_clinic(path: Optional[Path] = None) -> ClinicInfo:
     """Read and check the clinic file; a missing field is an error that names it."""
     path = path or clinic_file()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_clinic_file(path)
     missing = [field for field in ClinicInfo.__dataclass_fields__ if not str(data.get(field, "")).strip()]
     if missing:
         raise ValueError(f"{path}: please fill in {', '.join(missing)}")
     return ClinicInfo(**{field: str(data[field]).strip() for field in ClinicInfo.__dataclass_fields__})
+
+
+def load_live_chat(path: Optional[Path] = None) -> LiveChatHours:
+    """The `live_chat:` section (time zone, hours per weekday, longest wait for a live chat)."""
+    path = path or clinic_file()
+    section = read_clinic_file(path).get("live_chat")
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: please add a live_chat section (timezone, hours)")
+    try:
+        return LiveChatHours.from_config(section)
+    except (ValueError, KeyError) as error:
+        raise ValueError(f"{path}: {error}") from error

@@ -7,6 +7,10 @@ action call; when 200 conversations start at once its event loop can take more t
 connecting and writing the request, and Sanic would close the connection under it
 ("Cannot write to closing transport"), losing the visitor's first reply.
 
+Before serving it brings the database up to date (`bot.store.migrate.upgrade_database`), so the
+hand-off tables exist. If the database cannot be reached, the server still starts (answers and
+crisis resources do not need it) and hand-off requests wait in the pending file.
+
 Usage: python -m bot.actions.server [--port 5055] [--backlog 2048]
 """
 from __future__ import annotations
@@ -18,9 +22,20 @@ from typing import List, Optional
 
 from rasa_sdk.endpoint import create_app
 
+from bot.store.migrate import upgrade_database
+
 DEFAULT_PORT = 5055
 DEFAULT_BACKLOG = 2048
 DEFAULT_IDLE_SECONDS = 75
+
+
+def prepare_database() -> None:
+    """Create or upgrade the project's tables; a failure is logged, not fatal."""
+    try:
+        upgrade_database()
+    except Exception:  # the assistant must keep answering even without its database
+        logging.getLogger(__name__).exception(
+            "Could not upgrade the database; hand-off requests will wait in the pending file")
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -31,6 +46,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-8s %(name)s - %(message)s")
     host = os.environ.get("ACTIONS_HOST", "127.0.0.1")
+    prepare_database()
     app = create_app("bot.actions", cors_origins=None)
     app.config.KEEP_ALIVE_TIMEOUT = int(os.environ.get("ACTIONS_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
     logging.getLogger(__name__).info("Action server on http://%s:%s", host, args.port)

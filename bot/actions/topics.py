@@ -43,8 +43,8 @@ TOPICS: Dict[Text, Topic] = {
     "faq/driving": Topic("Driving afterwards", "Can I drive after an infusion?"),
     "faq/pregnancy": Topic("Pregnancy", "Can I have ketamine while pregnant?"),
     "faq/interactions": Topic("Drug interactions", "Does ketamine interact with other drugs?"),
-    "faq/booking": Topic("Booking", "How do I book an appointment?"),
     "ask_condition": Topic("Conditions it treats", "What conditions does ketamine treat?"),
+    "request_callback": Topic("Book a consultation", "/request_callback"),
     "ask_human": Topic("Talk to a person", "/ask_human"),
 }
 

@@ -1,0 +1,153 @@
+"""Writing hand-off tickets from the actions, without ever losing one.
+
+A request is written to the database (`bot.store`). When the database fails, it is appended as
+one JSON line to the pending file (`PENDING_HANDOFFS_FILE`, default `var/pending-handoffs.jsonl`);
+the next successful write imports those lines first, as call-back tickets, then removes them.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.actions.clinic import load_live_chat
+from bot.store.db import session_scope, utcnow
+from bot.store.staff import coordinators_online
+from bot.store.tickets import create_ticket, open_ticket_for, ticket_dict
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PENDING_FILE = Path(__file__).resolve().parents[2] / "var" / "pending-handoffs.jsonl"
+# What can go wrong on the way to the database: its own errors, or a file it cannot open.
+STORAGE_ERRORS = (SQLAlchemyError, OSError)
+
+
+@dataclass(frozen=True)
+class TicketRequest:
+    """One hand-off to record: who asked, why, and how to reach them."""
+
+    conversation_id: str
+    reason: str
+    priority: str = "normal"
+    name: Optional[str] = None
+    phone: Optional[str] = None
+    email: Optional[str] = None
+    best_time: Optional[str] = None
+    consent: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedTicket:
+    """A ticket in the database: its id and whether a coordinator is expected to join live."""
+
+    id: int
+    kind: str
+
+
+def pending_file() -> Path:
+    """Where requests wait while the database is unavailable."""
+    return Path(os.environ.get("PENDING_HANDOFFS_FILE") or DEFAULT_PENDING_FILE)
+
+
+def save_pending(request: TicketRequest, now: Optional[datetime] = None) -> None:
+    """Append `request` to the pending file as one JSON line."""
+    path = pending_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = dict(asdict(request), saved_at=(now or utcnow()).isoformat())
+    with path.open("a", encoding="utf-8") as out:
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def claimed_pending_lines() -> Iterator[List[str]]:
+    """The pending lines, moved aside so new failures append to a fresh file.
+
+    Removed when the block succeeds; put back (appended) when it raises.
+    """
+    path = pending_file()
+    claimed = path.with_name(f"{path.name}.{os.getpid()}.importing")
+    try:
+        os.replace(path, claimed)
+    except FileNotFoundError:
+        yield []
+        return
+    lines = [line for line in claimed.read_text(encoding="utf-8").splitlines() if line.strip()]
+    try:
+        yield lines
+    except BaseException:
+        with path.open("a", encoding="utf-8") as out:
+            out.writelines(line + "\n" for line in lines)
+        claimed.unlink()
+        raise
+    claimed.unlink()
+
+
+def import_pending_line(session, line: str) -> None:
+    """Write one pending request as a call-back ticket (the visitor has left the live chat)."""
+    data = json.loads(line)
+    saved_at = data.pop("saved_at", "")
+    request = TicketRequest(**data)
+    create_ticket(
+        session, conversation_id=request.conversation_id, kind="callback",
+        reason=f"{request.reason} [saved offline at {saved_at}]", priority=request.priority,
+        name=request.name, phone=request.phone, email=request.email,
+        best_time=request.best_time, consent=request.consent,
+    )
+
+
+def live_chat_possible(session, now: datetime) -> bool:
+    """Whether a coordinator is online and the clinic is inside its live-chat hours."""
+    return load_live_chat().is_open(now) and coordinators_online(session, now=now) > 0
+
+
+def record_ticket(request: TicketRequest, now: Optional[datetime] = None) -> RecordedTicket:
+    """Import pending requests, then write `request` as a live or call-back ticket.
+
+    Raises one of STORAGE_ERRORS when the database cannot be written (nothing is lost:
+    the pending lines go back to their file).
+    """
+    now = now or utcnow()
+    with claimed_pending_lines() as pending, session_scope() as session:
+        for line in pending:
+            import_pending_line(session, line)
+        kind = "live" if live_chat_possible(session, now) else "callback"
+        ticket = create_ticket(
+            session, conversation_id=request.conversation_id, kind=kind, reason=request.reason,
+            priority=request.priority, name=request.name, phone=request.phone,
+            email=request.email, best_time=request.best_time, consent=request.consent,
+        )
+        session.flush()
+        recorded = RecordedTicket(ticket.id, kind)
+    if pending:
+        logger.info("Imported %d pending hand-off request(s)", len(pending))
+    return recorded
+
+
+def open_urgent_ticket(conversation_id: str) -> Optional[RecordedTicket]:
+    """The conversation's open urgent ticket, if it already has one."""
+    with session_scope() as session:
+        ticket = open_ticket_for(session, conversation_id)
+        found = ticket_dict(ticket) if ticket is not None else None
+    if found and found.get("priority") == "urgent":
+        return RecordedTicket(found["id"], found["kind"])
+    return None
+
+
+def record_or_keep(request: TicketRequest) -> Optional[RecordedTicket]:
+    """Record `request`; on a storage error keep it in the pending file and return None."""
+    try:
+        return record_ticket(request)
+    except STORAGE_ERRORS:
+        logger.exception("Could not write the hand-off ticket; keeping it in %s", pending_file())
+    try:
+        save_pending(request)
+    except OSError:
+        logger.exception("Could not keep the hand-off request in %s either: %r", pending_file(), request)
+    return None
