@@ -67,6 +67,7 @@ train: validate ## Train the model if config, domain, data or terms changed
 run: train ## Start the assistant, the widget demo page and the action server
 	@mkdir -p var
 	@echo "Widget demo page: http://$(HOST):$(PORT)/webhooks/web/demo.html"
+	@echo "Staff console:    http://$(HOST):$(PORT)/webhooks/staff/  (accounts: make staff-user)"
 	@echo "REST channel:     http://$(HOST):$(PORT)/webhooks/rest/webhook  (POST {\"sender\": \"me\", \"message\": \"hi\"})"
 	@trap 'kill 0' EXIT INT TERM; \
 	  ACTIONS_HOST=$(HOST) $(PY) -m bot.actions.server --port $(ACTIONS_PORT) & \
@@ -93,7 +94,6 @@ $(CHROMIUM):
 test-stories: train ## Only the Rasa test stories
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py
 
-clean: ## Remove trained models, the built spaCy pipeline, results and caches
 migrate: $(INSTALLED) ## Create or upgrade the database tables
 	$(PY) -m bot.store.migrate
 
@@ -102,5 +102,6 @@ staff-user: $(INSTALLED) ## Create a staff account: make staff-user EMAIL=... NA
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Usage: make staff-user EMAIL=sam@clinic.example NAME=Sam [ROLE=coordinator|admin]"; exit 2; }
 	$(PY) -m bot.store.staff_cli create --email "$(EMAIL)" --name "$(NAME)" --role "$(ROLE)"
 
+clean: ## Remove trained models, the built spaCy pipeline, results and caches
 	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
