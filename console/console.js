@@ -1,0 +1,207 @@
+/**
+ * Staff console: start-up and wiring (loaded last).
+ *
+ * Checks the login (`GET api/me`; 401 shows the sign-in form), then opens the live socket and
+ * routes its frames: `queue`/`ticket` to the queue (and the open ticket), messages, typing and
+ * presence to the open ticket, or an unread mark on the ticket's row. New waiting tickets are
+ * announced; urgent ones also chime and raise a desktop notification when alerts are on.
+ */
+(function (Staff) {
+  'use strict';
+
+  const { byId, LABELS } = Staff.dom;
+  const { Api, Alerts, errorText } = Staff;
+  const CONNECTION_TEXT = { connecting: 'Connecting...', online: 'Live', offline: 'Reconnecting...' };
+
+  class StaffConsole {
+    constructor() {
+      this.user = null;
+      this.socket = null;
+      this.seenFirstQueue = false;
+      this.login = new Staff.LoginView((user) => this.start(user));
+      this.queue = new Staff.QueueView(
+        { list: byId('queue'), empty: byId('queue-empty'), count: byId('queue-count') },
+        (id) => this.openTicket(id));
+      this.ticket = new Staff.TicketView({
+        me: () => this.user,
+        onTicket: (ticket) => { if (ticket) this.queue.update(ticket); },
+        onClosed: () => byId('queue-heading').focus(),
+      });
+      this.callbacks = new Staff.CallbacksView();
+      Api.onUnauthorized = () => this.signedOut('Your session has ended. Please sign in again.');
+      this.bind();
+      setInterval(() => {
+        this.queue.tick();
+        this.ticket.tick();
+      }, 1000);
+    }
+
+    /** First load: signed in already (cookie) or not. */
+    async boot() {
+      try {
+        this.start(await Api.me());
+      } catch (error) {
+        if (error.status !== 401) this.login.show(errorText(error, 'The console could not start. Reload the page.'));
+      }
+    }
+
+    /** @private */
+    bind() {
+      byId('logout').addEventListener('click', () => this.logout());
+      byId('notify-enable').addEventListener('click', async () => {
+        await Alerts.requestNotifications();
+        this.renderNotifyButton();
+      });
+      const unlockOnce = () => {
+        Alerts.unlock();
+        document.removeEventListener('pointerdown', unlockOnce);
+        document.removeEventListener('keydown', unlockOnce);
+      };
+      document.addEventListener('pointerdown', unlockOnce);
+      document.addEventListener('keydown', unlockOnce);
+      const tabs = [byId('queue-tab'), byId('callbacks-tab')];
+      tabs.forEach((tab, index) => {
+        tab.addEventListener('click', () => this.showTab(tab));
+        tab.addEventListener('keydown', (event) => {
+          const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+          if (!step) return;
+          const next = tabs[(index + step + tabs.length) % tabs.length];
+          this.showTab(next);
+          next.focus();
+        });
+      });
+    }
+
+    /** @private Signed in: show the console and go live. */
+    start(user) {
+      this.user = user || {};
+      this.login.hide();
+      byId('console-view').hidden = false;
+      byId('me-name').textContent = [this.user.first_name, this.user.email].filter(Boolean).join(' \u00b7 ');
+      this.renderNotifyButton();
+      this.seenFirstQueue = false;
+      this.socket = new Staff.LiveSocket(Staff.liveSocketUrl());
+      this.socket.onframe = (frame) => this.handleFrame(frame);
+      this.socket.onstatus = (state) => this.handleStatus(state);
+      this.socket.start();
+      this.callbacks.load();
+      byId('queue-heading').focus();
+    }
+
+    /** @private Signed out (button, or the server said 401): back to the sign-in form. */
+    signedOut(message) {
+      const wasSignedIn = this.user !== null;
+      if (this.socket) this.socket.stop();
+      this.socket = null;
+      this.user = null;
+      Api.csrfToken = null;
+      this.queue.replaceAll([]);
+      this.queue.select(null);
+      this.ticket.reset();
+      this.callbacks.clear();
+      byId('console-view').hidden = true;
+      this.login.show(wasSignedIn ? message : '');
+    }
+
+    /** @private */
+    async logout() {
+      try {
+        await Api.logout();
+      } catch (error) {
+        /* Already signed out on the server, or unreachable: the page forgets the login either way. */
+      }
+      this.signedOut('');
+      Alerts.announce('You are signed out.');
+    }
+
+    /** @private */
+    showTab(tab) {
+      const showCallbacks = tab.id === 'callbacks-tab';
+      [byId('queue-tab'), byId('callbacks-tab')].forEach((node) => {
+        const selected = node === tab;
+        node.setAttribute('aria-selected', selected ? 'true' : 'false');
+        node.tabIndex = selected ? 0 : -1;
+      });
+      byId('queue-view').hidden = showCallbacks;
+      byId('callbacks-view').hidden = !showCallbacks;
+      if (showCallbacks) this.callbacks.load();
+    }
+
+    /** @private */
+    openTicket(id) {
+      this.queue.select(id);
+      this.ticket.open(id);
+    }
+
+    /** @private */
+    handleStatus(state) {
+      const node = byId('connection');
+      node.textContent = CONNECTION_TEXT[state];
+      node.setAttribute('data-state', state);
+      if (state === 'offline') Api.me().catch(() => {});
+      if (state === 'online' && this.ticket.id !== null) this.ticket.load();
+    }
+
+    /** @private One frame from the server. */
+    handleFrame(frame) {
+      const handlers = {
+        queue: () => this.onQueue(Array.isArray(frame.tickets) ? frame.tickets : []),
+        ticket: () => this.onTicket(frame.ticket),
+        visitor_message: () => { if (!this.ticket.visitorMessage(frame)) this.queue.markUnread(frame.ticket_id); },
+        agent_message: () => { if (!this.ticket.agentMessage(frame)) this.queue.markUnread(frame.ticket_id); },
+        visitor_typing: () => this.ticket.visitorTyping(frame),
+        visitor_presence: () => this.ticket.visitorPresence(frame),
+      };
+      if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
+    }
+
+    /** @private The whole queue (on connect and after changes). */
+    onQueue(tickets) {
+      const fresh = this.queue.replaceAll(tickets);
+      if (this.seenFirstQueue) fresh.forEach((ticket) => this.alertNew(ticket));
+      this.seenFirstQueue = true;
+      const open = this.ticket.id !== null ? this.queue.get(this.ticket.id) : null;
+      if (open) this.ticket.update(open);
+    }
+
+    /** @private */
+    onTicket(ticket) {
+      if (!ticket || ticket.id === undefined) return;
+      if (this.queue.update(ticket)) this.alertNew(ticket);
+      this.ticket.update(ticket);
+      if (ticket.kind === 'callback') this.callbacks.load();
+    }
+
+    /** @private A new waiting ticket: always announced; urgent ones chime and notify. */
+    alertNew(ticket) {
+      const urgent = Staff.dom.isUrgent(ticket);
+      const what = (urgent ? 'New urgent ' : 'New ') + LABELS.kind(ticket).toLowerCase();
+      const who = LABELS.visitor(ticket);
+      Alerts.announce(what + ' from ' + who + '.');
+      if (!urgent) return;
+      Alerts.chime();
+      Alerts.notify(what + ': ' + who, Staff.dom.truncate(Staff.dom.field(ticket, 'reason'), 120),
+        'ticket-' + ticket.id, () => this.openTicket(String(ticket.id)));
+    }
+
+    /** @private The alerts button says what the browser allows. */
+    renderNotifyButton() {
+      const button = byId('notify-enable');
+      if (!Alerts.notificationsSupported()) {
+        button.textContent = 'Sound alerts on';
+      } else if (Notification.permission === 'granted') {
+        button.textContent = 'Alerts on';
+      } else if (Notification.permission === 'denied') {
+        button.textContent = 'Desktop alerts blocked';
+        button.title = 'Allow notifications for this site in the browser settings to get desktop alerts.';
+      } else {
+        button.textContent = 'Turn on alerts';
+      }
+      button.setAttribute('aria-pressed', Alerts.notificationsOn() ? 'true' : 'false');
+    }
+  }
+
+  const app = new StaffConsole();
+  Staff.app = app;
+  app.boot();
+})(window.StaffConsole = window.StaffConsole || {});
