@@ -353,3 +353,24 @@ def test_bad_live_chat_settings_are_named(tmp_path: Path, section: str, problem:
 
 def test_the_project_clinic_file_has_live_chat_settings() -> None:
     assert load_live_chat().max_wait_seconds == 180
+
+
+def test_a_broken_pending_line_is_moved_aside_not_blocking(store: Path) -> None:
+    (store / "pending.jsonl").write_text("not json\n")
+    run(ActionSubmitHandoff(), make_tracker([], FILLED))
+    assert [t["name"] for t in tickets()] == ["Maria"]
+    assert (store / "pending.jsonl.rejected").read_text() == "not json\n"
+
+
+def test_the_action_server_prepares_the_tables_and_survives_a_missing_database(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.actions.server import prepare_database
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'not-a-folder' / 'clinic.db'}")
+    reset_engines()
+    prepare_database()  # logged, not raised
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
+    reset_engines()
+    prepare_database()
+    assert tickets() == []
+    reset_engines()

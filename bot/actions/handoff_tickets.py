@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator, List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from bot.actions.clinic import load_live_chat
 from bot.store.db import session_scope, utcnow
@@ -89,11 +90,21 @@ def claimed_pending_lines() -> Iterator[List[str]]:
     claimed.unlink()
 
 
-def import_pending_line(session, line: str) -> None:
-    """Write one pending request as a call-back ticket (the visitor has left the live chat)."""
-    data = json.loads(line)
-    saved_at = data.pop("saved_at", "")
-    request = TicketRequest(**data)
+def import_pending_line(session: Session, line: str) -> None:
+    """Write one pending request as a call-back ticket (the visitor has left the live chat).
+
+    A line that is not a request is moved to `<pending file>.rejected` and logged, so it cannot
+    block every later ticket.
+    """
+    try:
+        data = json.loads(line)
+        saved_at = data.pop("saved_at", "")
+        request = TicketRequest(**data)
+    except (ValueError, TypeError, AttributeError):
+        logger.error("Pending hand-off line is not a request; moved aside: %s", line)
+        with pending_file().with_name(pending_file().name + ".rejected").open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+        return
     create_ticket(
         session, conversation_id=request.conversation_id, kind="callback",
         reason=f"{request.reason} [saved offline at {saved_at}]", priority=request.priority,
@@ -102,7 +113,7 @@ def import_pending_line(session, line: str) -> None:
     )
 
 
-def live_chat_possible(session, now: datetime) -> bool:
+def live_chat_possible(session: Session, now: datetime) -> bool:
     """Whether a coordinator is online and the clinic is inside its live-chat hours."""
     return load_live_chat().is_open(now) and coordinators_online(session, now=now) > 0
 
