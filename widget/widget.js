@@ -30,6 +30,10 @@
   const GREET = '/greet';
   const ASK_HUMAN = '/ask_human';
   const ASK_HUMAN_TITLE = 'Talk to a person';
+  const TYPING_IDLE_MS = 3000;
+  const TYPING_MIN_GAP_MS = 2200;  // at most one typing frame per 2 s, with a margin for jitter
+  /** Hand-off states in which the visitor's typing is relayed to a coordinator. */
+  const TYPING_RELAYED_IN = ['waiting', 'connected'];
 
   /** Words the visitor sees outside the conversation itself. */
   const TEXT = {
@@ -49,9 +53,13 @@
     closed: 'Chat closed.',
     crisisLabel: 'Important',
     imageAlt: 'Image from the assistant',
-    handoffWaiting: 'Connecting you with the care team...',
-    handoffJoined: (name) => (name ? name + ' from the care team joined' : 'Someone from the care team joined'),
-    handoffEnded: 'The care team has left the chat',
+    handoff: {
+      waiting: () => 'Waiting for a care coordinator\u2026',
+      connected: (name) => (name ? 'You\'re chatting with ' + name : 'You\'re chatting with a care coordinator'),
+      ended: () => 'Back with the virtual assistant',
+      callback: () => 'A care coordinator will contact you',
+      alert: () => 'The care team has been alerted',
+    },
     agentLabel: (name) => (name ? name + ', care team' : 'Care team'),
     errors: {
       rate_limited: 'You are sending messages quickly. Please wait a moment, then try again.',
@@ -310,6 +318,51 @@
     }
   }
 
+  /**
+   * The visitor's "typing" signal for a coordinator: on at the first keystroke, off after 3 s
+   * without one or when the message is sent. A change goes out at most once per 2 s; one that
+   * is undone meanwhile is never sent.
+   */
+  class TypingSignal {
+    /** @param {(on: boolean) => void} sendFrame */
+    constructor(sendFrame) {
+      this.sendFrame = sendFrame;
+      this.wanted = false;
+      this.sent = false;
+      this.lastChange = 0;
+      this.idleTimer = null;
+      this.flushTimer = null;
+    }
+
+    keystroke() {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = setTimeout(() => this.stop(), TYPING_IDLE_MS);
+      this.set(true);
+    }
+
+    stop() {
+      clearTimeout(this.idleTimer);
+      this.set(false);
+    }
+
+    /** @private */
+    set(on) {
+      this.wanted = on;
+      if (this.flushTimer || this.wanted === this.sent) return;
+      const wait = this.lastChange + TYPING_MIN_GAP_MS - Date.now();
+      if (wait > 0) {
+        this.flushTimer = setTimeout(() => {
+          this.flushTimer = null;
+          this.set(this.wanted);
+        }, wait);
+        return;
+      }
+      this.sent = on;
+      this.lastChange = Date.now();
+      this.sendFrame(on);
+    }
+  }
+
   /* ------------------------------------------------------------------------------------------
    * DOM helpers
    * ---------------------------------------------------------------------------------------- */
@@ -547,7 +600,7 @@
     /**
      * @param {ShadowRoot} root
      * @param {{title: string}} config
-     * @param {{onOpen: Function, onClose: Function, onSubmit: Function, onHuman: Function}} actions
+     * @param {{onOpen: Function, onClose: Function, onSubmit: Function, onHuman: Function, onTyping: Function}} actions
      */
     constructor(root, config, actions) {
       this.actions = actions;
@@ -609,7 +662,10 @@
       this.input = h('textarea', {
         class: 'input', 'data-testid': 'input', 'aria-label': TEXT.inputLabel, placeholder: TEXT.placeholder,
         rows: '1', maxlength: String(MAX_MESSAGE_CHARS), autocomplete: 'off', enterkeyhint: 'send',
-        oninput: () => this.fitInput(),
+        oninput: () => {
+          this.fitInput();
+          this.actions.onTyping(this.input.value.trim() !== '');
+        },
         onkeydown: (event) => this.handleInputKey(event),
       });
       this.sendButton = h('button', {
@@ -729,6 +785,11 @@
       slot.textContent = hint;
       if (hint) node.setAttribute('data-pending', 'true');
       else node.removeAttribute('data-pending');
+    }
+
+    /** Hide "Talk to a person" while a coordinator is coming or chatting. */
+    setHumanOffered(offered) {
+      this.humanButton.hidden = !offered;
     }
 
     /** Chat closed by the server: nothing more can be sent. */
@@ -933,7 +994,9 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
       this.sessionId = null;
       this.ready = false;            // socket open and session confirmed
       this.connection = 'idle';      // idle | ok | reconnecting | closed
+      this.handoffState = null;      // null | waiting | connected | ended | callback | alert
       this.handoffText = '';
+      this.typingSignal = new TypingSignal((on) => this.transport.send({ type: 'typing', on: on }));
       this.historyEmpty = false;
       this.panelOpened = false;
       this.unread = 0;
@@ -978,6 +1041,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
         onClose: () => this.close(),
         onSubmit: (text) => this.sendMessage(text, text),
         onHuman: () => this.sendMessage(ASK_HUMAN, ASK_HUMAN_TITLE),
+        onTyping: (hasText) => this.onVisitorTyping(hasText),
       });
       this.transport = new Transport(socketUrl(config.server));
       this.transport.onstatus = (state) => this.handleStatus(state);
@@ -1050,10 +1114,8 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
      */
     onSessionConfirm(frame) {
       if (typeof frame.session_id !== 'string' || !frame.session_id) return;
-      if (frame.session_id !== this.sessionId) {
-        this.handoffText = '';
-        this.view.setBanner(null);
-      }
+      if (frame.session_id !== this.sessionId) this.view.setBanner(null);
+      this.setHandoff(handoffOf(frame.handoff));
       this.sessionId = frame.session_id;
       SessionStore.save(frame.session_id, frame.token);
       const history = Array.isArray(frame.history) ? frame.history.filter((item) => item && typeof item === 'object') : [];
@@ -1094,6 +1156,8 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
     /** @private A message from the assistant or a care-team member. */
     onBotUttered(frame) {
       this.view.setTyping(false);
+      const handoff = handoffOf(frame.custom && frame.custom.handoff);
+      if (handoff) this.setHandoff(handoff);
       this.historyEmpty = false;
       const banner = crisisBannerOf(frame);
       if (banner !== null) this.view.setBanner(banner);
@@ -1107,17 +1171,29 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
       if (buttons.length) this.view.showQuickReplies(buttons, (button) => this.pickQuickReply(button));
     }
 
-    /** @private */
+    /** @private A `handoff` frame. */
     onHandoff(frame) {
-      const agent = typeof frame.agent === 'string' ? frame.agent.trim() : '';
-      const texts = {
-        waiting: TEXT.handoffWaiting,
-        connected: TEXT.handoffJoined(agent),
-        ended: TEXT.handoffEnded,
-      };
-      if (!Object.prototype.hasOwnProperty.call(texts, frame.state)) return;
-      this.handoffText = texts[frame.state];
+      const handoff = handoffOf(frame);
+      if (handoff) this.setHandoff(handoff);
+    }
+
+    /**
+     * @private The hand-off state and its status line; null means none (plain bot conversation).
+     * @param {{state: string, agent: string, message: string}|null} handoff
+     */
+    setHandoff(handoff) {
+      this.handoffState = handoff ? handoff.state : null;
+      this.handoffText = handoff ? handoff.message || TEXT.handoff[handoff.state](handoff.agent) : '';
+      const withCareTeam = TYPING_RELAYED_IN.includes(this.handoffState);
+      if (!withCareTeam) this.typingSignal.stop();
+      this.view.setHumanOffered(!withCareTeam);
       this.renderStatus();
+    }
+
+    /** @private The visitor typed or cleared the input; relayed only while a coordinator may read. */
+    onVisitorTyping(hasText) {
+      if (hasText && this.ready && TYPING_RELAYED_IN.includes(this.handoffState)) this.typingSignal.keystroke();
+      else this.typingSignal.stop();
     }
 
     /** @private Errors are shown as a quiet note; the conversation carries on. */
@@ -1160,6 +1236,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
     /** @private @returns {boolean} true once the socket took the message */
     deliver(item) {
       if (!this.transport.send({ type: 'user_uttered', message: item.message })) return false;
+      this.typingSignal.stop();
       this.historyEmpty = false;
       this.view.setHint(item.node, '');
       return true;
@@ -1194,6 +1271,19 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
     if (clicked) return clicked.title;
     if (text === ASK_HUMAN) return ASK_HUMAN_TITLE;
     return text.startsWith('/') ? '' : text;
+  }
+
+  /**
+   * A hand-off description ({state, agent?, message?}: a `handoff` frame, session_confirm's
+   * `handoff`, or a custom payload's `handoff`) checked and tidied, or null.
+   * @returns {{state: string, agent: string, message: string}|null}
+   */
+  function handoffOf(value) {
+    if (!value || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(TEXT.handoff, value.state)) {
+      return null;
+    }
+    const text = (key) => (typeof value[key] === 'string' ? value[key].trim() : '');
+    return { state: value.state, agent: text('agent'), message: text('message') };
   }
 
   window.customElements.define('clinic-chat', ClinicChat);
