@@ -68,8 +68,10 @@ def login_route(bp: Blueprint, signer: CookieSigner) -> None:
             code, retry = outcome
             if code == "locked":
                 minutes = max(1, -(-retry // 60))
-                return error(423, "locked", f"Too many failed attempts. Try again in {minutes} minutes.",
-                             retry_after_s=retry)
+                locked = error(423, "locked", f"Too many failed attempts. Try again in {minutes} minutes.",
+                               retry_after_s=retry)
+                locked.headers["Retry-After"] = str(retry)
+                return locked
             return error(401, "bad_credentials", "That email and password don't match an active account.")
         user, token, csrf = outcome
         resp = response.json({"user": user, "csrf_token": csrf})

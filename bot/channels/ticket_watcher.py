@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 OVERDUE_CHECK_SECONDS = 5.0
 OPEN = ("waiting", "claimed")
+# `updated_at` is stamped when a change runs, not when it commits, so each look goes back a
+# little and skips the versions it has already announced.
+LOOK_BACK = timedelta(seconds=5)
 
 
 class TicketWatcher:
@@ -34,6 +37,7 @@ class TicketWatcher:
         self.max_wait_s = max_wait_s
         self._since: Optional[datetime] = None
         self._relays: Dict[str, Tuple[int, Unsubscribe]] = {}
+        self._announced: Dict[int, str] = {}
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
@@ -71,16 +75,19 @@ class TicketWatcher:
         since = self._since
 
         def changed(s: Any) -> Tuple[List[Dict[str, Any]], datetime]:
-            rows = tickets.changed_since(s, since) if since else tickets.open_tickets(s)
-            newest = max((row.updated_at for row in rows), default=since or utcnow() - timedelta(seconds=1))
-            return [ticket_payload(s, row) for row in rows], newest
+            rows = tickets.changed_since(s, since - LOOK_BACK) if since else tickets.open_tickets(s)
+            newest = max((row.updated_at for row in rows), default=since or utcnow())
+            return [ticket_payload(s, row) for row in rows], max(newest, since or newest)
 
         payloads, self._since = await in_db(changed)
-        for ticket in payloads:
+        fresh = [t for t in payloads if self._announced.get(t["id"]) != t["updated_at"]]
+        # Only rows inside the look-back window can come again, so only they are remembered.
+        self._announced = {t["id"]: t["updated_at"] for t in payloads}
+        for ticket in fresh:
             self._follow(ticket)
             if since is not None:
                 await self.desk.announce(ticket)
-        return payloads
+        return fresh
 
     async def offer_callbacks(self) -> None:
         """Turn live requests waiting too long into call-backs."""

@@ -126,7 +126,8 @@ class VisitorSocket:
         self.on_new_message = on_new_message
         self.tracker_events = tracker_events
         self.agent = agent
-        self.with_agent = False
+        self.replies = 0
+        self.handoff_state: Optional[str] = None  # "waiting" / "connected" while the bot is paused
         self.session_id: Optional[str] = None
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
@@ -205,21 +206,27 @@ class VisitorSocket:
         history = await self.history() if resumed else []
         confirm: Dict[str, Any] = {"type": "session_confirm", "session_id": session_id, "token": token,
                                    "history": history}
-        handoff = await self.handoff_state() if resumed else None
+        handoff = await self.open_handoff() if resumed else None
         if handoff:
             confirm["handoff"] = handoff
         await self.send(confirm)
-        self.with_agent = bool(handoff and handoff["state"] == "connected")
+        self.handoff_state = handoff["state"] if handoff else None
         self._unsubscribe = self.hub.subscribe(visitor_topic(session_id), self.from_coordinator)
         await self.publish_activity({"type": "visitor_presence", "online": True})
 
     async def from_coordinator(self, frame: Dict[str, Any]) -> None:
         """A frame from the staff side; hand-off frames say whether a coordinator has the chat."""
+        await self.to_visitor(frame)
+
+    async def to_visitor(self, frame: Dict[str, Any]) -> None:
+        """Send a frame, noting hand-off state changes (bot or coordinator side)."""
         if frame.get("type") == "handoff":
-            self.with_agent = frame.get("state") == "connected"
+            self.handoff_state = frame.get("state")
+        elif frame.get("type") == "bot_uttered":
+            self.replies += 1
         await self.send(frame)
 
-    async def handoff_state(self) -> Optional[Dict[str, Any]]:
+    async def open_handoff(self) -> Optional[Dict[str, Any]]:
         """The conversation's live hand-off, so a reloaded page shows it (None if none or unknown).
 
         A call-back request is not shown: the visitor was told when to expect contact.
@@ -274,10 +281,15 @@ class VisitorSocket:
         await self.publish_activity({"type": "visitor_message", "text": message.strip(), "timestamp": time.time()})
         await self.send({"type": "typing", "on": True})
         try:
+            self.replies = 0
             await self.on_new_message(UserMessage(
-                message.strip(), WebOutput(self.send), self.session_id, input_channel="web"))
-            if self.with_agent:
+                message.strip(), WebOutput(self.to_visitor), self.session_id, input_channel="web"))
+            if self.handoff_state == "connected":
                 await self.crisis_while_with_agent()
+            elif self.replies == 0 and self.handoff_state != "waiting":
+                await self.send({"type": "error", "code": "no_reply",
+                                 "message": "Sorry, I couldn't answer that just now. Your message is saved; "
+                                            "please try again in a moment, or ask to talk to a person."})
         except Exception:
             logger.exception("message from a visitor could not be handled")
             await self.send({"type": "error", "code": "server_error",
