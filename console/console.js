@@ -151,6 +151,7 @@
         agent_message: () => { if (!this.ticket.agentMessage(frame)) this.queue.markUnread(frame.ticket_id); },
         visitor_typing: () => this.ticket.visitorTyping(frame),
         visitor_presence: () => this.ticket.visitorPresence(frame),
+        visitor_crisis: () => this.alertCrisis(frame),
       };
       if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
     }
@@ -182,6 +183,19 @@
       Alerts.chime();
       Alerts.notify(what + ': ' + who, Staff.dom.truncate(Staff.dom.field(ticket, 'reason'), 120),
         'ticket-' + ticket.id, () => this.openTicket(String(ticket.id)));
+    }
+
+    /** @private A visitor in a live chat wrote crisis language (they were sent the 988 resources). */
+    alertCrisis(frame) {
+      const text = 'Crisis language from the visitor in ticket ' + frame.ticket_id +
+        '. They were shown the 988 crisis resources.';
+      Alerts.announce(text);
+      Alerts.chime();
+      Alerts.notify('Visitor may be in crisis', text, 'crisis-' + frame.ticket_id,
+        () => this.openTicket(String(frame.ticket_id)));
+      if (this.ticket.id !== String(frame.ticket_id) && this.ticket.id !== frame.ticket_id) {
+        this.queue.markUnread(frame.ticket_id);
+      }
     }
 
     /** @private The alerts button says what the browser allows. */
