@@ -81,6 +81,8 @@ def test_visitor_reaches_a_coordinator_and_comes_back_to_the_bot(servers, alice)
                 assert claimed.status_code == 200, claimed.text
                 connected = await next_frame(visitor, "handoff")
                 assert connected["state"] == "connected" and connected["agent"] == "Alice"
+                joined = await next_frame(visitor, "bot_uttered")
+                assert "Alice" in joined["text"] and "joined" in joined["text"]
 
                 await visitor.send(json.dumps({"type": "typing", "on": True}))
                 typing = await next_frame(console, "visitor_typing", ticket_id=ticket["id"])

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-from rasa.shared.core.events import BotUttered, ConversationPaused, ConversationResumed, Event
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event
 
 from bot.channels.history import history_items
 
@@ -41,6 +42,15 @@ def paused() -> ConversationPaused:
 def resumed() -> ConversationResumed:
     """The bot answers again."""
     return ConversationResumed(timestamp=time.time())
+
+
+def listening() -> ActionExecuted:
+    """The bot waits for the visitor's next message.
+
+    A conversation paused by an action (not after `action_listen`) would otherwise resume in a
+    state no rule or story knows, and the bot would answer nothing.
+    """
+    return ActionExecuted(ACTION_LISTEN_NAME, timestamp=time.time())
 
 
 async def append_events(agent: Any, conversation_id: str, events: List[Event]) -> None:

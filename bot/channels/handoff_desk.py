@@ -111,7 +111,7 @@ class HandoffDesk:
             return None
         when = f" ({ticket['best_time']})" if ticket.get("best_time") else ""
         text = NO_ONE_FREE.format(when=when)
-        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "callback")])
+        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "callback"), log.listening()])
         await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "callback", "message": text})
         await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
         await self.announce(ticket)
@@ -122,7 +122,7 @@ class HandoffDesk:
         return await self.hub.subscribers(visitor_topic(conversation_id)) > 0
 
     async def _finish(self, ticket: Dict[str, Any], text: str) -> None:
-        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "ended")])
+        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "ended"), log.listening()])
         await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "ended", "message": text})
         await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
         await self.announce(ticket)
