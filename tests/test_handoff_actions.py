@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff_messages as messages
@@ -255,7 +255,7 @@ def test_live_when_a_coordinator_is_online_and_open(store: Path) -> None:
     text, payload = dispatcher.messages
     assert text["text"] == render(messages.WAITING, FILLED)
     assert payload["custom"] == {"handoff": {"state": "waiting", "ticket_id": ticket["id"], "kind": "live"}}
-    assert returned == [ConversationPaused()] + RESET
+    assert returned == [ConversationPaused()] + RESET + [ActionExecuted("action_listen")]
 
 
 def test_no_consent_saves_nothing_and_gives_the_clinic_contacts(store: Path) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff_messages as messages
@@ -70,6 +70,9 @@ class ActionSubmitHandoff(Action):
 
         The form's answers are cleared afterwards: they are personal details, and a later
         hand-off (perhaps for someone else) should ask again rather than reuse them.
+        A live hand-off ends with `action_listen`, as Rasa would after any turn: the paused bot
+        predicts nothing more, and once the chat is handed back the visitor's next message
+        follows a listen, so the rules answer it as usual.
         """
         reset: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS + ("handoff_reason",)]
         if tracker.get_slot("contact_consent") is not True:
@@ -82,7 +85,7 @@ class ActionSubmitHandoff(Action):
         if ticket.kind == "live":
             say(dispatcher, tracker, messages.WAITING)
             dispatcher.utter_message(json_message=handoff_payload("waiting", ticket))
-            return [ConversationPaused()] + reset
+            return [ConversationPaused()] + reset + [ActionExecuted("action_listen")]
         say(dispatcher, tracker, messages.CALLBACK, callback_when=callback_when(utcnow()))
         dispatcher.utter_message(json_message=handoff_payload("callback", ticket))
         return reset
