@@ -32,7 +32,8 @@ def log_in(console: Page, servers) -> None:
     by_id(console, "login-email").fill(COORDINATOR)
     by_id(console, "login-password").fill(PASSWORD)
     by_id(console, "login-submit").click()
-    expect(by_id(console, "queue")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(by_id(console, "logout")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    expect(console.locator("#connection")).to_have_text("Live", timeout=ANSWER_TIMEOUT_MS)
 
 
 def answer_form(page: Page) -> None:
