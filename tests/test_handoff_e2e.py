@@ -220,3 +220,52 @@ def test_a_live_request_nobody_claims_becomes_a_call_back(servers, alice) -> Non
         assert any(t["reason"] and "insurance" in t["reason"] for t in callbacks)
 
     asyncio.run(scenario())
+
+
+def test_a_crisis_gets_resources_first_and_an_urgent_ticket_for_the_console(servers, alice) -> None:
+    async def scenario() -> None:
+        async with alice.console() as console:
+            await next_frame(console, "queue")
+            async with websockets.connect(ws_url(servers)) as visitor:
+                confirm = await open_session(visitor)
+                await answer(visitor, "hello")
+                frames = await answer(visitor, "i want to end my life tonight")
+                first = texts(frames)[0]
+                assert "988" in first and "911" in first, "crisis resources come first"
+                urgent = await next_frame(console, "ticket", timeout=5, conversation_id=confirm["session_id"])
+                assert urgent["ticket"]["priority"] == "urgent"
+                assert "end my life" in urgent["ticket"]["reason"]
+                after = await answer(visitor, "how long does an infusion take?")
+                assert texts(after), "the conversation goes on normally after the resources"
+                return urgent["ticket"]["id"]
+
+    ticket_id = asyncio.run(scenario())
+    assert alice.post(f"api/tickets/{ticket_id}/close", {"outcome": "Called the visitor; safe"}).ok
+
+
+def test_crisis_language_while_a_coordinator_has_the_chat_still_gets_the_resources(servers, alice) -> None:
+    async def scenario() -> None:
+        async with alice.console() as console:
+            async with websockets.connect(ws_url(servers)) as visitor:
+                confirm = await open_session(visitor)
+                await answer(visitor, "hello")
+                ticket_id = make_ticket(servers, confirm["session_id"])
+                assert alice.post(f"api/tickets/{ticket_id}/claim").ok
+                await next_frame(visitor, "handoff")
+                frames = await answer(visitor, "honestly i just want to kill myself")
+                assert any("988" in t for t in texts(frames))
+                alert = await next_frame(console, "visitor_crisis", ticket_id=ticket_id)
+                assert alert["conversation_id"] == confirm["session_id"]
+                assert alice.post(f"api/tickets/{ticket_id}/close", {"outcome": "Stayed with the visitor"}).ok
+
+    asyncio.run(scenario())
+
+
+def test_a_call_back_is_marked_called(servers, alice) -> None:
+    servers.say(conversation := f"callback-{uuid.uuid4().hex}", "hello")
+    ticket_id = make_ticket(servers, conversation, kind="callback", phone="5550100200", best_time="mornings")
+    due = {t["id"]: t for t in alice.get("api/callbacks").json()["tickets"]}
+    assert due[ticket_id]["phone"] == "5550100200" and due[ticket_id]["best_time"] == "mornings"
+    called = alice.post(f"api/callbacks/{ticket_id}/called", {"note": "Left a voicemail"})
+    assert called.status_code == 200 and called.json()["ticket"]["called_at"]
+    assert ticket_id not in {t["id"] for t in alice.get("api/callbacks").json()["tickets"]}
