@@ -183,6 +183,16 @@ def test_the_validation_action_sets_phone_or_email_beside_the_detail() -> None:
                         SlotSet("contact_phone", None)]
 
 
+def test_slots_cleared_when_the_form_starts_are_not_complained_about() -> None:
+    domain = {"slots": {slot: {"type": "text", "mappings": [{"type": "from_text"}]} for slot in FORM_SLOTS},
+              "forms": {"handoff_form": {"required_slots": [
+                  "contact_name", "contact_detail", "contact_time", "contact_consent"]}}}
+    events = [user("agent", "ask_human")] + [{"event": "slot", "name": slot, "value": None} for slot in FORM_SLOTS]
+    dispatcher, returned = run(ValidateHandoffForm(), make_tracker(events), domain)
+    assert dispatcher.messages == []
+    assert all(event["value"] is None for event in returned)
+
+
 def test_the_consent_question_has_yes_and_no_buttons() -> None:
     dispatcher, returned = run(AskContactConsent(), make_tracker([]))
     assert AskContactConsent().name() == "action_ask_contact_consent"

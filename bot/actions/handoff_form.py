@@ -145,7 +145,11 @@ class AskContactConsent(AskQuestion):
 
 
 class ValidateHandoffForm(FormValidationAction):
-    """Check each answer of `handoff_form`; an answer that does not fit is asked again."""
+    """Check each answer of `handoff_form`; an answer that does not fit is asked again.
+
+    A slot cleared by `action_start_handoff` also comes here (as None) when the form starts:
+    that is not an answer, so it passes without a message.
+    """
 
     def name(self) -> Text:
         """Rasa calls `validate_<form name>`."""
@@ -155,7 +159,9 @@ class ValidateHandoffForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Accept a name of 1-80 characters with at least one letter."""
-        name = clean_name(str(value or ""))
+        if value is None:
+            return {"contact_name": None}
+        name = clean_name(str(value))
         if name is None:
             say(dispatcher, tracker, messages.INVALID_NAME)
         return {"contact_name": name}
@@ -164,10 +170,12 @@ class ValidateHandoffForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Accept an email address or a phone number and set `contact_email` or `contact_phone`."""
-        email = normalise_email(str(value or ""))
+        if value is None:
+            return {"contact_detail": None}
+        email = normalise_email(str(value))
         if email:
             return {"contact_detail": email, "contact_email": email, "contact_phone": None}
-        phone = normalise_phone(str(value or ""))
+        phone = normalise_phone(str(value))
         if phone:
             return {"contact_detail": phone, "contact_phone": phone, "contact_email": None}
         say(dispatcher, tracker, messages.INVALID_DETAIL)
@@ -177,7 +185,9 @@ class ValidateHandoffForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
         """Accept any short description of a good time to call."""
-        text = str(value or "").strip()
+        if value is None:
+            return {"contact_time": None}
+        text = str(value).strip()
         if 0 < len(text) <= MAX_TIME_CHARS and re.search(r"\w", text):
             return {"contact_time": text}
         say(dispatcher, tracker, messages.INVALID_TIME)
