@@ -46,8 +46,8 @@ NO_CONSENT = Message("That's fine, I haven't saved anything. You can reach the c
 WAITING = Message("Thank you, {contact_name}. A care coordinator will join this chat shortly. "
                   "Please keep this window open.")
 CALLBACK = Message("Thank you, {contact_name}. No coordinator can join the chat right now, so one "
-                   "will contact you at {contact_detail} {callback_when}, at the time you prefer "
-                   "where they can.")
+                   "will contact you at {contact_detail} {callback_when}, trying to match the time "
+                   "you gave ({contact_time}).")
 SAVE_FAILED = Message("I'm sorry, I couldn't save your request just now because of a problem on our "
                       "side. Please contact the care team directly at {clinic_phone} or "
                       "{clinic_email} so it doesn't get missed.")
