@@ -202,6 +202,8 @@ def test_staff_pages_are_served_with_a_strict_policy(servers) -> None:
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert requests.get(f"{servers.url}/webhooks/staff/..%2Fbot%2Fcredentials.yml", timeout=30).status_code == 404
+    bare = requests.get(f"{servers.url}/webhooks/staff", timeout=30, allow_redirects=False)
+    assert bare.status_code in (301, 302) and bare.headers["Location"].endswith("/webhooks/staff/")
 
 
 def test_a_live_request_nobody_claims_becomes_a_call_back(servers, alice) -> None:

@@ -15,8 +15,6 @@ import asyncio
 import json
 import logging
 import os
-import re
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -30,6 +28,7 @@ from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
 from bot.channels.hub import STAFF_TOPIC, get_hub
 from bot.channels.staff_api import login_route, ticket_routes
 from bot.channels.staff_auth import CookieSigner, identify
+from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.channels.ticket_watcher import TicketWatcher
 from bot.channels.web import own_origin
 from bot.channels.web_settings import WebSettings
@@ -38,13 +37,8 @@ from bot.store.migrate import upgrade_database
 
 logger = logging.getLogger(__name__)
 
-CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
-SERVED_FILE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|html|svg|png)$")
-CONTENT_TYPES = {"js": "application/javascript; charset=utf-8", "css": "text/css; charset=utf-8",
-                 "html": "text/html; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+CONSOLE_DIR = PROJECT_ROOT / "console"
 SECURITY_HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
@@ -129,18 +123,14 @@ class StaffInput(InputChannel):
         """The console page and its files."""
 
         @bp.route("/", methods=["GET"])
-        async def index(_: Request) -> HTTPResponse:
-            return await response.file(CONSOLE_DIR / "index.html", headers={
-                **SECURITY_HEADERS, "Content-Type": CONTENT_TYPES["html"]})
+        async def index(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):  # the page's relative URLs need the slash
+                return response.redirect(request.path + "/")
+            return await serve_file(CONSOLE_DIR, "index.html", SECURITY_HEADERS)
 
         @bp.route("/<filename>", methods=["GET"])
         async def console_file(request: Request, filename: str) -> HTTPResponse:
-            if not filename:
-                return await index(request)
-            path = CONSOLE_DIR / filename
-            if not SERVED_FILE.match(filename) or not path.is_file():
-                return response.json({"error": "not found"}, status=404)
-            return await response.file(path, headers={**SECURITY_HEADERS, "Content-Type": CONTENT_TYPES[path.suffix[1:]]})
+            return await serve_file(CONSOLE_DIR, filename or "index.html", SECURITY_HEADERS)
 
 
 class ConsoleSocket:

@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
@@ -36,20 +34,13 @@ from bot.channels.limits import AddressCounter, TokenBucket
 from bot.channels.paused_safety import crisis_frames_while_paused
 from bot.channels.secrets import load_secret
 from bot.channels.session_token import SessionSigner
+from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.channels.web_settings import WebSettings
 from bot.store import tickets
 
 logger = logging.getLogger(__name__)
 
-WIDGET_DIR = Path(__file__).resolve().parents[2] / "widget"
-SERVED_FILE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|html|svg|png)$")
-CONTENT_TYPES = {
-    "js": "application/javascript; charset=utf-8",
-    "css": "text/css; charset=utf-8",
-    "html": "text/html; charset=utf-8",
-    "svg": "image/svg+xml",
-    "png": "image/png",
-}
+WIDGET_DIR = PROJECT_ROOT / "widget"
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
 
@@ -339,14 +330,7 @@ class WebInput(InputChannel):
         async def widget_file(request: Request, filename: str) -> HTTPResponse:
             if not filename:  # Sanic routes "/webhooks/web/" here rather than to health
                 return await health(request)
-            path = WIDGET_DIR / filename
-            if not SERVED_FILE.match(filename) or not path.is_file():
-                return response.json({"error": "not found"}, status=404)
-            return await response.file(path, headers={
-                "Content-Type": CONTENT_TYPES[path.suffix[1:]],
-                "Cache-Control": "no-cache",
-                "X-Content-Type-Options": "nosniff",
-            })
+            return await serve_file(WIDGET_DIR, filename)
 
         @web.websocket("/ws")
         async def visitor_socket(request: Request, ws: Any) -> None:
