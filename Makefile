@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate train run shell test test-stories bench migrate staff-user clean
+.PHONY: help venv spacy validate train run shell test test-stories bench migrate staff-user purge clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -101,6 +101,10 @@ ROLE ?= coordinator
 staff-user: $(INSTALLED) ## Create a staff account: make staff-user EMAIL=... NAME=... ROLE=coordinator
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Usage: make staff-user EMAIL=sam@clinic.example NAME=Sam [ROLE=coordinator|admin]"; exit 2; }
 	$(PY) -m bot.store.staff_cli create --email "$(EMAIL)" --name "$(NAME)" --role "$(ROLE)"
+
+purge: $(INSTALLED) ## Delete conversations older than N days: make purge DAYS=N [DRY_RUN=1] [AUDIT_DAYS=M]
+	@test -n "$(DAYS)" || { echo "Usage: make purge DAYS=N [DRY_RUN=1] [AUDIT_DAYS=M]"; exit 2; }
+	$(PY) -m bot.store.purge_cli --days "$(DAYS)" $(if $(DRY_RUN),--dry-run) $(if $(AUDIT_DAYS),--audit-days "$(AUDIT_DAYS)")
 
 clean: ## Remove trained models, the built spaCy pipeline, results and caches
 	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache

@@ -1,4 +1,4 @@
-"""Tables the project owns: staff accounts, their login sessions and hand-off tickets.
+"""Tables the project owns: staff accounts, sessions, hand-off tickets and conversation review data.
 
 Rasa's tracker store keeps conversations in the same database in tables of its own. Constraint
 names follow `NAMING_CONVENTION` so Alembic migrations stay stable on SQLite and PostgreSQL.
@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -98,3 +99,100 @@ class HandoffTicket(Base):
     call_note = Column(Text, nullable=True)
 
     claimer = relationship(StaffUser, foreign_keys=[claimed_by], lazy="joined")
+
+
+class ConversationSummary(Base):
+    """One row per conversation in Rasa's `events` table, kept up to date by `bot.store.review_index`."""
+
+    __tablename__ = "conversation_summaries"
+    __table_args__ = (
+        Index("ix_conversation_summaries_page", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_handoff", "handoff", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_crisis", "crisis", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_fallback", "fallback", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_low_confidence", "low_confidence", "started_at", "conversation_id"),
+        Index("ix_conversation_summaries_reviewed", "reviewed", "started_at", "conversation_id"),
+    )
+
+    conversation_id = Column(String(255), primary_key=True)
+    started_at = Column(DateTime, nullable=False)
+    last_event_at = Column(DateTime, nullable=False, index=True)
+    message_count = Column(Integer, nullable=False, default=0)
+    channel = Column(String(255), nullable=True)
+    topics = Column(Text, nullable=False, default="[]")  # JSON list; filter through conversation_topics
+    handoff = Column(Boolean, nullable=False, default=False)
+    crisis = Column(Boolean, nullable=False, default=False)
+    fallback = Column(Boolean, nullable=False, default=False)
+    low_confidence = Column(Boolean, nullable=False, default=False)
+    min_confidence = Column(Float, nullable=True, index=True)
+    reviewed = Column(Boolean, nullable=False, default=False)
+    reviewed_by = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    reviewed_at = Column(DateTime, nullable=True)
+    last_indexed_event_id = Column(Integer, nullable=False, index=True)
+
+
+class ConversationTopic(Base):
+    """An intent or retrieval key (`faq/<key>`) asked in a conversation, for the intent filter."""
+
+    __tablename__ = "conversation_topics"
+
+    conversation_id = Column(String(255), primary_key=True)
+    topic = Column(String(255), primary_key=True, index=True)
+
+
+class ConversationTag(Base):
+    """A label staff put on a conversation."""
+
+    __tablename__ = "conversation_tags"
+
+    conversation_id = Column(String(255), primary_key=True)
+    tag = Column(String(64), primary_key=True, index=True)
+
+
+class ConversationNote(Base):
+    """A staff member's note on a conversation."""
+
+    __tablename__ = "conversation_notes"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    staff_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class Annotation(Base):
+    """A staff correction of what a visitor's message meant: training data for the NLU."""
+
+    __tablename__ = "annotations"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    event_id = Column(Integer, nullable=False, index=True)  # the user event in Rasa's `events` table
+    text = Column(Text, nullable=False)
+    predicted_intent = Column(String(255), nullable=True)
+    corrected_intent = Column(String(255), nullable=False)  # an intent or `faq/<key>`
+    staff_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who looked at, exported, changed or purged what, and when."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    staff_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True, index=True)
+    action = Column(String(40), nullable=False, index=True)
+    target = Column(String(255), nullable=True)
+    detail = Column(Text, nullable=False, default="{}")  # JSON object
+
+
+class ReviewIndexState(Base):
+    """A single row the conversation indexer locks so only one refresh runs at a time."""
+
+    __tablename__ = "review_index_state"
+
+    id = Column(Integer, primary_key=True)
+    refreshed_at = Column(DateTime, nullable=True)

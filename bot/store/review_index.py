@@ -1,0 +1,278 @@
+"""The conversation index: one `conversation_summaries` row per conversation in Rasa's `events` table.
+
+`refresh_summaries(s)` reads only the events added since the last refresh (id above the highest
+`last_indexed_event_id`), folds them into the summaries of their conversations, records the topics
+asked (`conversation_topics`) and copies user, bot and agent messages into `message_search` for
+full-text search. It returns at once when nothing is new, so the review API runs it before every
+list request. Rasa's table is only read here.
+
+Conversations are written under Rasa's per-conversation lock, so their events are committed in id
+order; on SQLite all writes are serial. On other databases events of different conversations may
+commit out of id order, so the refresh also re-reads the last `LOOKBACK_IDS` ids and skips, per
+conversation, what it has already folded in.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy.orm import Session
+
+from bot.store.db import utcnow
+from bot.store.models import ConversationSummary, ConversationTopic, HandoffTicket, ReviewIndexState
+
+LOW_CONFIDENCE = 0.6  # a user message understood with less than this makes the conversation "low confidence"
+FALLBACK_INTENT = "nlu_fallback"
+CLARIFY_ACTION = "action_clarify"
+CRISIS_INTENT = "crisis"
+BATCH_EVENTS = 20_000
+CHUNK = 500
+LOOKBACK_IDS = 1_000
+
+EVENTS = sa.table(
+    "events",
+    sa.column("id", sa.Integer), sa.column("sender_id", sa.String), sa.column("type_name", sa.String),
+    sa.column("timestamp", sa.Float), sa.column("intent_name", sa.String), sa.column("action_name", sa.String),
+    sa.column("data", sa.Text),
+)
+SUMMARIES = ConversationSummary.__table__
+
+
+@dataclass
+class _Summary:
+    """A conversation's summary while events are folded into it."""
+
+    conversation_id: str
+    started_at: float
+    last_event_at: float
+    last_id: int = 0
+    message_count: int = 0
+    channel: Optional[str] = None
+    topics: List[str] = field(default_factory=list)
+    handoff: bool = False
+    crisis: bool = False
+    fallback: bool = False
+    min_confidence: Optional[float] = None
+    is_new: bool = True
+    new_topics: List[str] = field(default_factory=list)
+
+
+def to_datetime(timestamp: Optional[float]) -> datetime:
+    """An event's epoch timestamp as the naive UTC datetime the project stores."""
+    if timestamp is None:
+        return utcnow()
+    return datetime.fromtimestamp(float(timestamp), timezone.utc).replace(tzinfo=None)
+
+
+def to_timestamp(moment: datetime) -> float:
+    """A stored naive UTC datetime as an epoch timestamp."""
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+def user_intent(parse_data: Dict[str, Any]) -> Tuple[Optional[str], Optional[float]]:
+    """The predicted intent of a user message and the classifier's confidence in its best guess.
+
+    For `nlu_fallback` the confidence is that of the best real intent in the ranking, which is what
+    says how unsure the model was.
+    """
+    intent = parse_data.get("intent") or {}
+    name, confidence = intent.get("name"), intent.get("confidence")
+    if name == FALLBACK_INTENT:
+        ranked = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+        if ranked:
+            confidence = ranked[0].get("confidence")
+    return name, (float(confidence) if confidence is not None else None)
+
+
+def retrieval_key(parse_data: Dict[str, Any]) -> Optional[str]:
+    """The FAQ answer key the ResponseSelector chose (`faq/<key>`), if any."""
+    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
+    return (selector.get("response") or {}).get("intent_response_key") or None
+
+
+def is_crisis(parse_data: Dict[str, Any]) -> bool:
+    """Whether the NLU or the crisis detector saw risk language in a user message."""
+    return (parse_data.get("intent") or {}).get("name") == CRISIS_INTENT or bool(parse_data.get("crisis_detector"))
+
+
+def bot_sender(data: Dict[str, Any]) -> str:
+    """`agent` for a coordinator's message, else `bot`."""
+    return "agent" if (data.get("metadata") or {}).get("from") == "agent" else "bot"
+
+
+def events_table_exists(s: Session) -> bool:
+    """Whether Rasa has created its `events` table in this database yet."""
+    return inspect(s.connection()).has_table("events")
+
+
+def _watermark(s: Session) -> int:
+    """The highest event id already indexed."""
+    return int(s.execute(select(func.max(SUMMARIES.c.last_indexed_event_id))).scalar() or 0)
+
+
+def _lock(s: Session) -> None:
+    """Take the indexer's lock row (a write lock on SQLite, a row lock elsewhere) until commit."""
+    done = s.execute(update(ReviewIndexState).where(ReviewIndexState.id == 1).values(refreshed_at=utcnow()))
+    if done.rowcount == 0:
+        s.add(ReviewIndexState(id=1, refreshed_at=utcnow()))
+        s.flush()
+
+
+def refresh_summaries(s: Session) -> int:
+    """Fold the events added since the last refresh into the summaries; returns how many were read."""
+    if not events_table_exists(s):
+        return 0
+    newest = s.execute(select(func.max(EVENTS.c.id))).scalar()
+    if newest is None or newest <= _watermark(s):
+        return 0
+    _lock(s)
+    low = _watermark(s)  # another process may have indexed meanwhile
+    if s.get_bind().dialect.name != "sqlite":
+        low = max(0, low - LOOKBACK_IDS)
+    read = 0
+    while True:
+        rows = _read_events(s, low)
+        if not rows:
+            return read
+        _index_batch(s, rows)
+        read += len(rows)
+        low = rows[-1].id
+
+
+def _read_events(s: Session, after_id: int) -> List[Any]:
+    """The next batch of events, with the JSON only for messages (the rest need only the columns)."""
+    data = sa.case((EVENTS.c.type_name.in_(("user", "bot")), EVENTS.c.data), else_=None)
+    query = (
+        select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp,
+               EVENTS.c.intent_name, EVENTS.c.action_name, data.label("data"))
+        .where(EVENTS.c.id > after_id).order_by(EVENTS.c.id).limit(BATCH_EVENTS)
+    )
+    return list(s.execute(query))
+
+
+def _chunks(items: List[Any], size: int = CHUNK) -> Iterable[List[Any]]:
+    """`items` in lists of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _load(s: Session, conversation_ids: List[str]) -> Dict[str, _Summary]:
+    """The stored summaries of these conversations, ready to fold more events into."""
+    loaded: Dict[str, _Summary] = {}
+    for chunk in _chunks(conversation_ids):
+        for row in s.execute(select(SUMMARIES).where(SUMMARIES.c.conversation_id.in_(chunk))):
+            loaded[row.conversation_id] = _Summary(
+                conversation_id=row.conversation_id, started_at=to_timestamp(row.started_at),
+                last_event_at=to_timestamp(row.last_event_at), last_id=row.last_indexed_event_id,
+                message_count=row.message_count, channel=row.channel, topics=json.loads(row.topics or "[]"),
+                handoff=row.handoff, crisis=row.crisis, fallback=row.fallback,
+                min_confidence=row.min_confidence, is_new=False,
+            )
+    return loaded
+
+
+def _index_batch(s: Session, rows: List[Any]) -> None:
+    """Fold one batch of events into their summaries and write them with the search rows."""
+    senders = list(dict.fromkeys(row.sender_id for row in rows))
+    summaries = _load(s, senders)
+    messages: List[Dict[str, Any]] = []
+    for row in rows:
+        summary = summaries.get(row.sender_id)
+        if summary is None:
+            stamp = row.timestamp or utcnow().timestamp()
+            summary = summaries[row.sender_id] = _Summary(row.sender_id, stamp, stamp)
+        if row.id <= summary.last_id:
+            continue  # folded in by an earlier refresh (the look-back window)
+        _fold(summary, row, messages)
+    _mark_ticketed(s, [x for x in summaries.values() if not x.handoff])
+    _write(s, list(summaries.values()), messages)
+
+
+def _fold(summary: _Summary, row: Any, messages: List[Dict[str, Any]]) -> None:
+    """Apply one event to a summary; messages with text are queued for the search table."""
+    summary.last_id = row.id
+    if row.timestamp is not None:
+        summary.started_at = min(summary.started_at, row.timestamp)
+        summary.last_event_at = max(summary.last_event_at, row.timestamp)
+    kind = row.type_name
+    if kind == "action":
+        summary.fallback |= row.action_name == CLARIFY_ACTION
+    elif kind == "pause":
+        summary.handoff = True
+    elif kind == "user":
+        _fold_user(summary, row, json.loads(row.data or "{}"), messages)
+    elif kind == "bot":
+        data = json.loads(row.data or "{}")
+        sender = bot_sender(data)
+        summary.handoff |= sender == "agent" or "handoff" in ((data.get("data") or {}).get("custom") or {})
+        if data.get("text"):
+            summary.message_count += 1
+            messages.append({"id": row.id, "text": data["text"], "cid": summary.conversation_id, "sender": sender})
+
+
+def _fold_user(summary: _Summary, row: Any, data: Dict[str, Any], messages: List[Dict[str, Any]]) -> None:
+    """Apply a user message: channel, topics, flags, confidence, search text."""
+    parse_data = data.get("parse_data") or {}
+    if summary.channel is None and data.get("input_channel"):
+        summary.channel = str(data["input_channel"])[:255]
+    intent, confidence = user_intent(parse_data)
+    for topic in (intent or row.intent_name, retrieval_key(parse_data)):
+        if topic and topic not in summary.topics:
+            summary.topics.append(topic)
+            summary.new_topics.append(topic)
+    summary.crisis |= is_crisis(parse_data)
+    summary.fallback |= intent == FALLBACK_INTENT
+    if confidence is not None and (summary.min_confidence is None or confidence < summary.min_confidence):
+        summary.min_confidence = confidence
+    if data.get("text"):
+        summary.message_count += 1
+        messages.append({"id": row.id, "text": data["text"], "cid": summary.conversation_id, "sender": "user"})
+
+
+def _mark_ticketed(s: Session, summaries: List[_Summary]) -> None:
+    """Flag the conversations that have a hand-off ticket."""
+    by_id = {x.conversation_id: x for x in summaries}
+    for chunk in _chunks(list(by_id)):
+        query = select(HandoffTicket.conversation_id).where(HandoffTicket.conversation_id.in_(chunk)).distinct()
+        for conversation_id in s.execute(query).scalars():
+            by_id[conversation_id].handoff = True
+
+
+def _columns(summary: _Summary) -> Dict[str, Any]:
+    """A summary as column values."""
+    return {
+        "started_at": to_datetime(summary.started_at), "last_event_at": to_datetime(summary.last_event_at),
+        "message_count": summary.message_count, "channel": summary.channel,
+        "topics": json.dumps(summary.topics), "handoff": summary.handoff, "crisis": summary.crisis,
+        "fallback": summary.fallback,
+        "low_confidence": summary.min_confidence is not None and summary.min_confidence < LOW_CONFIDENCE,
+        "min_confidence": summary.min_confidence, "last_indexed_event_id": summary.last_id,
+    }
+
+
+def _write(s: Session, summaries: List[_Summary], messages: List[Dict[str, Any]]) -> None:
+    """Insert new summaries, update the others, add new topics and the messages to search."""
+    new = [dict(_columns(x), conversation_id=x.conversation_id, reviewed=False) for x in summaries if x.is_new]
+    old = [dict({"b_" + k: v for k, v in _columns(x).items()}, b_id=x.conversation_id)
+           for x in summaries if not x.is_new]
+    if new:
+        s.execute(insert(SUMMARIES), new)
+    if old:
+        values = {name: bindparam("b_" + name) for name in _columns(summaries[0])}
+        s.execute(update(SUMMARIES).where(SUMMARIES.c.conversation_id == bindparam("b_id")).values(values), old)
+    topics = [{"conversation_id": x.conversation_id, "topic": t[:255]} for x in summaries for t in x.new_topics]
+    if topics:
+        s.execute(insert(ConversationTopic.__table__), topics)
+    if messages:
+        s.execute(sa.text(_search_insert(s)), messages)
+
+
+def _search_insert(s: Session) -> str:
+    """The INSERT for `message_search` (the FTS5 rowid is the event id)."""
+    key = "rowid" if s.get_bind().dialect.name == "sqlite" else "id"
+    return f"INSERT INTO message_search ({key}, text, conversation_id, sender) VALUES (:id, :text, :cid, :sender)"
+
