@@ -41,7 +41,7 @@ def test_upgrade_creates_the_tables_in_a_new_file() -> None:
     upgrade_database()
     engine = get_engine()
     assert TABLES <= set(inspect(engine).get_table_names())
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() == "0002"
 
 
 @in_empty_database
@@ -71,7 +71,7 @@ def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
     ]
     outputs = [child.communicate(timeout=90)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0], outputs
-    assert all("is at revision 0001" in output for output in outputs)
+    assert all(f"is at revision {head_revision()}" in output for output in outputs)
 
 
 def test_staff_cli_create_list_disable(tmp_path: Path) -> None:
