@@ -22,6 +22,9 @@ from bench.servers import free_port, stop, wait_until_up
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT_S = 240
+# The servers' clinic facts: live chat open around the clock and a short wait, so hand-off
+# tests behave the same at any hour.
+TEST_CLINIC_FILE = ROOT / "tests" / "fixtures" / "clinic-open.yml"
 
 
 def trained_model() -> Path:
@@ -96,7 +99,7 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         DATABASE_URL=f"sqlite:///{database_file}",
         WEB_CHANNEL_SECRET=secrets.token_hex(32),
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
-        CLINIC_CONFIG=str(ROOT / "tests" / "fixtures" / "clinic-open.yml"),
+        CLINIC_CONFIG=str(TEST_CLINIC_FILE),
         STAFF_SESSION_SECRET=secrets.token_hex(32),
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"

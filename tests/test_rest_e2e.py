@@ -10,6 +10,7 @@ import requests
 
 from bot.actions.clinic import load_clinic
 from bot.actions.topics import TOPICS
+from tests.conftest import TEST_CLINIC_FILE
 from tests.test_heldout import predicted_label
 
 
@@ -36,7 +37,7 @@ def test_a_new_conversation_starts_with_the_disclaimer_then_answers(servers) -> 
 
 def test_greeting_names_the_clinic_and_offers_quick_replies(servers) -> None:
     replies = servers.say(new_sender(), "hello")
-    assert load_clinic().name in joined(replies)
+    assert load_clinic(TEST_CLINIC_FILE).name in joined(replies)
     titles = [b["title"] for b in replies[-1]["buttons"]]
     assert "Talk to a person" in titles
 

@@ -8,8 +8,7 @@ transaction. Database work runs off the event loop (`in_db`); errors are `{"erro
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -17,7 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.handoff_desk import in_db
 from bot.channels.staff_api import json_body
-from bot.channels.staff_auth import CookieSigner, StaffIdentity, error, require_staff
+from bot.channels.staff_auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.store import audit, review_export, review_labels, review_transcript, tickets
 from bot.store.purge import purge
 from bot.store.review_index import refresh_summaries
@@ -29,7 +28,6 @@ from bot.store.review_queries import (
 
 REVIEW_ERRORS = {"not_found": 404}
 EXPORT_FORMATS = ("csv", "json")
-Handler = Callable[[Request, StaffIdentity, Dict[str, Any]], Awaitable[HTTPResponse]]
 
 
 def _args(request: Request) -> Dict[str, str]:
@@ -67,22 +65,10 @@ def _format(params: Dict[str, str]) -> str:
 def review_routes(bp: Blueprint, signer: CookieSigner) -> None:
     """Register the review routes on the staff channel's blueprint (path parts arrive URL-decoded)."""
 
-    def guarded(path: str, method: str, admin: bool = False) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            async def route(request: Request, **params: Any) -> HTTPResponse:
-                who = await require_staff(request, signer, admin=admin)
-                if isinstance(who, HTTPResponse):
-                    return who
-                params = {k: unquote(v) if isinstance(v, str) else v for k, v in params.items()}
-                try:
-                    return await handler(request, who, params)
-                except FilterError as problem:
-                    return error(400, "bad_filter", str(problem))
-                except ReviewError as problem:
-                    return error(REVIEW_ERRORS.get(problem.code, 400), problem.code, str(problem))
-            bp.add_route(route, path, methods=[method], name="review_" + handler.__name__)
-            return handler
-        return register
+    guarded = route_guard(bp, signer, {
+        FilterError: lambda problem: error(400, "bad_filter", str(problem)),
+        ReviewError: lambda problem: error(REVIEW_ERRORS.get(problem.code, 400), problem.code, str(problem)),
+    }, prefix="review_")
 
     conversation_routes(guarded)
     label_routes(guarded)

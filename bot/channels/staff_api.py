@@ -6,7 +6,7 @@ role. Errors are JSON `{"error", "message"}` the console shows as they are.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Callable, Dict
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -15,15 +15,15 @@ from sanic.response import HTTPResponse
 from bot.channels import conversation_log
 from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
 from bot.channels.staff_auth import (
-    CookieSigner, StaffIdentity, clear_session_cookie, error, identify, require_staff, set_session_cookie,
+    CookieSigner, Handler, StaffIdentity, clear_session_cookie, error, identify, require_staff, route_guard,
+    set_session_cookie,
 )
-from bot.store import staff, tickets
+from bot.store import audit, staff, tickets
 from bot.store.db import session_scope
 
 MAX_AGENT_MESSAGE_CHARS = 2000
 MAX_NOTE_CHARS = 2000
 TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
-Handler = Callable[[Request, StaffIdentity, Dict[str, Any]], Awaitable[HTTPResponse]]
 
 
 def json_body(request: Request) -> Dict[str, Any]:
@@ -100,19 +100,8 @@ def login_route(bp: Blueprint, signer: CookieSigner) -> None:
 def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk) -> None:
     """Queue, detail, claim, chat, hand back, close, call-backs."""
 
-    def guarded(path: str, method: str, admin: bool = False) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
-            async def route(request: Request, **params: Any) -> HTTPResponse:
-                who = await require_staff(request, signer, admin=admin)
-                if isinstance(who, HTTPResponse):
-                    return who
-                try:
-                    return await handler(request, who, params)
-                except tickets.TicketError as problem:
-                    return error(TICKET_ERRORS.get(problem.code, 409), problem.code, str(problem))
-            bp.add_route(route, path, methods=[method], name=handler.__name__)
-            return handler
-        return register
+    guarded = route_guard(bp, signer, {tickets.TicketError: lambda problem: error(
+        TICKET_ERRORS.get(problem.code, 409), problem.code, str(problem))})
 
     @guarded("/api/tickets", "GET")
     async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
@@ -192,9 +181,14 @@ def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
     async def create_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         body = json_body(request)
         try:
-            user = await in_db(lambda s: staff.user_dict(staff.create_staff(
-                s, email=str(body.get("email", "")), first_name=str(body.get("first_name", "")),
-                role=str(body.get("role", "coordinator")), password=str(body.get("password", "")))))
+            def create(s: Any) -> Dict[str, Any]:
+                user = staff.user_dict(staff.create_staff(
+                    s, email=str(body.get("email", "")), first_name=str(body.get("first_name", "")),
+                    role=str(body.get("role", "coordinator")), password=str(body.get("password", ""))))
+                audit.record(s, who.id, "staff_create", user["email"], {"role": user["role"]})
+                return user
+
+            user = await in_db(create)
         except staff.StaffError as problem:
             return error(400, "invalid_staff", str(problem))
         return response.json({"user": user}, status=201)

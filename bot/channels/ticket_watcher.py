@@ -38,15 +38,28 @@ class TicketWatcher:
         self._since: Optional[datetime] = None
         self._relays: Dict[str, Tuple[int, Unsubscribe]] = {}
         self._announced: Dict[int, str] = {}
+        self._stop_listening: Optional[Unsubscribe] = None
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
-        """Begin watching (idempotent)."""
+        """Begin watching (idempotent).
+
+        Ticket changes announced in this process (a claim, say) start or stop the relay at once,
+        so a visitor's first message after a claim is not missed while the next poll is due.
+        """
         if self._task is None:
+            self._stop_listening = self.desk.hub.subscribe(STAFF_TOPIC, self._on_staff_frame)
             self._task = asyncio.create_task(self._run())
+
+    async def _on_staff_frame(self, frame: Dict[str, Any]) -> None:
+        if frame.get("type") == "ticket" and isinstance(frame.get("ticket"), dict):
+            self._follow(frame["ticket"])
 
     async def stop(self) -> None:
         """Stop watching and drop the relays."""
+        if self._stop_listening:
+            self._stop_listening()
+            self._stop_listening = None
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
