@@ -83,8 +83,10 @@ shell: train ## Talk to the assistant in this terminal
 test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
-bench: train ## Measure websocket vs REST latency and 200 concurrent sockets (bench/results/)
+bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations (bench/results/)
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.run
+	CLINIC_MODEL=$(MODEL) $(PY) -m bench.handoff_bench
+	$(PY) -m bench.review_bench
 
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
 $(CHROMIUM):
