@@ -1,0 +1,92 @@
+"""What a visitor sees when the assistant behind the socket fails (no servers needed).
+
+The visitor socket is driven directly with a stand-in websocket; Rasa's message handler is
+replaced by one that fails the way a down action server or database makes Rasa fail.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Dict, List
+
+from bot.channels.session_token import SessionSigner
+from bot.channels.web import VisitorSocket, WebOutput
+from bot.channels.web_settings import WebSettings
+
+
+class StandInSocket:
+    """Collects what the server sends."""
+
+    def __init__(self) -> None:
+        self.sent: List[Dict[str, Any]] = []
+
+    async def send(self, raw: str) -> None:
+        self.sent.append(json.loads(raw))
+
+    async def close(self, code: int, reason: str) -> None:
+        self.sent.append({"closed": code})
+
+
+def visitor(on_new_message) -> tuple[VisitorSocket, StandInSocket]:
+    ws = StandInSocket()
+
+    async def no_history(_: str) -> List[Dict[str, Any]]:
+        return []
+
+    socket = VisitorSocket(ws, WebSettings(), SessionSigner(b"k" * 32), on_new_message, no_history)
+    return socket, ws
+
+
+def chat(on_new_message, text: str = "what are the side effects?") -> List[Dict[str, Any]]:
+    async def scenario() -> List[Dict[str, Any]]:
+        socket, ws = visitor(on_new_message)
+        await socket.handle_frame(json.dumps({"type": "session_request"}))
+        await socket.handle_frame(json.dumps({"type": "user_uttered", "message": text}))
+        await socket.leave()
+        return ws.sent[1:]
+
+    return asyncio.run(scenario())
+
+
+def test_no_answer_at_all_is_said_honestly_and_typing_stops() -> None:
+    async def actions_down(message) -> None:
+        return None  # Rasa logs the failed action call and sends nothing
+
+    frames = chat(actions_down)
+    assert frames[0] == {"type": "typing", "on": True}
+    error = next(f for f in frames if f["type"] == "error")
+    assert error["code"] == "no_reply" and "saved" in error["message"]
+    assert frames[-1] == {"type": "typing", "on": False}
+
+
+def test_a_crash_behind_the_socket_gets_an_error_and_the_socket_stays_usable() -> None:
+    calls: List[str] = []
+
+    async def database_down(message) -> None:
+        calls.append(message.text)
+        raise ConnectionError("database unreachable")
+
+    frames = chat(database_down)
+    assert [f["code"] for f in frames if f["type"] == "error"] == ["server_error"]
+    assert frames[-1] == {"type": "typing", "on": False} and calls == ["what are the side effects?"]
+
+
+def test_an_answer_is_not_followed_by_an_error() -> None:
+    async def answers(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "Mild and short-lived.")
+
+    frames = chat(answers)
+    assert [f["type"] for f in frames] == ["typing", "bot_uttered", "typing"]
+
+
+def test_a_handoff_payload_becomes_a_handoff_frame_not_a_bubble() -> None:
+    sent: List[Dict[str, Any]] = []
+
+    async def collect(frame: Dict[str, Any]) -> None:
+        sent.append(frame)
+
+    output = WebOutput(collect)
+    asyncio.run(output.send_custom_json("v", {"handoff": {"state": "waiting", "ticket_id": 7}}))
+    asyncio.run(output.send_custom_json("v", {"type": "crisis_banner", "text": "988"}))
+    assert sent[0] == {"type": "handoff", "state": "waiting", "ticket_id": 7}
+    assert sent[1]["type"] == "bot_uttered" and sent[1]["custom"]["type"] == "crisis_banner"
