@@ -12,6 +12,13 @@
   const { byId, LABELS } = Staff.dom;
   const { Api, Alerts, errorText } = Staff;
   const CONNECTION_TEXT = { connecting: 'Connecting...', online: 'Live', offline: 'Reconnecting...' };
+  /** Tab id -> the panel it shows; Insights and Audit log are shown to admins only. */
+  const PANELS = {
+    'queue-tab': 'queue-view', 'callbacks-tab': 'callbacks-view', 'conversations-tab': 'conversations-view',
+    'insights-tab': 'insights-view', 'audit-tab': 'audit-view',
+  };
+  const TABS = Object.keys(PANELS);
+  const ADMIN_TABS = ['insights-tab', 'audit-tab'];
 
   class StaffConsole {
     constructor() {
@@ -28,6 +35,9 @@
         onClosed: () => byId('queue-heading').focus(),
       });
       this.callbacks = new Staff.CallbacksView();
+      this.review = new Staff.ReviewTab();
+      this.insights = new Staff.InsightsView((id) => this.openConversation(id));
+      this.audit = new Staff.AuditView();
       Api.onUnauthorized = () => this.signedOut('Your session has ended. Please sign in again.');
       this.bind();
       setInterval(() => {
@@ -59,13 +69,14 @@
       };
       document.addEventListener('pointerdown', unlockOnce);
       document.addEventListener('keydown', unlockOnce);
-      const tabs = [byId('queue-tab'), byId('callbacks-tab')];
-      tabs.forEach((tab, index) => {
+      TABS.forEach((tabId) => {
+        const tab = byId(tabId);
         tab.addEventListener('click', () => this.showTab(tab));
         tab.addEventListener('keydown', (event) => {
           const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
           if (!step) return;
-          const next = tabs[(index + step + tabs.length) % tabs.length];
+          const tabs = TABS.map(byId).filter((node) => !node.hidden);
+          const next = tabs[(tabs.indexOf(tab) + step + tabs.length) % tabs.length];
           this.showTab(next);
           next.focus();
         });
@@ -79,6 +90,7 @@
       byId('console-view').hidden = false;
       byId('me-name').textContent = [this.user.first_name, this.user.email].filter(Boolean).join(' \u00b7 ');
       this.renderNotifyButton();
+      ADMIN_TABS.forEach((id) => { byId(id).hidden = this.user.role !== 'admin'; });
       this.seenFirstQueue = false;
       this.socket = new Staff.LiveSocket(Staff.liveSocketUrl());
       this.socket.onframe = (frame) => this.handleFrame(frame);
@@ -99,6 +111,10 @@
       this.queue.select(null);
       this.ticket.reset();
       this.callbacks.clear();
+      this.review.clear();
+      this.insights.clear();
+      this.audit.clear();
+      this.showTab(byId('queue-tab'));
       byId('console-view').hidden = true;
       this.login.show(wasSignedIn ? message : '');
     }
@@ -116,15 +132,25 @@
 
     /** @private */
     showTab(tab) {
-      const showCallbacks = tab.id === 'callbacks-tab';
-      [byId('queue-tab'), byId('callbacks-tab')].forEach((node) => {
-        const selected = node === tab;
-        node.setAttribute('aria-selected', selected ? 'true' : 'false');
-        node.tabIndex = selected ? 0 : -1;
+      TABS.forEach((id) => {
+        const selected = id === tab.id;
+        byId(id).setAttribute('aria-selected', selected ? 'true' : 'false');
+        byId(id).tabIndex = selected ? 0 : -1;
+        byId(PANELS[id]).hidden = !selected;
       });
-      byId('queue-view').hidden = showCallbacks;
-      byId('callbacks-view').hidden = !showCallbacks;
-      if (showCallbacks) this.callbacks.load();
+      const onShow = {
+        'callbacks-tab': () => this.callbacks.load(),
+        'conversations-tab': () => this.review.show(this.user),
+        'insights-tab': () => this.insights.show(),
+        'audit-tab': () => this.audit.show(),
+      }[tab.id];
+      if (onShow && this.user) onShow();
+    }
+
+    /** @private Open a conversation in the Conversations tab (from the Insights page). */
+    openConversation(id) {
+      this.showTab(byId('conversations-tab'));
+      this.review.open(id);
     }
 
     /** @private */

@@ -26,6 +26,7 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
 from bot.channels.hub import STAFF_TOPIC, get_hub
+from bot.channels.insights_api import insights_routes
 from bot.channels.review_api import review_routes
 from bot.channels.staff_api import login_route, ticket_routes
 from bot.channels.staff_auth import CookieSigner, identify
@@ -102,6 +103,7 @@ class StaffInput(InputChannel):
         login_route(bp, self.signer)
         ticket_routes(bp, self.signer, self.desk)
         review_routes(bp, self.signer)
+        insights_routes(bp, self.signer)
         self.file_routes(bp)
 
         @bp.websocket("/ws")
