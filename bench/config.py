@@ -61,6 +61,7 @@ FULL = Plan(
     questions_per_conversation=10,
     soak_sockets=200,
     soak_messages=10,
+    phase_limit_s=420.0,                      # 9 rounds of 500 messages at 50 visitors need ~5 min
 )
 
 QUICK = Plan(
