@@ -57,7 +57,7 @@ FULL = Plan(
     levels=(1, 10, 50),
     # A multiple of the three channels at every level, so each channel goes first, second and
     # third equally often (rounds run one channel at a time, rotating the order).
-    conversations={1: 12, 10: 3, 50: 3},
+    conversations={1: 12, 10: 12, 50: 3},
     questions_per_conversation=10,
     soak_sockets=200,
     soak_messages=10,
