@@ -167,12 +167,16 @@
       return h('section', { class: 'insights__block', 'aria-labelledby': 'insights-least' }, [
         h('h3', { id: 'insights-least', text: 'Messages understood least' }),
         messages.length ? table('Lowest NLU confidence first', ['Message', 'Intent', 'Confidence', 'When', ''],
-          messages.map((m) => [m.text || '', m.retrieval_key || m.intent || 'none', percent(m.confidence),
-            formatDateTime(m.timestamp), h('button', { type: 'button', class: 'button',
-              'aria-label': 'Open the conversation of this message', text: 'Open',
-              onclick: () => this.onOpen(String(m.conversation_id)) })]))
-          : h('p', { class: 'empty', text: 'No messages in this range.' }),
+          messages.map((m) => this.leastRow(m))) : h('p', { class: 'empty', text: 'No messages in this range.' }),
       ]);
+    }
+
+    /** @private The cells of one least-understood message. */
+    leastRow(message) {
+      const topic = Staff.usedAnswerKey(message.intent, message.retrieval_key) || message.intent || 'none';
+      return [message.text || '', topic, percent(message.confidence), formatDateTime(message.timestamp),
+        h('button', { type: 'button', class: 'button', 'aria-label': 'Open the conversation of this message',
+          text: 'Open', onclick: () => this.onOpen(String(message.conversation_id)) })];
     }
   }
 

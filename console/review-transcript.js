@@ -21,6 +21,14 @@
     return (entities || []).map((e) => String(e.entity) + '=' + String(e.value)).join(', ');
   }
 
+  /**
+   * The FAQ answer key when the assistant used it: the ResponseSelector guesses a key for every
+   * message, but it only answers when the intent is the key's retrieval intent (`faq`).
+   */
+  function usedAnswerKey(intent, key) {
+    return key && intent && key.split('/')[0] === intent ? key : '';
+  }
+
   /** The meta line of a message: who and when. */
   function meta(who, timestamp) {
     return h('span', { class: 'msg__meta' }, [h('span', { class: 'msg__who', text: who }),
@@ -66,7 +74,8 @@
         h('p', { class: 'msg__text', text: item.text || '' }),
         h('p', { class: 'nlu' }, [
           nluPart('Intent', h('strong', { text: item.intent || 'none' })),
-          item.retrieval_key ? nluPart('Answer', h('span', { text: item.retrieval_key })) : null,
+          usedAnswerKey(item.intent, item.retrieval_key)
+            ? nluPart('Answer', h('span', { text: item.retrieval_key })) : null,
           nluPart('Confidence', h('span', { class: confidenceClass(item.confidence), text: percent(item.confidence) })),
           entities ? nluPart('Entities', h('span', { text: entities })) : null,
         ]),
@@ -138,4 +147,5 @@
   }
 
   Staff.TranscriptRenderer = TranscriptRenderer;
+  Staff.usedAnswerKey = usedAnswerKey;
 })(window.StaffConsole = window.StaffConsole || {});
