@@ -3,7 +3,7 @@
  *
  * Loads `GET api/conversations/<id>` and shows its summary, the timeline (TranscriptRenderer), the
  * tags (add/remove), the notes (add), the reviewed mark and "Export this conversation" (CSV/JSON).
- * Changes call back `onChanged` so the list can redraw the row.
+ * Changes to tags and the reviewed mark call back `onChanged` so the list can redraw the row.
  */
 (function (Staff) {
   'use strict';
@@ -111,13 +111,16 @@
       ])));
     }
 
-    /** @private Run a change; show its error in the side panel. */
-    async change(work, fallback) {
+    /**
+     * @private Run a change; show its error in the side panel. rowChanged: the list row shows what
+     * changed (tags, reviewed), so the list is reloaded.
+     */
+    async change(work, fallback, rowChanged) {
       const id = this.id;
       try {
         showText(this.error, '');
         const result = await work(id);
-        if (this.id === id) this.options.onChanged();
+        if (rowChanged && this.id === id) this.options.onChanged();
         return result;
       } catch (error) {
         showText(this.error, errorText(error, fallback));
@@ -130,7 +133,7 @@
       const input = byId('tag-input');
       const tag = input.value.trim();
       if (!tag) return input.focus();
-      const data = await this.change((id) => ReviewApi.addTag(id, tag), 'The tag could not be added.');
+      const data = await this.change((id) => ReviewApi.addTag(id, tag), 'The tag could not be added.', true);
       if (!data) return;
       this.data.conversation.tags = data.tags || [];
       this.renderTags(this.data.conversation.tags);
@@ -140,7 +143,7 @@
 
     /** @private */
     async removeTag(tag) {
-      const data = await this.change((id) => ReviewApi.removeTag(id, tag), 'The tag could not be removed.');
+      const data = await this.change((id) => ReviewApi.removeTag(id, tag), 'The tag could not be removed.', true);
       if (!data) return;
       this.data.conversation.tags = data.tags || [];
       this.renderTags(this.data.conversation.tags);
@@ -165,7 +168,7 @@
     async toggleReviewed() {
       const wanted = !(this.data.conversation && this.data.conversation.reviewed);
       const data = await this.change((id) => ReviewApi.markReviewed(id, wanted),
-        'The reviewed mark could not be saved.');
+        'The reviewed mark could not be saved.', true);
       if (!data) return;
       this.data.conversation = data.conversation;
       this.renderReviewed(data.conversation);
