@@ -220,7 +220,10 @@ def _fold_user(summary: _Summary, row: Any, data: Dict[str, Any], messages: List
     if summary.channel is None and data.get("input_channel"):
         summary.channel = str(data["input_channel"])[:255]
     intent, confidence = user_intent(parse_data)
-    for topic in (intent or row.intent_name, retrieval_key(parse_data)):
+    intent = intent or row.intent_name
+    # The response selector scores every message; its key is a topic only when the intent was a question.
+    answer_key = retrieval_key(parse_data) if intent == "faq" else None
+    for topic in (intent, answer_key):
         if topic and topic not in summary.topics:
             summary.topics.append(topic)
             summary.new_topics.append(topic)
