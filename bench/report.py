@@ -86,7 +86,9 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
         "",
         f"Each visitor holds conversations of {plan['questions_per_conversation']} FAQ questions, sending the next "
         "as soon as the previous answer is complete (no think time). Latency = send until the answer is complete "
-        "(REST: HTTP response; websocket: `typing` off frame; socket.io: last expected `bot_uttered`).",
+        "(REST: HTTP response; websocket: `typing` off frame; socket.io: last expected `bot_uttered`). "
+        "Visitors that finish early keep asking unmeasured questions until the round's last visitor is done, "
+        "so the load stays at N visitors; msg/s and CPU per message include those answers.",
         "",
         "Server CPU = CPU time of the `rasa run` process (all threads) per answered message during that "
         "channel's rounds; client CPU = the same for the bench process itself (it shares the machine).",

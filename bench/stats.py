@@ -26,6 +26,7 @@ class LevelResult:
     unexpected_replies: int = 0     # answers with another number of bot messages than the warm-up's
     extra: int = 0                  # bot messages / typing frames after an answer had ended
     not_sent: int = 0               # stopped by the phase time limit
+    filler: int = 0                 # unmeasured answers that kept the load steady to a round's end
     errors: Dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0             # time from the first send to the last answer, summed over rounds
     server_cpu_s: float = 0.0       # CPU the Rasa process used during this channel's rounds
@@ -34,8 +35,8 @@ class LevelResult:
 
     @property
     def rate(self) -> Optional[float]:
-        """Answered messages per second."""
-        return round(self.answered / self.wall_s, 2) if self.wall_s > 0 else None
+        """Answered messages (measured and filler) per second."""
+        return round((self.answered + self.filler) / self.wall_s, 2) if self.wall_s > 0 else None
 
     def summary(self) -> Dict[str, Any]:
         """Everything but the raw samples, with the percentiles."""
@@ -43,8 +44,8 @@ class LevelResult:
         data.update(p50_ms=percentile_ms(self.latencies_s, 50), p95_ms=percentile_ms(self.latencies_s, 95),
                     p99_ms=percentile_ms(self.latencies_s, 99), mean_ms=self.mean_ms,
                     msg_per_s=self.rate, wall_s=round(self.wall_s, 2),
-                    server_cpu_ms_per_msg=per_message_ms(self.server_cpu_s, self.answered),
-                    client_cpu_ms_per_msg=per_message_ms(self.client_cpu_s, self.answered))
+                    server_cpu_ms_per_msg=per_message_ms(self.server_cpu_s, self.answered + self.filler),
+                    client_cpu_ms_per_msg=per_message_ms(self.client_cpu_s, self.answered + self.filler))
         data.pop("server_cpu_s")
         data.pop("client_cpu_s")
         return data
