@@ -1,6 +1,6 @@
 """What the benchmark sends and how much: the questions, the concurrency levels and the limits.
 
-Two plans: FULL (default, about 10 minutes on 2 cores) and QUICK (`--quick`, about 2.5 minutes; about a
+Two plans: FULL (default, about 16 minutes on 2 cores) and QUICK (`--quick`, about 2.5 minutes; about a
 minute of either is the servers starting).
 Every loop in the bench is bounded by these counts and by the time limits below.
 """
