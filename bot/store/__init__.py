@@ -1,1 +1,1 @@
-"""Storage: where conversations (and later the project's own tables) are kept."""
+"""Storage: Rasa's tracker store and the project's own tables (staff, hand-off tickets, review), with migrations."""
