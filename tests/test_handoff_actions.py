@@ -353,6 +353,7 @@ def test_live_chat_hours_in_the_clinic_time_zone(tmp_path: Path, moment: str, is
     ('  timezone: "UTC"\n  hours:\n    monday: "09:00-17:00"\n', "unknown weekday monday"),
     ('  timezone: "UTC"\n  hours:\n    mon: "17:00-09:00"\n', "closing time must be after"),
     ('  timezone: "UTC"\n  hours:\n    mon: "9am-5pm"\n', "HH:MM-HH:MM"),
+    ('  timezone: "UTC"\n  hours:\n    mon: "09:00-24:30"\n', "not a time of day"),
 ])
 def test_bad_live_chat_settings_are_named(tmp_path: Path, section: str, problem: str) -> None:
     path = tmp_path / "clinic.yml"
@@ -384,3 +385,11 @@ def test_the_action_server_prepares_the_tables_and_survives_a_missing_database(
     prepare_database()
     assert tickets() == []
     reset_engines()
+
+
+def test_hours_to_24_00_stay_open_until_midnight(tmp_path: Path) -> None:
+    path = tmp_path / "clinic.yml"
+    path.write_text('live_chat:\n  timezone: "UTC"\n  hours:\n    wed: "00:00-24:00"\n')
+    hours = load_live_chat(path)
+    last_second = datetime(2026, 11, 25, 23, 59, 59, tzinfo=timezone.utc)   # a Wednesday
+    assert hours.is_open(last_second) and not hours.is_open(datetime(2026, 11, 26, 0, 0, tzinfo=timezone.utc))

@@ -20,12 +20,15 @@ OpeningHours = Tuple[time, time]
 
 
 def parse_hours(text: str) -> OpeningHours:
-    """`"09:00-17:00"` as (opening, closing); closing must come after opening."""
+    """`"09:00-17:00"` as (opening, closing); closing must come after opening ("24:00" = midnight)."""
     match = HOURS_PATTERN.match(str(text))
     if not match:
         raise ValueError(f"live_chat hours {text!r}: expected HH:MM-HH:MM")
     opens_h, opens_m, closes_h, closes_m = (int(part) for part in match.groups())
-    opens, closes = time(opens_h, opens_m), time(closes_h, closes_m)
+    if not (opens_h < 24 and opens_m < 60 and closes_m < 60 and (closes_h < 24 or (closes_h, closes_m) == (24, 0))):
+        raise ValueError(f"live_chat hours {text!r}: not a time of day")
+    opens = time(opens_h, opens_m)
+    closes = time.max if closes_h == 24 else time(closes_h, closes_m)  # "24:00" is the end of the day
     if closes <= opens:
         raise ValueError(f"live_chat hours {text!r}: closing time must be after opening time")
     return opens, closes
