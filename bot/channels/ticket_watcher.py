@@ -53,7 +53,9 @@ class TicketWatcher:
 
     async def _on_staff_frame(self, frame: Dict[str, Any]) -> None:
         if frame.get("type") == "ticket" and isinstance(frame.get("ticket"), dict):
-            self._follow(frame["ticket"])
+            ticket = frame["ticket"]
+            self._announced[ticket["id"]] = ticket["updated_at"]  # the next poll need not announce it again
+            self._follow(ticket)
 
     async def stop(self) -> None:
         """Stop watching and drop the relays."""
