@@ -1,0 +1,1 @@
+"""Running several assistant servers on PostgreSQL and Redis behind nginx (`make run-cluster`)."""
