@@ -22,8 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from sqlalchemy import text
-from sqlalchemy.engine import Engine
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
 from bot.store.db import get_engine, reset_engines, session_scope
 from bot.store.migrate import upgrade_database
@@ -34,13 +34,6 @@ from bot.store.review_queries import ReviewFilter, count_conversations, list_con
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DAY_S = 86_400.0
 REPEATS = 5
-EVENTS_DDL = (
-    "CREATE TABLE IF NOT EXISTS events (id INTEGER NOT NULL PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, "
-    "type_name VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), data TEXT)",
-    "CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)",
-)
-INSERT = ("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-          "VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)")
 FAQ_KEYS = ("what_is_ketamine", "how_it_works", "side_effects", "dosage", "duration", "candidates", "research")
 QUESTIONS = {
     "what_is_ketamine": "what is ketamine exactly",
@@ -55,11 +48,21 @@ OTHER = (("greet", "hello there"), ("thank", "thanks a lot"), ("ask_human", "can
          ("out_of_scope", "do you sell insurance plans"))
 
 
+def events_table() -> sa.Table:
+    """Rasa's own `events` table definition (its id comes from the `events_seq` sequence on PostgreSQL)."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    return SQLTrackerStore.SQLEvent.__table__
+
+
 def create_events_table(engine: Engine) -> None:
-    """Rasa's `events` table, as `SQLTrackerStore` creates it."""
-    with engine.begin() as connection:
-        for statement in EVENTS_DDL:
-            connection.execute(text(statement))
+    """Rasa's `events` table, as `SQLTrackerStore` creates it (any engine)."""
+    events_table().create(engine, checkfirst=True)
+
+
+def insert_events(connection: Connection, rows: List[Dict[str, Any]]) -> None:
+    """Write event rows as `SQLTrackerStore.save` does."""
+    connection.execute(events_table().insert(), rows)
 
 
 def event_row(sender: str, type_name: str, timestamp: float, data: Dict[str, Any],
@@ -136,10 +139,10 @@ def generate(engine: Engine, count: int, seed: int, now: float, prefix: str = "c
         for number, start in enumerate(starts):
             batch += conversation(rng, f"{prefix}{number:07d}", start)
             if len(batch) >= 50_000:
-                connection.execute(text(INSERT), batch)
+                insert_events(connection, batch)
                 written, batch = written + len(batch), []
         if batch:
-            connection.execute(text(INSERT), batch)
+            insert_events(connection, batch)
             written += len(batch)
     return written
 

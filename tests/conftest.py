@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from bench.servers import free_port, stop, wait_until_up
+from cluster.services import Service, start_postgres, start_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -81,6 +82,22 @@ class Servers:
         response = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=60)
         response.raise_for_status()
         return response.json()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A real PostgreSQL (Debian's package, installed if missing) on a free loopback port, for the session."""
+    service = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A real redis-server on a free loopback port, for the session."""
+    service = start_redis(tmp_path_factory.mktemp("redis"))
+    yield service
+    service.stop()
 
 
 @pytest.fixture(scope="session")

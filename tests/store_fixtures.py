@@ -1,7 +1,7 @@
-"""Fixtures for the `bot/store` tests: a migrated SQLite file per test and quick password hashing.
+"""Fixtures for the `bot/store` tests: a fresh migrated database per test, and quick password hashing.
 
-With `STORE_TEST_DATABASE_URL` set (say `postgresql://postgres@127.0.0.1/store_test`) the tests use
-that database instead, emptied of the project's tables before each test. Test modules import the
+Each test runs twice: on a new SQLite file and on the session's PostgreSQL server, emptied first
+(or on `STORE_TEST_DATABASE_URL`, say `postgresql://postgres@127.0.0.1/store_test`, when set). Test modules import the
 fixtures they use from here, with those they depend on (`store_url` needs `empty_store_url`).
 """
 from __future__ import annotations
@@ -17,7 +17,6 @@ from sqlalchemy import text
 from bot.store import staff
 from bot.store.db import get_engine, reset_engines
 from bot.store.migrate import upgrade_database
-from bot.store.models import Base
 
 
 class CountingHasher(PasswordHasher):
@@ -34,17 +33,23 @@ class CountingHasher(PasswordHasher):
         return super().verify(hash, password)
 
 
-@pytest.fixture
-def empty_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """`DATABASE_URL` pointing at a SQLite file (in a folder) that does not exist yet, or an emptied server database."""
-    server_url = os.environ.get("STORE_TEST_DATABASE_URL")
-    url = server_url or f"sqlite:///{tmp_path / 'var' / 'store.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """`DATABASE_URL` for an empty database: a SQLite file not created yet, or PostgreSQL emptied.
+
+    Every store test runs on both engines. PostgreSQL is the session's real server (fixture
+    `postgres_server` in conftest.py), or `STORE_TEST_DATABASE_URL` when that is set.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'var' / 'store.db'}"
+    else:
+        url = os.environ.get("STORE_TEST_DATABASE_URL") or request.getfixturevalue("postgres_server").url
     monkeypatch.setenv("DATABASE_URL", url)
     reset_engines()
-    if server_url:
+    if request.param == "postgresql":
         with get_engine(url).begin() as connection:
-            Base.metadata.drop_all(connection)
-            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
     yield url
     reset_engines()
 

@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from bench.review_bench import action_row, bot_row, create_events_table, event_row, user_row
+from bench.review_bench import action_row, bot_row, create_events_table, event_row, insert_events, user_row
 from bot.store import audit, review_export, review_labels, tickets
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import include_name
@@ -46,8 +46,7 @@ def events(store_url: str) -> str:
 def add(rows: List[Dict[str, Any]]) -> None:
     """Write event rows as Rasa would."""
     with get_engine().begin() as connection:
-        connection.execute(text("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                                "VALUES (:sender_id, :type_name, :timestamp, :intent_name, :action_name, :data)"), rows)
+        insert_events(connection, rows)
 
 
 def chat(cid: str, at: float, *turns: Dict[str, Any]) -> List[Dict[str, Any]]:

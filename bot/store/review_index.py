@@ -123,14 +123,17 @@ def _lock(s: Session) -> None:
 
 
 def refresh_summaries(s: Session) -> int:
-    """Fold the events added since the last refresh into the summaries; returns how many were read."""
+    """Fold the events added since the last refresh into the summaries; returns how many new ones were read.
+
+    Events re-read by the look-back (other databases) are skipped and not counted.
+    """
     if not events_table_exists(s):
         return 0
     newest = s.execute(select(func.max(EVENTS.c.id))).scalar()
     if newest is None or newest <= _watermark(s):
         return 0
     _lock(s)
-    low = _watermark(s)  # another process may have indexed meanwhile
+    low = watermark = _watermark(s)  # another process may have indexed meanwhile
     if s.get_bind().dialect.name != "sqlite":
         low = max(0, low - LOOKBACK_IDS)
     read = 0
@@ -139,7 +142,7 @@ def refresh_summaries(s: Session) -> int:
         if not rows:
             return read
         _index_batch(s, rows)
-        read += len(rows)
+        read += sum(1 for row in rows if row.id > watermark)
         low = rows[-1].id
 
 
