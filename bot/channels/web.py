@@ -35,6 +35,7 @@ from bot.channels.paused_safety import crisis_frames_while_paused
 from bot.channels.secrets import load_secret
 from bot.channels.session_token import SessionSigner
 from bot.channels.static_files import PROJECT_ROOT, serve_file
+from bot.channels.store_guard import ConversationStoreUnavailable, guard_store
 from bot.channels.web_settings import WebSettings
 from bot.store import tickets
 
@@ -281,6 +282,10 @@ class VisitorSocket:
                 await self.send({"type": "error", "code": "no_reply",
                                  "message": "Sorry, I couldn't answer that just now. Your message is saved; "
                                             "please try again in a moment, or ask to talk to a person."})
+        except ConversationStoreUnavailable:
+            await self.send({"type": "error", "code": "store_unavailable",
+                             "message": "Sorry, I couldn't save your message because of a problem on our side, "
+                                        "so I haven't answered it. Please send it again in a minute."})
         except Exception:
             logger.exception("message from a visitor could not be handled")
             await self.send({"type": "error", "code": "server_error",
@@ -312,6 +317,10 @@ class WebInput(InputChannel):
         """Routes: health, widget files, the visitor socket."""
         web = Blueprint("web_channel", __name__)
 
+        @web.listener("after_server_start")
+        async def refuse_while_store_down(app: Any, _: Any) -> None:
+            guard_store(getattr(app.ctx, "agent", None))
+
         @web.middleware("request")
         async def refuse_foreign_or_crowded(request: Request) -> Optional[HTTPResponse]:
             if not request.path.endswith("/ws"):
@@ -339,6 +348,7 @@ class WebInput(InputChannel):
                 await ws.close(TRY_AGAIN_LATER, "too many connections")
                 return
             agent = request.app.ctx.agent
+            guard_store(agent)
             socket = VisitorSocket(ws, self.settings, self.signer, on_new_message,
                                    lambda sender: stored_events(agent, sender), agent)
             try:

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any, Optional, Text
 
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import SQLTrackerStore
+from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+from sqlalchemy.orm import sessionmaker
 from rasa.shared.core.domain import Domain
 
 from bot.store.database_url import database_url, ensure_sqlite_folder
@@ -29,3 +31,8 @@ class ClinicTrackerStore(SQLTrackerStore):
         url = host if host and "://" in host else database_url()
         ensure_sqlite_folder(url)
         super().__init__(domain=domain, host=url, event_broker=event_broker, **kwargs)
+        if self.engine.dialect.name != "sqlite":
+            # Test pooled connections before use, so the first message after a database restart
+            # gets a fresh connection instead of an error.
+            self.engine = sa.create_engine(self.engine.url, pool_pre_ping=True, **create_engine_kwargs(url))
+            self.sessionmaker = sessionmaker(bind=self.engine)
