@@ -1,13 +1,14 @@
 """Conversation review at scale: list, filter, search and count over 100,000 generated conversations.
 
-    python -m bench.review_bench [--conversations N] [--database PATH] [--seed S]
+    python -m bench.review_bench [--conversations N] [--database PATH | --postgresql | --database-url URL] [--seed S]
 
-Writes N synthetic conversations straight into a new SQLite file as rows of Rasa's `events` table
+Writes N synthetic conversations straight into a new SQLite file (or a throwaway PostgreSQL) as rows of Rasa's `events` table
 (the shapes `SQLTrackerStore` stores: session start, user messages with parse data, actions, bot
 and agent messages, pauses), migrates the project's tables, then times the review store: the first
 index build, a refresh with nothing new, a refresh after 100 new conversations, list pages 1 and 50
-(keyset), flag, intent, tag and confidence filters, full-text search and counts. Prints a markdown
-table and writes `bench/results/review.md` and `review.json`. No servers are started.
+(keyset), flag, intent, tag and confidence filters, full-text search, counts and the Insights page.
+Prints a markdown table and writes `bench/results/review.md` and `review.json` (`review-postgresql.*`
+on PostgreSQL). No assistant servers are started.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import random
 import statistics
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
@@ -29,6 +31,7 @@ from bot.store.db import get_engine, reset_engines, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ConversationTag
 from bot.store.review_index import refresh_summaries, to_datetime
+from bot.store.review_insights import insights
 from bot.store.review_queries import ReviewFilter, count_conversations, list_conversations
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -183,6 +186,14 @@ def counted(f: ReviewFilter) -> Callable[[], int]:
     return work
 
 
+def insight_page(now: float, days: int) -> Callable[[], int]:
+    """The Insights page's data for the last `days` days (returns the conversations counted)."""
+    def work() -> int:
+        with session_scope() as s:
+            return insights(s, _days_ago(now, days), _days_ago(now, -1))["totals"]["conversations"]
+    return work
+
+
 def refresh() -> int:
     """One index refresh."""
     with session_scope() as s:
@@ -218,6 +229,8 @@ def measurements(engine: Engine, conversations: int, seed: int, now: float) -> I
         ("count fallback", counted(ReviewFilter(fallback=True))),
         ("count intent faq/dosage", counted(ReviewFilter(intent="faq/dosage"))),
         ("count search \"insurance\"", counted(ReviewFilter(text="insurance"))),
+        ("insights, last 30 days", insight_page(now, 30)),
+        ("insights, last 90 days", insight_page(now, 90)),
     ]
     for name, work in steps:
         ms, result = timed(work)
@@ -230,16 +243,36 @@ def _days_ago(now: float, days: int) -> datetime:
 
 
 def write_results(data: Dict[str, Any]) -> str:
-    """The markdown table, also written with the JSON to bench/results/review.{md,json}."""
+    """The markdown table, also written with the JSON to bench/results/review[-<engine>].{md,json}."""
+    engine = data.get("engine", "SQLite")
     lines = [f"# Conversation review at {data['conversations']:,} conversations ({data['events']:,} events)", "",
-             f"SQLite, generated in {data['generate_s']:.1f} s. Median of {REPEATS} runs unless the step ran once.", "",
-             "| step | ms | rows / result |", "| --- | ---: | ---: |"]
+             f"{engine}, generated in {data['generate_s']:.1f} s. Median of {REPEATS} runs unless the step ran once.",
+             "", "| step | ms | rows / result |", "| --- | ---: | ---: |"]
     lines += [f"| {m['step']} | {m['ms']:.1f} | {m['result']} |" for m in data["measurements"]]
     table = "\n".join(lines) + "\n"
+    name = "review" if engine == "SQLite" else f"review-{engine.lower()}"
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    (RESULTS_DIR / "review.md").write_text(table, encoding="utf-8")
-    (RESULTS_DIR / "review.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
+    (RESULTS_DIR / f"{name}.md").write_text(table, encoding="utf-8")
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps(data, indent=2), encoding="utf-8")
     return table
+
+
+def empty_database(args: argparse.Namespace, folder: Path, stack: ExitStack) -> str:
+    """The URL to fill: a new SQLite file, a throwaway PostgreSQL, or `--database-url` emptied."""
+    if args.postgresql:
+        from cluster.services import start_postgres
+
+        service = start_postgres(folder)
+        stack.callback(service.stop)
+        return service.url
+    if args.database_url:
+        with get_engine(args.database_url).begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        return args.database_url
+    path = args.database or folder / "review.db"
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -247,29 +280,33 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.review_bench", description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--database", type=Path, default=None, help="SQLite file to create (default: a temporary one)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="measure on a throwaway PostgreSQL from the machine's packages instead")
+    parser.add_argument("--database-url", default=None,
+                        help="measure on this PostgreSQL database; EVERYTHING IN ITS public SCHEMA IS DROPPED")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    folder = tempfile.TemporaryDirectory(prefix="review-bench-")
-    path = args.database or Path(folder.name) / "review.db"
-    path.unlink(missing_ok=True)
-    url = f"sqlite:///{path}"
-    os.environ["DATABASE_URL"] = url
-    reset_engines()
-    engine = get_engine(url)
-    now = time.time()
-    started = time.perf_counter()
-    create_events_table(engine)
-    events = generate(engine, args.conversations, args.seed, now)
-    upgrade_database(url)
-    data = {"conversations": args.conversations, "events": events,
-            "generate_s": time.perf_counter() - started, "measurements": []}
-    for measurement in measurements(engine, args.conversations, args.seed, now):
-        print(f"{measurement['step']:<45} {measurement['ms']:9.1f} ms  {measurement['result']}", flush=True)
-        data["measurements"].append(measurement)
-    print()
-    print(write_results(data))
-    reset_engines()
-    folder.cleanup()
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="review-bench-")))
+        os.chmod(folder, 0o755)  # PostgreSQL's own account must reach its data folder
+        url = empty_database(args, folder, stack)
+        os.environ["DATABASE_URL"] = url
+        reset_engines()
+        stack.callback(reset_engines)
+        engine = get_engine(url)
+        now = time.time()
+        started = time.perf_counter()
+        create_events_table(engine)
+        events = generate(engine, args.conversations, args.seed, now)
+        upgrade_database(url)
+        data = {"conversations": args.conversations, "events": events,
+                "engine": "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL",
+                "generate_s": time.perf_counter() - started, "measurements": []}
+        for measurement in measurements(engine, args.conversations, args.seed, now):
+            print(f"{measurement['step']:<45} {measurement['ms']:9.1f} ms  {measurement['result']}", flush=True)
+            data["measurements"].append(measurement)
+        print()
+        print(write_results(data))
 
 
 if __name__ == "__main__":

@@ -104,22 +104,36 @@ def parse_filter(params: Mapping[str, str]) -> ReviewFilter:
     return ReviewFilter(**values)
 
 
+def search_words(text: str) -> List[str]:
+    """The words searched for (at most 20); punctuation and search syntax are dropped."""
+    return re.findall(r"\w+", text, flags=re.UNICODE)[:20]
+
+
 def fts_query(text: str) -> Optional[str]:
     """An FTS5 query matching every word of `text` (as a prefix), with FTS syntax neutralised."""
-    words = re.findall(r"\w+", text, flags=re.UNICODE)
-    return " ".join(f'"{w}"*' for w in words[:20]) or None
+    return " ".join(f'"{w}"*' for w in search_words(text)) or None
+
+
+def _contains(word: str) -> Any:
+    """`message_search.text` contains `word`, any case (LIKE wildcards in it are taken literally)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return SEARCH.c.text.ilike(f"%{escaped}%", escape="\\")
 
 
 def _search_clause(s: Session, text: str) -> Any:
-    """Conversations with a message containing `text`."""
+    """Conversations with a message containing every word of `text`.
+
+    SQLite: the FTS5 table (words match as prefixes). Other databases: one ILIKE per word, which
+    PostgreSQL answers from the trigram index of migration 0003 (words match anywhere).
+    """
+    words = search_words(text)
+    if not words:
+        return sa.false()
     if s.get_bind().dialect.name == "sqlite":
-        query = fts_query(text)
-        if query is None:
-            return sa.false()
-        matching = select(SEARCH.c.conversation_id).where(sa.literal_column("message_search").op("MATCH")(query))
+        matching = select(SEARCH.c.conversation_id).where(
+            sa.literal_column("message_search").op("MATCH")(fts_query(text)))
     else:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        matching = select(SEARCH.c.conversation_id).where(SEARCH.c.text.ilike(f"%{escaped}%", escape="\\"))
+        matching = select(SEARCH.c.conversation_id).where(*[_contains(word) for word in words])
     return S.conversation_id.in_(matching)
 
 
