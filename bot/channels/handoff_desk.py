@@ -2,7 +2,9 @@
 
 Each operation changes the ticket in `bot.store.tickets` (the database decides races), then
 records what the visitor sees in Rasa's tracker (pause, agent messages, notices, resume), then
-tells the visitor's sockets and every console through the hub.
+tells the visitor's sockets and every console through the hub, once for all servers. A ticket
+change goes to the ticket watchers (`tickets` topic), and each passes it to its own server's
+consoles, so a change its poll already showed is not shown twice.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import time
 from typing import Any, Callable, Dict, List, Optional, TypeVar
 
 from bot.channels import conversation_log as log
-from bot.channels.hub import STAFF_TOPIC, Hub, visitor_topic
+from bot.channels.hub import STAFF_TOPIC, TICKETS_TOPIC, Hub, visitor_topic
 from bot.channels.staff_auth import StaffIdentity
 from bot.store import tickets
 from bot.store.db import session_scope
@@ -53,8 +55,12 @@ class HandoffDesk:
         self.hub = hub
 
     async def announce(self, ticket: Dict[str, Any]) -> None:
-        """Tell every console that a ticket changed."""
-        await self.hub.publish(STAFF_TOPIC, {"type": "ticket", "ticket": ticket})
+        """Tell every server's ticket watcher, and through them every console, that a ticket changed."""
+        await self.hub.publish(TICKETS_TOPIC, ticket_frame(ticket))
+
+    async def announce_local(self, ticket: Dict[str, Any]) -> None:
+        """Tell the consoles connected to this server that a ticket changed."""
+        await self.hub.publish_local(STAFF_TOPIC, ticket_frame(ticket))
 
     async def tell_visitor(self, conversation_id: str, frame: Dict[str, Any]) -> None:
         """Send a frame to the visitor's open sockets (if none, history shows it later)."""
@@ -141,6 +147,11 @@ class HandoffDesk:
         if ticket.status != "claimed" or ticket.claimed_by != who.id:
             raise tickets.TicketError("not_yours", "Claim this ticket before chatting; it is not yours.")
         return ticket
+
+
+def ticket_frame(ticket: Dict[str, Any]) -> Dict[str, Any]:
+    """A ticket change as the consoles receive it."""
+    return {"type": "ticket", "ticket": ticket}
 
 
 def bot_frame(text: str) -> Dict[str, Any]:

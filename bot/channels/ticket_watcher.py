@@ -5,16 +5,21 @@ watcher reads the tickets table: every half second it announces what changed sin
 look. For each open ticket it relays the visitor's activity (messages, typing, presence) to the
 consoles. A live request left waiting longer than the clinic's `handoff_max_wait_seconds`
 becomes a call-back request.
+
+Every server runs a watcher, and each one tells only its own server's consoles (`publish_local`),
+so a console gets each change and each visitor frame once however many servers there are. A
+coordinator's change on any server reaches every watcher on the `tickets` topic; the watcher shows
+each version of a ticket once, whether its poll or that message brings it first.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
-from bot.channels.hub import STAFF_TOPIC, Unsubscribe, conversation_topic
+from bot.channels.hub import STAFF_TOPIC, TICKETS_TOPIC, Unsubscribe, conversation_topic
 from bot.store import tickets
 from bot.store.db import utcnow
 
@@ -37,25 +42,31 @@ class TicketWatcher:
         self.max_wait_s = max_wait_s
         self._since: Optional[datetime] = None
         self._relays: Dict[str, Tuple[int, Unsubscribe]] = {}
-        self._announced: Dict[int, str] = {}
+        self._announced: Dict[int, str] = {}  # ticket id -> the version (`updated_at`) the consoles here have
+        self._heard_during_poll: Optional[Set[int]] = None
         self._stop_listening: Optional[Unsubscribe] = None
         self._task: Optional[asyncio.Task] = None
 
     def start(self) -> None:
         """Begin watching (idempotent).
 
-        Ticket changes announced in this process (a claim, say) start or stop the relay at once,
-        so a visitor's first message after a claim is not missed while the next poll is due.
+        Ticket changes a coordinator makes on any server (a claim, say) are shown and start or
+        stop the relay at once, without waiting for the next poll.
         """
         if self._task is None:
-            self._stop_listening = self.desk.hub.subscribe(STAFF_TOPIC, self._on_staff_frame)
+            self._stop_listening = self.desk.hub.subscribe(TICKETS_TOPIC, self._on_ticket_change)
             self._task = asyncio.create_task(self._run())
 
-    async def _on_staff_frame(self, frame: Dict[str, Any]) -> None:
-        if frame.get("type") == "ticket" and isinstance(frame.get("ticket"), dict):
-            ticket = frame["ticket"]
-            self._announced[ticket["id"]] = ticket["updated_at"]  # the next poll need not announce it again
-            self._follow(ticket)
+    async def _on_ticket_change(self, frame: Dict[str, Any]) -> None:
+        ticket = frame.get("ticket")
+        if not isinstance(ticket, dict):
+            return
+        if self._heard_during_poll is not None:
+            self._heard_during_poll.add(ticket["id"])
+        self._follow(ticket)
+        if self._announced.get(ticket["id"]) != ticket["updated_at"]:
+            self._announced[ticket["id"]] = ticket["updated_at"]
+            await self.desk.announce_local(ticket)
 
     async def stop(self) -> None:
         """Stop watching and drop the relays."""
@@ -94,14 +105,24 @@ class TicketWatcher:
             newest = max((row.updated_at for row in rows), default=since or utcnow())
             return [ticket_payload(s, row) for row in rows], max(newest, since or newest)
 
-        payloads, self._since = await in_db(changed)
-        fresh = [t for t in payloads if self._announced.get(t["id"]) != t["updated_at"]]
-        # Only rows inside the look-back window can come again, so only they are remembered.
-        self._announced = {t["id"]: t["updated_at"] for t in payloads}
+        self._heard_during_poll = set()
+        try:
+            payloads, self._since = await in_db(changed)
+        finally:
+            heard, self._heard_during_poll = self._heard_during_poll, None
+        # A change heard while the rows were read is at least as new as the row read: the row
+        # waits for the next poll rather than showing an older version after the newer one.
+        rows = [t for t in payloads if t["id"] not in heard]
+        fresh = [t for t in rows if self._announced.get(t["id"]) != t["updated_at"]]
+        # Only rows inside the look-back window (and changes just heard) can come again, so only they are remembered.
+        remembered = {ticket_id: self._announced[ticket_id] for ticket_id in heard if ticket_id in self._announced}
+        self._announced = {**{t["id"]: t["updated_at"] for t in rows}, **remembered}
         for ticket in fresh:
+            if self._announced.get(ticket["id"]) != ticket["updated_at"]:
+                continue  # a newer change was heard while the consoles were being told
             self._follow(ticket)
             if since is not None:
-                await self.desk.announce(ticket)
+                await self.desk.announce_local(ticket)
         return fresh
 
     async def offer_callbacks(self) -> None:
@@ -119,7 +140,7 @@ class TicketWatcher:
             ticket_id = ticket["id"]
 
             async def forward(message: Dict[str, Any]) -> None:
-                await self.desk.hub.publish(STAFF_TOPIC, {**message, "ticket_id": ticket_id})
+                await self.desk.hub.publish_local(STAFF_TOPIC, {**message, "ticket_id": ticket_id})
 
             unsubscribe = self.desk.hub.subscribe(conversation_topic(conversation_id), forward)
             self._relays[conversation_id] = (ticket_id, unsubscribe)

@@ -153,11 +153,15 @@ class VisitorSocket:
             await self.handle_frame(raw)
 
     async def leave(self) -> None:
-        """Stop receiving coordinator frames and tell the console the visitor went away."""
+        """Stop receiving coordinator frames; tell the console if the visitor has no other socket open.
+
+        The visitor may still have another tab open, here or on another server (the hub counts them).
+        """
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-            await self.publish_activity({"type": "visitor_presence", "online": False})
+            if not await self.hub.subscribers(visitor_topic(self.session_id or "")):
+                await self.publish_activity({"type": "visitor_presence", "online": False})
 
     async def publish_activity(self, message: Dict[str, Any]) -> None:
         """Tell coordinators what the visitor is doing (no subscriber: nobody is watching)."""

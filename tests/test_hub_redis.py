@@ -1,0 +1,262 @@
+"""The Redis hub against a real redis-server: two hubs stand for two server processes.
+
+Also two ticket watchers (two servers sharing one SQLite file and one Redis) showing each ticket
+change and each visitor frame once on each server's console.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Awaitable, Callable, Dict, Iterator, List
+
+import pytest
+from rasa.core.lock_store import InMemoryLockStore
+from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.shared.core.domain import Domain
+
+from bot.channels import hub as hub_module
+from bot.channels.handoff_desk import HandoffDesk
+from bot.channels.hub import STAFF_TOPIC, InProcessHub, conversation_topic, get_hub, visitor_topic
+from bot.channels.redis_hub import RedisHub
+from bot.channels.staff_auth import StaffIdentity
+from bot.channels.ticket_watcher import TicketWatcher
+from bot.store.db import reset_engines, session_scope
+from bot.store.migrate import upgrade_database
+from bot.store.staff import create_staff
+from bot.store.tickets import create_ticket
+from cluster.services import Service, restart_redis, start_redis
+from tests.store_fixtures import hasher  # noqa: F401 - fixture
+
+Messages = List[Dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def redis_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """A real redis-server on a free loopback port, for this module's tests."""
+    service = start_redis(tmp_path_factory.mktemp("hub-redis"))
+    yield service
+    service.stop()
+
+
+def collector(into: Messages) -> Callable[[Dict[str, Any]], Awaitable[None]]:
+    """A callback that keeps what it receives."""
+    async def collect(message: Dict[str, Any]) -> None:
+        into.append(message)
+
+    return collect
+
+
+async def eventually(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Wait until `check()` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def run_with_hubs(url: str, scenario: Callable[[RedisHub, RedisHub], Awaitable[None]]) -> None:
+    """Run `scenario(a, b)` with two hubs ("servers") on `url`, closing them afterwards."""
+    async def main() -> None:
+        a, b = RedisHub(url), RedisHub(url)
+        try:
+            await scenario(a, b)
+        finally:
+            await a.close()
+            await b.close()
+
+    asyncio.run(main())
+
+
+def test_a_publish_reaches_each_subscriber_of_each_server_once_and_in_order(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        here: Messages = []
+        there: Messages = []
+        other_topic: Messages = []
+        a.subscribe(visitor_topic("c1"), collector(here))
+        b.subscribe(visitor_topic("c1"), collector(there))
+        b.subscribe(visitor_topic("c2"), collector(other_topic))
+        await b.subscribers(visitor_topic("c1"))  # b's SUBSCRIBE is confirmed before a publishes
+        for n in range(100):
+            await a.publish(visitor_topic("c1"), {"n": n})
+        await eventually(lambda: len(here) == 100 and len(there) == 100)
+        await asyncio.sleep(0.3)
+        assert [m["n"] for m in here] == list(range(100))
+        assert [m["n"] for m in there] == list(range(100))
+        assert other_topic == []
+
+    run_with_hubs(redis_service.url, scenario)
+
+
+def test_a_subscription_made_just_before_a_publish_hears_it(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, _: RedisHub) -> None:
+        got: Messages = []
+        a.subscribe("staff", collector(got))
+        await a.publish("staff", {"text": "first"})
+        await eventually(lambda: got == [{"text": "first"}])
+
+    run_with_hubs(redis_service.url, scenario)
+
+
+def test_subscribers_are_counted_across_servers_until_they_unsubscribe(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        topic = visitor_topic("counted")
+        got: Messages = []
+        assert await a.subscribers(topic) == 0
+        stop_a = a.subscribe(topic, collector(got))
+        stop_a_too = a.subscribe(topic, collector(got))
+        stop_b = b.subscribe(topic, collector(got))
+        assert await a.subscribers(topic) >= 1  # a's own subscription is confirmed first
+        assert await b.subscribers(topic) == 2  # one per server, however many callbacks
+        assert await a.subscribers(topic) == 2
+        stop_a()
+        assert await a.subscribers(topic) == 2  # a still has a callback
+        stop_a_too()
+        stop_b()
+        stop_b()
+        await a.subscribers(topic)  # each server's UNSUBSCRIBE is confirmed
+        assert await b.subscribers(topic) == 0
+        assert await a.subscribers(topic) == 0
+        await b.publish(topic, {"text": "nobody"})
+        await asyncio.sleep(0.3)
+        assert got == []
+
+    run_with_hubs(redis_service.url, scenario)
+
+
+def test_publish_local_stays_in_its_server(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        here: Messages = []
+        there: Messages = []
+        a.subscribe(STAFF_TOPIC, collector(here))
+        b.subscribe(STAFF_TOPIC, collector(there))
+        await a.publish_local(STAFF_TOPIC, {"text": "only a"})
+        await asyncio.sleep(0.3)
+        assert here == [{"text": "only a"}] and there == []
+
+    run_with_hubs(redis_service.url, scenario)
+
+
+def test_a_failing_callback_does_not_stop_the_others(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        got: Messages = []
+
+        async def broken(_: Dict[str, Any]) -> None:
+            raise RuntimeError("socket gone")
+
+        b.subscribe(STAFF_TOPIC, broken)
+        b.subscribe(STAFF_TOPIC, collector(got))
+        await b.subscribers(STAFF_TOPIC)
+        await a.publish(STAFF_TOPIC, {"n": 1})
+        await a.publish(STAFF_TOPIC, {"n": 2})
+        await eventually(lambda: got == [{"n": 1}, {"n": 2}])
+
+    run_with_hubs(redis_service.url, scenario)
+
+
+def test_the_hub_survives_a_redis_restart(tmp_path: Path) -> None:
+    service = start_redis(tmp_path)
+
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        nonlocal service
+        topic = conversation_topic("restart")
+        got: Messages = []
+        b.subscribe(topic, collector(got))
+        await b.subscribers(topic)
+        await a.publish(topic, {"n": "before"})
+        await eventually(lambda: got == [{"n": "before"}])
+
+        service.stop()
+        started = time.monotonic()
+        await a.publish(topic, {"n": "while down"})  # dropped, with a warning, after about 2 s
+        assert time.monotonic() - started < 5
+        assert await a.subscribers(topic) == 0
+        service = await asyncio.to_thread(restart_redis, service)
+
+        deadline = time.monotonic() + 10
+        while not any(m["n"] == "after" for m in got):
+            assert time.monotonic() < deadline, f"b did not hear a again after the restart: {got}"
+            await a.publish(topic, {"n": "after"})
+            await asyncio.sleep(0.2)
+        assert got[0] == {"n": "before"} and all(m["n"] == "after" for m in got[1:])
+        assert await a.subscribers(topic) == 1
+
+    try:
+        run_with_hubs(service.url, scenario)
+    finally:
+        service.stop()
+
+
+def test_get_hub_uses_redis_when_redis_url_is_set(monkeypatch: pytest.MonkeyPatch, redis_service: Service) -> None:
+    monkeypatch.setattr(hub_module, "_hub", None)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert isinstance(get_hub(), InProcessHub)
+    monkeypatch.setattr(hub_module, "_hub", None)
+    monkeypatch.setenv("REDIS_URL", redis_service.url)
+    assert isinstance(get_hub(), RedisHub)
+    assert get_hub() is get_hub()
+
+
+# Two servers' ticket watchers.
+
+
+@pytest.fixture
+def shared_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """One migrated SQLite file that both "servers" use."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    reset_engines()
+    upgrade_database()
+    yield url
+    reset_engines()
+
+
+def test_two_servers_show_each_change_and_visitor_frame_once_per_console(
+        redis_service: Service, shared_database: str, hasher: Any) -> None:  # noqa: F811 - fixture
+    with session_scope() as s:
+        coordinator = create_staff(s, email="sam@clinic.example", first_name="Sam", role="coordinator",
+                                   password="correct horse battery")
+        sam = StaffIdentity(coordinator.id, "Sam", "sam@clinic.example", "coordinator", "csrf")
+    agent = SimpleNamespace(lock_store=InMemoryLockStore(), tracker_store=InMemoryTrackerStore(Domain.empty()))
+
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        await agent.tracker_store.get_or_create_tracker("conv-1")
+        desks = [HandoffDesk(lambda: agent, hub) for hub in (a, b)]
+        watchers = [TicketWatcher(desk, lambda: 3600) for desk in desks]
+        consoles: List[Messages] = [[], []]
+        for hub, console in zip((a, b), consoles):
+            hub.subscribe(STAFF_TOPIC, collector(console))
+        for watcher in watchers:
+            watcher.start()
+        try:
+            await asyncio.sleep(0.8)  # each watcher's first look
+
+            with session_scope() as s:  # the action server opens a ticket
+                ticket_id = create_ticket(s, conversation_id="conv-1", kind="live", reason="dosing question").id
+
+            def frames(console: Messages, kind: str) -> Messages:
+                return [f for f in console if f["type"] == kind]
+
+            await eventually(lambda: all(frames(c, "ticket") for c in consoles))
+            await a.publish(conversation_topic("conv-1"), {"type": "visitor_message", "text": "hello"})
+            await eventually(lambda: all(frames(c, "visitor_message") for c in consoles))
+
+            await desks[1].claim(ticket_id, sam)  # a coordinator on server b
+            await eventually(lambda: all(len(frames(c, "ticket")) == 2 for c in consoles))
+            await desks[0].send(ticket_id, sam, "Hi, I'm Sam.")  # then on server a (round robin)
+            await eventually(lambda: all(frames(c, "agent_message") for c in consoles))
+            await asyncio.sleep(1.5)  # three more polls on each server
+
+            for console in consoles:
+                tickets = frames(console, "ticket")
+                assert [(t["ticket"]["id"], t["ticket"]["status"]) for t in tickets] == [
+                    (ticket_id, "waiting"), (ticket_id, "claimed")]
+                assert [(f["text"], f["ticket_id"]) for f in frames(console, "visitor_message")] == [
+                    ("hello", ticket_id)]
+                assert [f["text"] for f in frames(console, "agent_message")] == ["Hi, I'm Sam."]
+        finally:
+            for watcher in watchers:
+                await watcher.stop()
+
+    run_with_hubs(redis_service.url, scenario)
