@@ -18,6 +18,7 @@ import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
+from sanic.exceptions import WebsocketClosed
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
@@ -149,7 +150,7 @@ class ConsoleSocket:
         """Write a frame; a closed socket is not an error."""
         try:
             await self.ws.send(json.dumps(frame, ensure_ascii=False, default=str))
-        except (ConnectionClosed, asyncio.CancelledError, OSError):
+        except (ConnectionClosed, WebsocketClosed, asyncio.CancelledError, OSError):
             logger.debug("console socket closed before a frame could be sent")
 
     async def serve(self) -> None:

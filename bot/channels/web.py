@@ -21,6 +21,7 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from sanic import Blueprint, response
+from sanic.exceptions import WebsocketClosed
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from websockets.exceptions import ConnectionClosed
@@ -132,7 +133,7 @@ class VisitorSocket:
         """Write one frame; a socket that has gone away is not an error (history redraws it)."""
         try:
             await self.ws.send(json.dumps(frame, ensure_ascii=False))
-        except (ConnectionClosed, asyncio.CancelledError, OSError):
+        except (ConnectionClosed, WebsocketClosed, asyncio.CancelledError, OSError):
             logger.debug("visitor socket closed before a frame could be sent")
 
     async def error(self, code: str, message: str) -> None:

@@ -1,11 +1,13 @@
 """Engines and sessions for the project's own tables.
 
-Engines are made on first use (never at import) and cached per URL. SQLite connections get
+Engines are made on first use (never at import) and cached per URL and process (a forked Sanic
+worker starts with none). SQLite connections get
 WAL journaling, a 5 s busy timeout and foreign keys, so several processes and threads can share
 one file. Every stored time is naive UTC from `utcnow()`.
 """
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -79,6 +81,23 @@ def session_scope(url: Optional[str] = None) -> Iterator[Session]:
     """A session inside one transaction: committed when the block ends, rolled back if it raises."""
     with get_sessionmaker(url).begin() as session:
         yield session
+
+
+def _forget_parent_connections() -> None:
+    """In a forked child (a Sanic worker), drop the parent's pooled connections without closing them.
+
+    Two processes talking over one PostgreSQL connection corrupt each other's replies; the child
+    opens its own on first use, the parent keeps using its own.
+    """
+    global _lock
+    _lock = threading.Lock()  # it may have been held by another thread at the moment of the fork
+    for engine in _engines.values():
+        engine.dispose(close=False)
+    _engines.clear()
+    _sessionmakers.clear()
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def reset_engines() -> None:
