@@ -13,10 +13,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple
 
 LOOPBACK = "127.0.0.1"
 START_TIMEOUT_S = 60
@@ -122,10 +123,15 @@ def _as_postgres_user(command: List[str]) -> List[str]:
 
 
 def start_postgres(workdir: Path, port: Optional[int] = None) -> Service:
-    """A fresh PostgreSQL cluster in `workdir/postgres` with database and user `clinic` (trust auth, loopback)."""
+    """PostgreSQL in `workdir/postgres` with database and user `clinic` (trust auth, loopback).
+
+    A new folder gets a fresh cluster; an existing one is started again with its data. When root runs it and the `postgres`
+    account cannot reach `workdir` (pytest's folders are mode 0700), the cluster lives in a temporary
+    folder instead, removed by `Service.stop()`.
+    """
     ensure_packages(["postgresql"])
     port = port or free_port()
-    home = workdir / "postgres"
+    home, temporary = _postgres_home(workdir)
     data = home / "data"
     if not (data / "PG_VERSION").exists():
         home.mkdir(parents=True, exist_ok=True)
@@ -137,7 +143,7 @@ def start_postgres(workdir: Path, port: Optional[int] = None) -> Service:
         if result.returncode != 0:
             raise ServiceError(f"initdb failed: {result.stderr[-2000:]}")
     service = Service("postgres", f"postgresql://{DB_USER}@{LOOPBACK}:{port}/{DB_NAME}", port, home)
-    service.stopper = lambda: stop_postgres(service)
+    service.stopper = lambda: _remove_postgres(service, temporary)
     resume_postgres(service)
     psql = [postgres_bin("psql"), "-h", LOOPBACK, "-p", str(port), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
     exists = subprocess.run(psql + ["-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{DB_NAME}'"],
@@ -148,6 +154,26 @@ def start_postgres(workdir: Path, port: Optional[int] = None) -> Service:
             if result.returncode != 0 and "already exists" not in result.stderr:
                 raise ServiceError(f"{sql} failed: {result.stderr[-2000:]}")
     return service
+
+
+def _postgres_home(workdir: Path) -> Tuple[Path, bool]:
+    """PostgreSQL's folder and whether it is temporary (root, and `postgres` cannot enter `workdir`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() != 0:
+        return workdir / "postgres", False
+    enter = subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(workdir)], capture_output=True)
+    if enter.returncode == 0:
+        return workdir / "postgres", False
+    home = Path(tempfile.mkdtemp(prefix="clinic-postgres-"))
+    home.chmod(0o755)
+    return home, True
+
+
+def _remove_postgres(service: Service, temporary: bool) -> None:
+    """Stop PostgreSQL; delete its folder if it was a temporary one."""
+    stop_postgres(service)
+    if temporary:
+        shutil.rmtree(service.workdir, ignore_errors=True)
 
 
 def resume_postgres(service: Service) -> None:
@@ -205,7 +231,8 @@ http {{
     fastcgi_temp_path {home}/tmp/fastcgi;
     uwsgi_temp_path {home}/tmp/uwsgi;
     scgi_temp_path {home}/tmp/scgi;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    # An upgrade passes through; other requests keep their upstream connection alive.
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
     upstream assistant {{
 {servers}
         keepalive 32;
@@ -213,12 +240,15 @@ http {{
     server {{
         listen {address}:{port};
         client_max_body_size 1m;
+        # In memory only: nginx's workers (nobody, when root starts it) may not write under the work folder.
+        client_body_buffer_size 1m;
+        proxy_max_temp_file_size 0;
         location / {{
             proxy_pass http://assistant;
             proxy_http_version 1.1;
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
-            proxy_set_header Host $host;
+            proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_read_timeout 3600s;
@@ -254,7 +284,14 @@ def start_nginx(workdir: Path, upstream_ports: Sequence[int], port: Optional[int
 
 
 def kill_hard(process: subprocess.Popen) -> None:
-    """SIGKILL a process (a crashed server, not a clean shutdown)."""
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
+    """SIGKILL a process (a crashed server, not a clean shutdown), with its group if it leads one (Sanic workers)."""
+    if process.poll() is not None:
+        return
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            os.kill(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
