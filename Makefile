@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate train run shell test test-stories bench migrate staff-user purge clean
+.PHONY: help venv spacy validate train run run-cluster shell test test-stories bench migrate staff-user purge clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -74,6 +74,12 @@ run: train ## Start the assistant, the widget demo page and the action server
 	  $(RASA) run -m $(MODEL) -i $(HOST) -p $(PORT) --endpoints $(ENDPOINTS) --credentials $(CREDENTIALS) & \
 	  wait
 
+SERVERS      ?= 2
+WORKERS      ?= 1
+CLUSTER_PORT ?= 8080
+run-cluster: train ## Several servers behind nginx on PostgreSQL + Redis: make run-cluster [SERVERS=2 WORKERS=1]
+	CLINIC_MODEL=$(MODEL) $(PY) -m cluster.run --servers $(SERVERS) --workers $(WORKERS) --port $(CLUSTER_PORT)
+
 shell: train ## Talk to the assistant in this terminal
 	@mkdir -p var
 	@trap 'kill 0' EXIT INT TERM; \
@@ -83,9 +89,10 @@ shell: train ## Talk to the assistant in this terminal
 test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
-bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations (bench/results/)
+bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations, 1 vs 2 servers (bench/results/)
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.run
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.handoff_bench
+	CLINIC_MODEL=$(MODEL) $(PY) -m bench.cluster_bench
 	$(PY) -m bench.review_bench
 
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
