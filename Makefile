@@ -89,11 +89,12 @@ shell: train ## Talk to the assistant in this terminal
 test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
-bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations, 1 vs 2 servers (bench/results/)
+bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations (SQLite, PostgreSQL), 1 vs 2 servers (bench/results/)
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.run
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.handoff_bench
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.cluster_bench
 	$(PY) -m bench.review_bench
+	$(PY) -m bench.review_bench --postgresql
 
 # Browser tests drive Debian's Chromium with Playwright (no browser download).
 $(CHROMIUM):

@@ -111,20 +111,27 @@ def write_credentials(workdir: Path) -> Path:
     return path
 
 
-def server_env(workdir: Path, actions_port: int) -> Dict[str, str]:
-    """Environment for both processes."""
+def project_env(**extra: str) -> Dict[str, str]:
+    """This environment plus what every project process needs (import path, quiet logs), then `extra`."""
     env = dict(os.environ)
     env.update(
         PYTHONPATH=str(ROOT),
         TF_CPP_MIN_LOG_LEVEL="2",
         RASA_TELEMETRY_ENABLED="false",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    )
+    env.update(extra)
+    return env
+
+
+def server_env(workdir: Path, actions_port: int) -> Dict[str, str]:
+    """Environment for both processes."""
+    return project_env(
         DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
         ACTION_ENDPOINT_URL=f"http://{LOOPBACK}:{actions_port}/webhook",
         WEB_CHANNEL_SECRET=secrets.token_hex(32),
         **BENCH_LIMITS,
     )
-    return env
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path, deadline: float) -> None:

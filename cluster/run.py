@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-from bench.servers import ServerError, trained_model, wait_until_up
+from bench.servers import ServerError, project_env, trained_model, wait_until_up
 from cluster.services import (LOOPBACK, Service, ServiceError, free_port, kill_hard, start_nginx, start_postgres,
                               start_redis)
 
@@ -150,12 +150,7 @@ def ensure_port_free(port: int) -> None:
 def cluster_env(postgres: Service, redis: Service, actions_port: int, workdir: Path, workers: int,
                 extra_env: Optional[Dict[str, str]]) -> Dict[str, str]:
     """The one environment every process of the cluster gets."""
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        RASA_TELEMETRY_ENABLED="false",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+    env = project_env(
         DATABASE_URL=postgres.url,
         REDIS_URL=redis.url,
         WEB_CHANNEL_SECRET=secrets.token_hex(32),

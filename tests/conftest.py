@@ -17,7 +17,7 @@ from typing import Dict, Iterator, List
 import pytest
 import requests
 
-from bench.servers import free_port, stop, wait_until_up
+from bench.servers import free_port, project_env, stop, wait_until_up
 from cluster.services import Service, start_postgres, start_redis
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,15 +41,7 @@ def trained_model() -> Path:
 
 def base_env(**extra: str) -> Dict[str, str]:
     """Environment for the project's processes."""
-    env = dict(os.environ)
-    env.update(
-        PYTHONPATH=str(ROOT),
-        TF_CPP_MIN_LOG_LEVEL="2",
-        RASA_TELEMETRY_ENABLED="false",
-        SQLALCHEMY_SILENCE_UBER_WARNING="1",
-    )
-    env.update(extra)
-    return env
+    return project_env(**extra)
 
 
 @dataclass

@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List, Set
+from typing import Any, Dict, Iterator, List, Set, Tuple
 
 import pytest
 import requests
@@ -35,7 +35,7 @@ RECOVERY_S = 30
 @pytest.fixture(scope="module")
 def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two servers behind nginx on PostgreSQL and Redis, with a coordinator account."""
-    with running_cluster(tmp_path_factory.mktemp("cluster"), model_path, servers=2,
+    with running_cluster(tmp_path_factory.mktemp("cluster"), model_path, servers=2, workers=2,
                          extra_env={"CLINIC_CONFIG": str(TEST_CLINIC_FILE)}) as running:
         with session_scope(running.postgres.url) as s:
             staff.create_staff(s, email=CAROL, first_name="Carol", role="coordinator", password=PASSWORD)
@@ -87,6 +87,23 @@ async def until(check: Any, seconds: float = RECOVERY_S) -> Any:
         await asyncio.sleep(0.5)
 
 
+async def claimed_live_chat(carol: StaffClient, console: Any, visitor: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The visitor asks for a person, the ticket reaches Carol's console, she claims it.
+
+    Returns the visitor's session (id and token) and the ticket.
+    """
+    session = await open_session(visitor)
+    conversation = session["session_id"]
+    frames = await fill_handoff_form(visitor)
+    assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"], frames
+    ticket = (await next_frame(console, "ticket", timeout=10, conversation_id=conversation))["ticket"]
+    assert carol.post(f"api/tickets/{ticket['id']}/claim").status_code == 200
+    connected = await next_frame(visitor, "handoff")
+    assert connected["state"] == "connected" and connected["agent"] == "Carol"
+    assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
+    return session, ticket
+
+
 def test_visitor_on_one_server_and_coordinator_on_another_talk_live(cluster: Cluster) -> None:
     carol = coordinator(cluster, 1)
 
@@ -94,15 +111,7 @@ def test_visitor_on_one_server_and_coordinator_on_another_talk_live(cluster: Clu
         async with carol.console() as console:
             await next_frame(console, "queue")
             async with websockets.connect(cluster.servers[0].ws_url) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                frames = await fill_handoff_form(visitor)
-                assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"], frames
-                ticket = (await next_frame(console, "ticket", timeout=10, conversation_id=conversation))["ticket"]
-
-                assert carol.post(f"api/tickets/{ticket['id']}/claim").status_code == 200
-                connected = await next_frame(visitor, "handoff")
-                assert connected["state"] == "connected" and connected["agent"] == "Carol"
-                assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
+                _, ticket = await claimed_live_chat(carol, console, visitor)
 
                 assert texts(await ask(visitor, "are you on another server?")) == []
                 relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
@@ -234,12 +243,7 @@ def test_redis_restarted_the_relay_recovers(cluster: Cluster) -> None:
         async with carol.console() as console:
             await next_frame(console, "queue")
             async with websockets.connect(cluster.servers[0].ws_url) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                await fill_handoff_form(visitor)
-                ticket = (await next_frame(console, "ticket", timeout=10, conversation_id=conversation))["ticket"]
-                assert carol.post(f"api/tickets/{ticket['id']}/claim").ok
-                assert (await next_frame(visitor, "handoff"))["state"] == "connected"
-                assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
+                _, ticket = await claimed_live_chat(carol, console, visitor)
 
                 cluster.redis = restart_redis(cluster.redis)
 
@@ -256,37 +260,27 @@ def test_redis_restarted_the_relay_recovers(cluster: Cluster) -> None:
     asyncio.run(scenario())
 
 
-def sockets_on(cluster: Cluster, server: int) -> int:
-    """How many visitor sockets a server holds (its web channel's health route)."""
-    return requests.get(f"{cluster.servers[server].url}/webhooks/web/", timeout=10).json()["sockets"]
-
-
 def test_a_server_killed_during_a_handoff_the_visitor_reconnects_and_is_still_reached(cluster: Cluster) -> None:
+    carol = coordinator(cluster, 1)
+
     async def scenario() -> None:
-        async with websockets.connect(cluster.ws_url) as visitor:
-            confirm = await open_session(visitor)
-            conversation = confirm["session_id"]
-            await fill_handoff_form(visitor)
-            visitor_server = 0 if sockets_on(cluster, 0) else 1
-            survivor = 1 - visitor_server
-            carol = coordinator(cluster, survivor)
-            ticket = await until(lambda: next((t for t in carol.get("api/tickets").json()["tickets"]
-                                               if t["conversation_id"] == conversation), None), 10)
-            assert ticket, "the ticket is in the queue"
-            assert carol.post(f"api/tickets/{ticket['id']}/claim").ok
-            assert (await next_frame(visitor, "handoff"))["state"] == "connected"
-            assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
+        async with carol.console() as console:
+            await next_frame(console, "queue")
+            async with websockets.connect(cluster.servers[0].ws_url) as visitor:  # on the server about to die
+                session, ticket = await claimed_live_chat(carol, console, visitor)
+                cluster.kill_server(0)
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(visitor.recv(), 10)
 
-            cluster.kill_server(visitor_server)
-            with pytest.raises(websockets.ConnectionClosed):
-                await asyncio.wait_for(visitor.recv(), 10)
-
-        async with websockets.connect(cluster.ws_url) as visitor:  # the balancer skips the dead server
-            again = await open_session(visitor, conversation, confirm["token"])
-            assert again["handoff"]["state"] == "connected" and again["handoff"]["agent"] == "Carol"
-            assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "You're back, good."}).ok
-            reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
-            assert reply["text"] == "You're back, good."
-            assert carol.post(f"api/tickets/{ticket['id']}/handback").ok
+            async with websockets.connect(cluster.ws_url) as visitor:  # the balancer skips the dead server
+                again = await open_session(visitor, session["session_id"], session["token"])
+                assert again["handoff"]["state"] == "connected" and again["handoff"]["agent"] == "Carol"
+                assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "You're back, good."}).ok
+                reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
+                assert reply["text"] == "You're back, good."
+                assert texts(await ask(visitor, "thank you")) == []
+                relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
+                assert relayed["text"] == "thank you"
+                assert carol.post(f"api/tickets/{ticket['id']}/handback").ok
 
     asyncio.run(scenario())
