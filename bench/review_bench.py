@@ -298,6 +298,9 @@ def main(argv: Optional[List[str]] = None) -> None:
         started = time.perf_counter()
         create_events_table(engine)
         events = generate(engine, args.conversations, args.seed, now)
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as connection:  # what autovacuum does soon after a bulk load
+                connection.execute(sa.text("ANALYZE events"))
         upgrade_database(url)
         data = {"conversations": args.conversations, "events": events,
                 "engine": "SQLite" if engine.dialect.name == "sqlite" else "PostgreSQL",

@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
 
 import pytest
 import requests
@@ -42,9 +42,12 @@ def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield running
 
 
-def coordinator(cluster: Cluster, server: int) -> StaffClient:
-    """Carol, logged in on one server (her cookie works on every server: the sessions are in PostgreSQL)."""
-    client = StaffClient(SimpleNamespace(url=cluster.servers[server].url))
+def coordinator(cluster: Cluster, server: Optional[int]) -> StaffClient:
+    """Carol, logged in on one server, or through the balancer when `server` is None.
+
+    Her cookie works on every server: the sessions are in PostgreSQL and the secret is shared.
+    """
+    client = StaffClient(SimpleNamespace(url=cluster.url if server is None else cluster.servers[server].url))
     assert client.login(CAROL).status_code == 200
     return client
 
@@ -169,6 +172,24 @@ def test_a_console_on_one_server_shows_tickets_from_visitors_on_every_server(clu
         for ticket in queue["tickets"]:
             if ticket["conversation_id"] in conversations:
                 assert carol.post(f"api/tickets/{ticket['id']}/claim").ok
+                assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
+
+    asyncio.run(scenario())
+
+
+def test_the_widget_and_the_console_work_through_the_balancer(cluster: Cluster) -> None:
+    carol = coordinator(cluster, None)
+    page = requests.get(f"{cluster.url}/webhooks/web/demo.html", timeout=10)
+    assert page.status_code == 200 and "<script" in page.text
+
+    async def scenario() -> None:
+        async with carol.console() as console:  # same-origin check passes behind nginx
+            await next_frame(console, "queue")
+            async with websockets.connect(cluster.ws_url, extra_headers={"Origin": cluster.url}) as visitor:
+                _, ticket = await claimed_live_chat(carol, console, visitor)
+                assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "Hello through nginx."}).ok
+                reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
+                assert reply["text"] == "Hello through nginx."
                 assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
 
     asyncio.run(scenario())

@@ -32,6 +32,7 @@ CRISIS_INTENT = "crisis"
 BATCH_EVENTS = 20_000
 CHUNK = 500
 LOOKBACK_IDS = 1_000
+ANALYZE_AFTER_EVENTS = 50_000  # a refresh this big updates PostgreSQL's planner statistics
 
 EVENTS = sa.table(
     "events",
@@ -140,10 +141,15 @@ def refresh_summaries(s: Session) -> int:
     while True:
         rows = _read_events(s, low)
         if not rows:
-            return read
+            break
         _index_batch(s, rows)
         read += sum(1 for row in rows if row.id > watermark)
         low = rows[-1].id
+    if read >= ANALYZE_AFTER_EVENTS and s.get_bind().dialect.name == "postgresql":
+        # The first build fills the tables at once, before autovacuum has looked: without fresh
+        # statistics PostgreSQL plans the intent filter and search for a few rows, not 100,000.
+        s.execute(sa.text("ANALYZE conversation_summaries, conversation_topics, message_search"))
+    return read
 
 
 def _read_events(s: Session, after_id: int) -> List[Any]:
