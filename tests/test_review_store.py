@@ -2,6 +2,7 @@
 the incremental indexer, flags, filters, search, keyset pages, transcripts, exports and the purge."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -18,7 +19,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from bench.review_bench import action_row, bot_row, create_events_table, event_row, insert_events, user_row
-from bot.store import audit, review_export, review_labels, tickets
+from bot.channels.review_refresher import ReviewRefresher
+from bot.store import audit, review_export, review_index, review_labels, tickets
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import include_name
 from bot.store.models import Base, ConversationSummary, ConversationTopic
@@ -99,6 +101,40 @@ def test_refresh_is_incremental_and_cheap_when_nothing_is_new(events: str) -> No
     with session_scope() as s:
         topics = s.execute(select(func.count()).select_from(ConversationTopic)).scalar_one()
     assert topics == 3
+
+
+def test_a_bounded_refresh_stops_after_its_step_and_the_next_goes_on(events: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = time.time()
+    add(chat("a", now - 100, *faq("a", now - 90)) + chat("b", now - 80, *faq("b", now - 70)))
+    monkeypatch.setattr(review_index, "BATCH_EVENTS", 5)
+    with session_scope() as s:
+        assert refresh_summaries(s, max_events=5) == 5
+    with session_scope() as s:
+        assert refresh_summaries(s, max_events=5) == 5
+    with session_scope() as s:
+        assert refresh_summaries(s) == 4
+    assert summary("a").message_count == 2 and summary("b").message_count == 2
+
+
+def test_the_background_refresher_indexes_new_conversations(events: str) -> None:
+    now = time.time()
+    add(chat("bg", now - 10, *faq("bg", now - 5)))
+
+    async def scenario() -> None:
+        refresher = ReviewRefresher(interval_s=0.05, step_events=3)
+        refresher.start()
+        try:
+            for _ in range(100):
+                with session_scope() as s:
+                    found = s.get(ConversationSummary, "bg")
+                    if found is not None and found.message_count == 2:
+                        return
+                await asyncio.sleep(0.05)
+            raise AssertionError("the refresher did not index the conversation")
+        finally:
+            await refresher.stop()
+
+    asyncio.run(scenario())
 
 
 def test_refresh_without_rasa_tables_does_nothing(store_url: str) -> None:

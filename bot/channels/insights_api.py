@@ -13,6 +13,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.handoff_desk import in_db
+from bot.channels.review_refresher import STEP_EVENTS
 from bot.channels.staff_auth import CookieSigner, StaffIdentity, error, route_guard
 from bot.store import audit
 from bot.store.review_index import refresh_summaries
@@ -32,7 +33,7 @@ def insights_routes(bp: Blueprint, signer: CookieSigner) -> None:
         start, end = insight_range({key: values[0] for key, values in request.args.items() if values})
 
         def load(s: Any) -> Dict[str, Any]:
-            refresh_summaries(s)
+            refresh_summaries(s, max_events=STEP_EVENTS)
             body = insights(s, start, end)
             audit.record(s, who.id, "view_list", "insights", {"from": body["from"], "to": body["to"]})
             return body

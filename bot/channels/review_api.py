@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.handoff_desk import in_db
+from bot.channels.review_refresher import STEP_EVENTS
 from bot.channels.staff_api import json_body
 from bot.channels.staff_auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.store import audit, review_export, review_labels, review_transcript, tickets
@@ -87,7 +88,7 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
         with_count = params.get("count") in ("1", "true")
 
         def load(s: Any) -> Dict[str, Any]:
-            refresh_summaries(s)
+            refresh_summaries(s, max_events=STEP_EVENTS)
             rows, cursor = list_conversations(s, f, limit, params.get("cursor") or None)
             audit.record(s, who.id, "view_list", None, {"filter": f.as_dict(), "rows": len(rows)})
             body = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
@@ -102,7 +103,7 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
         conversation_id = params["conversation_id"]
 
         def load(s: Any) -> Dict[str, Any]:
-            refresh_summaries(s)
+            refresh_summaries(s, max_events=STEP_EVENTS)
             summary = review_labels.require_conversation(s, conversation_id)
             names = tickets.staff_names(s)
             tags = review_labels.conversation_tags(s, conversation_id)
@@ -198,7 +199,7 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
 def _records(s: Any, f: Optional[ReviewFilter], conversation_id: Optional[str]) -> Tuple[List[Dict[str, Any]], bool]:
     """The conversations to export (one, or up to the export cap of the filtered set) and whether it was cut."""
-    refresh_summaries(s)
+    refresh_summaries(s, max_events=STEP_EVENTS)
     if conversation_id is not None:
         return review_export.conversation_records(s, [review_labels.require_conversation(s, conversation_id)]), False
     rows, cursor = list_conversations(s, f or ReviewFilter(), MAX_PAGE)

@@ -29,6 +29,7 @@ from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
 from bot.channels.hub import STAFF_TOPIC, get_hub
 from bot.channels.insights_api import insights_routes
 from bot.channels.review_api import review_routes
+from bot.channels.review_refresher import ReviewRefresher
 from bot.channels.staff_api import login_route, ticket_routes
 from bot.channels.staff_auth import CookieSigner, identify
 from bot.channels.static_files import PROJECT_ROOT, serve_file
@@ -81,6 +82,7 @@ class StaffInput(InputChannel):
         self.agent: Any = None
         self.desk = HandoffDesk(lambda: self.agent, get_hub())
         self.watcher = TicketWatcher(self.desk, max_wait_seconds)
+        self.refresher = ReviewRefresher()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """Routes: console files, API, console socket."""
@@ -90,10 +92,12 @@ class StaffInput(InputChannel):
         async def start_watching(app: Any, _: Any) -> None:
             self.agent = app.ctx.agent
             self.watcher.start()
+            self.refresher.start()
 
         @bp.listener("before_server_stop")
         async def stop_watching(_: Any, __: Any) -> None:
             await self.watcher.stop()
+            await self.refresher.stop()
 
         @bp.middleware("request")
         async def refuse_foreign(request: Request) -> Optional[HTTPResponse]:

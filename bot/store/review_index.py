@@ -123,10 +123,12 @@ def _lock(s: Session) -> None:
         s.flush()
 
 
-def refresh_summaries(s: Session) -> int:
+def refresh_summaries(s: Session, max_events: Optional[int] = None) -> int:
     """Fold the events added since the last refresh into the summaries; returns how many new ones were read.
 
-    Events re-read by the look-back (other databases) are skipped and not counted.
+    Events re-read by the look-back (other databases) are skipped and not counted. With
+    `max_events` it stops after the batch that reaches it, so one transaction (and, on SQLite,
+    the write lock) stays short; the next call goes on from there.
     """
     if not events_table_exists(s):
         return 0
@@ -145,6 +147,8 @@ def refresh_summaries(s: Session) -> int:
         _index_batch(s, rows)
         read += sum(1 for row in rows if row.id > watermark)
         low = rows[-1].id
+        if max_events is not None and read >= max_events:
+            break
     if read >= ANALYZE_AFTER_EVENTS and s.get_bind().dialect.name == "postgresql":
         # The first build fills the tables at once, before autovacuum has looked: without fresh
         # statistics PostgreSQL plans the intent filter and search for a few rows, not 100,000.
