@@ -11,9 +11,11 @@ import json
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Set
 
 import pytest
 import requests
@@ -90,46 +92,53 @@ async def until(check: Any, seconds: float = RECOVERY_S) -> Any:
         await asyncio.sleep(0.5)
 
 
-async def claimed_live_chat(carol: StaffClient, console: Any, visitor: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The visitor asks for a person, the ticket reaches Carol's console, she claims it.
+@dataclass
+class LiveChat:
+    """A claimed live hand-off: Carol's console, the visitor's socket, the visitor's session and the ticket."""
 
-    Returns the visitor's session (id and token) and the ticket.
-    """
-    session = await open_session(visitor)
-    conversation = session["session_id"]
-    frames = await fill_handoff_form(visitor)
-    assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"], frames
-    ticket = (await next_frame(console, "ticket", timeout=10, conversation_id=conversation))["ticket"]
-    assert carol.post(f"api/tickets/{ticket['id']}/claim").status_code == 200
-    connected = await next_frame(visitor, "handoff")
-    assert connected["state"] == "connected" and connected["agent"] == "Carol"
-    assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
-    return session, ticket
+    console: Any
+    visitor: Any
+    session: Dict[str, Any]
+    ticket: Dict[str, Any]
+
+
+@asynccontextmanager
+async def live_chat(carol: StaffClient, visitor_url: str, **connect: Any) -> AsyncIterator[LiveChat]:
+    """Carol's console open; a visitor at `visitor_url` asks for a person; the ticket reaches her; she claims it."""
+    async with carol.console() as console:
+        await next_frame(console, "queue")
+        async with websockets.connect(visitor_url, **connect) as visitor:
+            session = await open_session(visitor)
+            frames = await fill_handoff_form(visitor)
+            assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"], frames
+            ticket = (await next_frame(console, "ticket", timeout=10, conversation_id=session["session_id"]))["ticket"]
+            assert carol.post(f"api/tickets/{ticket['id']}/claim").status_code == 200
+            connected = await next_frame(visitor, "handoff")
+            assert connected["state"] == "connected" and connected["agent"] == "Carol"
+            assert "joined" in (await next_frame(visitor, "bot_uttered"))["text"]
+            yield LiveChat(console, visitor, session, ticket)
 
 
 def test_visitor_on_one_server_and_coordinator_on_another_talk_live(cluster: Cluster) -> None:
     carol = coordinator(cluster, 1)
 
     async def scenario() -> None:
-        async with carol.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(cluster.servers[0].ws_url) as visitor:
-                _, ticket = await claimed_live_chat(carol, console, visitor)
+        async with live_chat(carol, cluster.servers[0].ws_url) as chat:
+            console, visitor, ticket = chat.console, chat.visitor, chat.ticket
+            assert texts(await ask(visitor, "are you on another server?")) == []
+            relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
+            assert relayed["text"] == "are you on another server?"
+            await no_more(console, "visitor_message", ticket_id=ticket["id"])
 
-                assert texts(await ask(visitor, "are you on another server?")) == []
-                relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
-                assert relayed["text"] == "are you on another server?"
-                await no_more(console, "visitor_message", ticket_id=ticket["id"])
+            assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "I'm here, from server B."}).ok
+            reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
+            assert reply["text"] == "I'm here, from server B." and reply["agent"] == "Carol"
+            await no_more(visitor, "bot_uttered", **{"from": "agent"})
 
-                assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "I'm here, from server B."}).ok
-                reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
-                assert reply["text"] == "I'm here, from server B." and reply["agent"] == "Carol"
-                await no_more(visitor, "bot_uttered", **{"from": "agent"})
-
-                assert carol.get(f"api/tickets/{ticket['id']}").json()["visitor_online"] is True
-                assert carol.post(f"api/tickets/{ticket['id']}/handback").ok
-                assert (await next_frame(visitor, "handoff"))["state"] == "ended"
-                assert any("headache" in t for t in texts(await ask(visitor, "what are the side effects?")))
+            assert carol.get(f"api/tickets/{ticket['id']}").json()["visitor_online"] is True
+            assert carol.post(f"api/tickets/{ticket['id']}/handback").ok
+            assert (await next_frame(visitor, "handoff"))["state"] == "ended"
+            assert any("headache" in t for t in texts(await ask(visitor, "what are the side effects?")))
 
     asyncio.run(scenario())
 
@@ -183,14 +192,13 @@ def test_the_widget_and_the_console_work_through_the_balancer(cluster: Cluster) 
     assert page.status_code == 200 and "<script" in page.text
 
     async def scenario() -> None:
-        async with carol.console() as console:  # same-origin check passes behind nginx
-            await next_frame(console, "queue")
-            async with websockets.connect(cluster.ws_url, extra_headers={"Origin": cluster.url}) as visitor:
-                _, ticket = await claimed_live_chat(carol, console, visitor)
-                assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "Hello through nginx."}).ok
-                reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
-                assert reply["text"] == "Hello through nginx."
-                assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
+        # Carol's console socket passes the same-origin check behind nginx.
+        async with live_chat(carol, cluster.ws_url, extra_headers={"Origin": cluster.url}) as chat:
+            visitor, ticket = chat.visitor, chat.ticket
+            assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "Hello through nginx."}).ok
+            reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
+            assert reply["text"] == "Hello through nginx."
+            assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
 
     asyncio.run(scenario())
 
@@ -261,22 +269,19 @@ def test_redis_restarted_the_relay_recovers(cluster: Cluster) -> None:
     carol = coordinator(cluster, 1)
 
     async def scenario() -> None:
-        async with carol.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(cluster.servers[0].ws_url) as visitor:
-                _, ticket = await claimed_live_chat(carol, console, visitor)
+        async with live_chat(carol, cluster.servers[0].ws_url) as chat:
+            console, visitor, ticket = chat.console, chat.visitor, chat.ticket
+            cluster.redis = restart_redis(cluster.redis)
 
-                cluster.redis = restart_redis(cluster.redis)
-
-                online = await until(lambda: carol.get(f"api/tickets/{ticket['id']}").json()["visitor_online"])
-                assert online, "the visitor's server subscribed again after Redis came back"
-                assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "Still here after Redis."}).ok
-                reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
-                assert reply["text"] == "Still here after Redis."
-                assert texts(await ask(visitor, "great, thanks")) == []
-                relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
-                assert relayed["text"] == "great, thanks"
-                assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
+            online = await until(lambda: carol.get(f"api/tickets/{ticket['id']}").json()["visitor_online"])
+            assert online, "the visitor's server subscribed again after Redis came back"
+            assert carol.post(f"api/tickets/{ticket['id']}/messages", {"text": "Still here after Redis."}).ok
+            reply = await next_frame(visitor, "bot_uttered", **{"from": "agent"})
+            assert reply["text"] == "Still here after Redis."
+            assert texts(await ask(visitor, "great, thanks")) == []
+            relayed = await next_frame(console, "visitor_message", ticket_id=ticket["id"])
+            assert relayed["text"] == "great, thanks"
+            assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "resolved"}).ok
 
     asyncio.run(scenario())
 
@@ -285,13 +290,11 @@ def test_a_server_killed_during_a_handoff_the_visitor_reconnects_and_is_still_re
     carol = coordinator(cluster, 1)
 
     async def scenario() -> None:
-        async with carol.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(cluster.servers[0].ws_url) as visitor:  # on the server about to die
-                session, ticket = await claimed_live_chat(carol, console, visitor)
-                cluster.kill_server(0)
-                with pytest.raises(websockets.ConnectionClosed):
-                    await asyncio.wait_for(visitor.recv(), 10)
+        async with live_chat(carol, cluster.servers[0].ws_url) as chat:  # the visitor is on the server about to die
+            console, session, ticket = chat.console, chat.session, chat.ticket
+            cluster.kill_server(0)
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(chat.visitor.recv(), 10)
 
             async with websockets.connect(cluster.ws_url) as visitor:  # the balancer skips the dead server
                 again = await open_session(visitor, session["session_id"], session["token"])
