@@ -24,7 +24,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bench.clients import OpenError, WebSocketVisitor, new_http_session
 from bench.config import FULL, QUESTIONS
-from bench.report import RESULTS_DIR, fmt, write_json
+from bench.report import RESULTS_DIR, fmt, issues_cell, write_json
 from bench.run import stop_on_sigterm, versions
 from bench.scenarios import Context, check_websocket, learn_expected_replies
 from bench.servers import BENCH_LIMITS, Servers, logged_errors, process_cpu_s, trained_model
@@ -207,20 +207,11 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
         if "error" in run:
             lines.append(f"| {run['servers']} |" + " n/a |" * 9 + f" {run['error']} |")
             continue
-        issues = []
-        if run["unexpected_replies"]:
-            issues.append(f"{run['unexpected_replies']} answers with an unexpected number of messages")
-        if run["empty_answers"]:
-            issues.append(f"{run['empty_answers']} without any bot message")
-        if run["extra"]:
-            issues.append(f"{run['extra']} extra frames")
-        if run["errors"]:
-            issues.append("errors " + ", ".join(f"{k}: {v}" for k, v in run["errors"].items()))
         lines.append(
             f"| {run['servers']} | {run['connected']}/{run['visitors']} | {run['answered']}/{run['sent']} "
             f"| {fmt(run['msg_per_s'])} | {fmt(run['p50_ms'])} | {fmt(run['p95_ms'])} | {fmt(run['p99_ms'])} "
             f"| {fmt(run['mean_ms'])} | {fmt(run['server_cpu_ms_per_msg'])} | {run['lost']} "
-            f"| {'; '.join(issues) or '-'} |")
+            f"| {issues_cell(run)} |")
     factor = data.get("scaling_factor")
     lines += ["", f"**Scaling factor** (msg/s with 2 servers ÷ msg/s with 1): "
                   f"**{'n/a' if factor is None else f'{factor:.2f}'}**", ""]

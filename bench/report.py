@@ -68,6 +68,22 @@ def fmt(value: Any, unit: str = "") -> str:
     return f"{value}{unit}"
 
 
+def issues_cell(result: Dict[str, Any]) -> str:
+    """The "other issues" cell of a result row: odd answer shapes, extra frames, unsent messages, errors."""
+    issues = []
+    if result.get("unexpected_replies"):
+        issues.append(f"{result['unexpected_replies']} answers with an unexpected number of messages")
+    if result.get("empty_answers"):
+        issues.append(f"{result['empty_answers']} without any bot message")
+    if result.get("extra"):
+        issues.append(f"{result['extra']} extra frames")
+    if result.get("not_sent"):
+        issues.append(f"{result['not_sent']} not sent (time limit)")
+    if result.get("errors"):
+        issues.append("errors " + ", ".join(f"{k}: {v}" for k, v in result["errors"].items()))
+    return "; ".join(issues) or "-"
+
+
 def fmt_ratio(value: Optional[float]) -> str:
     """A ratio cell, two decimals."""
     return "n/a" if value is None else f"{value:.2f}"
@@ -104,19 +120,10 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
                 reason = data["unavailable"].get(channel, "not measured")
                 lines.append(f"| {level} | {LABELS[channel]} |" + " n/a |" * 10 + f" {reason} |")
                 continue
-            issues = []
-            if r["unexpected_replies"]:
-                issues.append(f"{r['unexpected_replies']} answers with an unexpected number of messages")
-            if r["extra"]:
-                issues.append(f"{r['extra']} extra frames")
-            if r["not_sent"]:
-                issues.append(f"{r['not_sent']} not sent (time limit)")
-            if r["errors"]:
-                issues.append("errors " + ", ".join(f"{k}: {v}" for k, v in r["errors"].items()))
             lines.append(
                 f"| {level} | {LABELS[channel]} | {r['answered']}/{r['sent']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
                 f"| {fmt(r['p99_ms'])} | {fmt(r['mean_ms'])} | {fmt(r['msg_per_s'])} | {fmt(r['server_cpu_ms_per_msg'])} "
-                f"| {fmt(r['client_cpu_ms_per_msg'])} | {r['lost']} | {'; '.join(issues) or '-'} |")
+                f"| {fmt(r['client_cpu_ms_per_msg'])} | {r['lost']} | {issues_cell(r)} |")
     lines += ["", "## Websocket overhead over REST (DESIGN.md bar: websocket p50 / REST p50 < 1.10)", "",
               "At 1 visitor the ratio is the channel's own overhead. At 10 and 50 back-to-back visitors the server is "
               "saturated: latency is mostly waiting in line, the p50 depends on how the event loop happens to "
