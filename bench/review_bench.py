@@ -87,15 +87,23 @@ def user_row(sender: str, at: float, message: str, intent: str, confidence: floa
     if key:
         parse["response_selector"] = {"faq": {"response": {"intent_response_key": key, "confidence": confidence}}}
     if crisis:
-        parse["crisis_detector"] = {"pattern": "self_harm", "phrase": "end it all"}
+        parse["crisis_detector"] = {"level": "crisis", "pattern": "self_harm", "phrase": "end it all"}
     data = {"text": message, "parse_data": parse, "input_channel": "web", "message_id": f"{sender}-{at}"}
     return event_row(sender, "user", at, data, intent=intent)
 
 
-def bot_row(sender: str, at: float, message: str, agent: Optional[str] = None) -> Dict[str, Any]:
-    """A bot message, or a coordinator's when `agent` is given."""
-    metadata = {"from": "agent", "agent": agent, "staff_id": 1} if agent else {}
+def bot_row(sender: str, at: float, message: str, agent: Optional[str] = None,
+            utter_action: Optional[str] = None) -> Dict[str, Any]:
+    """A bot message (from the response `utter_action` if given), or a coordinator's when `agent` is given."""
+    metadata: Dict[str, Any] = {"from": "agent", "agent": agent, "staff_id": 1} if agent else {}
+    if utter_action:
+        metadata["utter_action"] = utter_action
     return event_row(sender, "bot", at, {"text": message, "data": {}, "metadata": metadata})
+
+
+def slot_row(sender: str, at: float, name: str, value: Any) -> Dict[str, Any]:
+    """A slot set (the hand-off state, say)."""
+    return event_row(sender, "slot", at, {"name": name, "value": value})
 
 
 def action_row(sender: str, at: float, name: str) -> Dict[str, Any]:
@@ -113,13 +121,15 @@ def conversation(rng: random.Random, sender: str, start: float) -> List[Dict[str
         roll = rng.random()
         if roll < 0.01:
             rows += [user_row(sender, at, "I want to end it all", "crisis", 1.0, crisis=True),
-                     action_row(sender, at, "utter_crisis_resources"), bot_row(sender, at, "Call or text 988.")]
+                     action_row(sender, at, "utter_crisis_resources"),
+                     bot_row(sender, at, "Call or text 988.", utter_action="utter_crisis_resources")]
         elif roll < 0.07:
             rows += [user_row(sender, at, "asdf qwerty blorp", "nlu_fallback", rng.uniform(0.1, 0.39)),
                      action_row(sender, at, "action_clarify"), bot_row(sender, at, "Did you mean ...?")]
         elif roll < 0.10:
             rows += [user_row(sender, at, OTHER[2][1], "ask_human", rng.uniform(0.7, 1.0)),
-                     event_row(sender, "pause", at, {}), bot_row(sender, at, "Hi, I'm Alice.", agent="Alice")]
+                     slot_row(sender, at, "handoff_agent", "Alice"), slot_row(sender, at, "handoff_state", "connected"),
+                     bot_row(sender, at, "Hi, I'm Alice.", agent="Alice")]
         elif roll < 0.70:
             key = rng.choice(FAQ_KEYS)
             rows += [user_row(sender, at, QUESTIONS[key], "faq", rng.uniform(0.45, 1.0), key=f"faq/{key}"),

@@ -175,6 +175,7 @@
         ticket: () => this.onTicket(frame.ticket),
         visitor_message: () => { if (!this.ticket.visitorMessage(frame)) this.queue.markUnread(frame.ticket_id); },
         agent_message: () => { if (!this.ticket.agentMessage(frame)) this.queue.markUnread(frame.ticket_id); },
+        bot_message: () => { if (!this.ticket.botMessage(frame)) this.queue.markUnread(frame.ticket_id); },
         visitor_typing: () => this.ticket.visitorTyping(frame),
         visitor_presence: () => this.ticket.visitorPresence(frame),
         visitor_crisis: () => this.alertCrisis(frame),
@@ -194,7 +195,9 @@
     /** @private */
     onTicket(ticket) {
       if (!ticket || ticket.id === undefined) return;
+      const before = this.queue.get(ticket.id);
       if (this.queue.update(ticket)) this.alertNew(ticket);
+      else if (before && !Staff.dom.isUrgent(before) && Staff.dom.isUrgent(ticket)) this.alertEscalated(ticket);
       this.ticket.update(ticket);
       if (ticket.kind === 'callback') this.callbacks.load();
     }
@@ -211,8 +214,17 @@
         'ticket-' + ticket.id, () => this.openTicket(String(ticket.id)));
     }
 
+    /** @private An open ticket became urgent: the visitor wrote crisis language. */
+    alertEscalated(ticket) {
+      const text = 'Urgent: crisis language from ' + LABELS.visitor(ticket) + ' (ticket ' + ticket.id + ').';
+      Alerts.announce(text);
+      Alerts.chime();
+      Alerts.notify('Visitor may be in crisis', text, 'ticket-' + ticket.id, () => this.openTicket(String(ticket.id)));
+    }
+
     /** @private A visitor in a live chat wrote crisis language (they were sent the 988 resources). */
     alertCrisis(frame) {
+      this.ticket.crisis(frame);
       const text = 'Crisis language from the visitor in ticket ' + frame.ticket_id +
         '. They were shown the 988 crisis resources.';
       Alerts.announce(text);

@@ -40,6 +40,14 @@
     return h('span', { class: 'nlu__part' }, [h('span', { class: 'nlu__term', text: term + ' ' }), value]);
   }
 
+  /** What each hand-off state change in the conversation means, in words. */
+  const HANDOFF_TEXT = {
+    waiting: () => 'The visitor started waiting for a coordinator.',
+    connected: (agent) => (agent ? agent : 'A coordinator') + ' joined the chat.',
+    callback: () => 'Nobody was free: the request became a call-back and the assistant answered again.',
+    ended: () => 'The coordinator ended the chat; the assistant answered again.',
+  };
+
   class TranscriptRenderer {
     /**
      * @param {{intents: () => string[], annotations: () => object[],
@@ -51,10 +59,11 @@
         user: (item) => this.user(item),
         bot: (item) => this.bot(item),
         crisis: (item) => this.event('crisis', 'Crisis language detected' +
-          (item.phrase ? ': \u201c' + item.phrase + '\u201d' : '') + '. The visitor was shown the crisis resources.'),
+          (item.phrase ? ': \u201c' + item.phrase + '\u201d' : '') + (item.resources_shown
+            ? '. The visitor was shown the crisis resources.' : '. The crisis resources were not sent.')),
         fallback: () => this.event('fallback', 'The assistant was unsure and asked \u201cdid you mean...?\u201d'),
-        handoff: (item) => this.event('handoff', item.state === 'paused'
-          ? 'A coordinator took over the chat.' : 'The chat was handed back to the assistant.'),
+        handoff: (item) => this.event('handoff', HANDOFF_TEXT[item.state]
+          ? HANDOFF_TEXT[item.state](item.agent) : 'Hand-off: ' + String(item.state)),
         ticket: (item) => this.event('handoff', ticketText(item.ticket || {})),
         session: () => this.event('session', 'New session started.'),
       };

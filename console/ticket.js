@@ -49,7 +49,7 @@
         'visitor-presence', 'detail-reason', 'detail-phone', 'detail-email', 'detail-best-time', 'detail-consent',
         'detail-waiting', 'transcript', 'visitor-typing', 'detail-error', 'claim-block', 'claim', 'claim-error',
         'claimed-note', 'composer', 'agent-input', 'agent-send', 'wrapup', 'handback', 'close-form', 'close',
-        'close-outcome', 'close-error'].forEach((id) => { this.el[id] = byId(id); });
+        'close-outcome', 'close-error', 'detail-crisis'].forEach((id) => { this.el[id] = byId(id); });
       this.bind();
     }
 
@@ -133,6 +133,21 @@
         return true;
       }
       this.appendMessage({ from: 'agent', text: frame.text, agent: frame.agent, timestamp: frame.timestamp });
+      return true;
+    }
+
+    /** What the assistant sent the visitor (the crisis resources, say), shown as they saw it. */
+    botMessage(frame) {
+      if (String(frame.ticket_id) !== this.id) return false;
+      this.appendMessage({ from: 'bot', text: frame.text, timestamp: frame.timestamp });
+      return true;
+    }
+
+    /** The visitor wrote crisis language: say so above the transcript until the ticket changes. */
+    crisis(frame) {
+      if (String(frame.ticket_id) !== this.id) return false;
+      showText(this.el['detail-crisis'], 'Crisis language at ' + formatClock(frame.timestamp) +
+        '. The visitor was shown the 988 crisis resources (see the transcript).');
       return true;
     }
 
@@ -259,6 +274,11 @@
       el['detail-title'].textContent = LABELS.visitor(ticket);
       el['detail-priority'].textContent = LABELS.priority(ticket);
       el['detail-priority'].className = isUrgent(ticket) ? 'pill pill--urgent' : 'pill';
+      if (isUrgent(ticket) && el['detail-crisis'].hidden) {
+        showText(el['detail-crisis'], 'Urgent: the assistant flagged crisis language in this conversation.');
+      } else if (!isUrgent(ticket)) {
+        showText(el['detail-crisis'], '');
+      }
       el['detail-kind'].textContent = LABELS.kind(ticket);
       el['detail-status'].textContent = Staff.statusText(ticket);
       el['detail-reason'].textContent = field(ticket, 'reason') || 'Not given';

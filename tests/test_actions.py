@@ -118,6 +118,14 @@ def test_session_start_discloses_sets_clinic_facts_and_keeps_slots() -> None:
     assert events[-1] == ActionExecuted("action_listen")
 
 
+def test_a_later_session_keeps_the_handoff_state_and_does_not_repeat_the_disclaimer() -> None:
+    earlier = [{"event": "bot", "text": DISCLAIMER}, {"event": "user", "text": "hi"}]
+    tracker = make_tracker(earlier, slots={"handoff_state": "waiting"})
+    dispatcher, events = run(ActionSessionStart(), tracker)
+    assert dispatcher.messages == [], "the visitor's next message must not wait behind a repeated disclaimer"
+    assert SlotSet("handoff_state", "waiting") in events
+
+
 def test_clinic_file_with_a_missing_field_names_it(tmp_path: Path) -> None:
     incomplete = tmp_path / "clinic.yml"
     incomplete.write_text('name: "Demo"\nphone: "555"\n')

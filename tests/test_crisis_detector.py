@@ -59,7 +59,7 @@ def test_detection_overrides_the_classifier_and_records_why(spacy_model: SpacyMo
     message = classify(detector, spacy_model, "I keep thinking I want to kill myself", intent="greet")
     assert message.get("intent") == {"name": "crisis", "confidence": 1.0}
     assert message.get("intent_ranking")[0]["name"] == "crisis"
-    assert message.get("crisis_detector") == {"pattern": "suicidal_intent", "phrase": "kill myself"}
+    assert message.get("crisis_detector") == {"level": "crisis", "pattern": "suicidal_intent", "phrase": "kill myself"}
 
 
 @pytest.mark.parametrize("text", [
@@ -104,3 +104,32 @@ def test_full_nlu_flags_every_crisis_message_and_spares_benign_ones(servers) -> 
           f"false alarms {len(alarms)}/{len(lines('benign_messages.txt'))}")
     assert missed == []
     assert len(alarms) <= MAX_FALSE_ALARMS, alarms
+
+
+def test_ambiguous_distress_gets_the_gentle_level_not_the_alarm(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    assert len(lines("distress_messages.txt")) >= 20
+    levels = {t: classify(detector, spacy_model, t).get("intent")["name"] for t in lines("distress_messages.txt")}
+    assert {t: level for t, level in levels.items() if level != "distress"} == {}
+
+
+def test_explicit_risk_wins_over_distress_in_one_message(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    message = classify(detector, spacy_model, "i can't go on like this, i want to kill myself")
+    assert message.get("intent")["name"] == "crisis"
+    assert message.get("crisis_detector")["level"] == "crisis"
+
+
+def test_an_unsure_classifier_crisis_gets_the_check_in_and_a_sure_one_stands(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    unsure = Message(data={"text": "will i get addicted to it", "intent": {"name": "crisis", "confidence": 0.58}})
+    sure = Message(data={"text": "everything is dark and i have made up my mind", "intent": {"name": "crisis", "confidence": 0.97}})
+    detector.process([unsure, sure], spacy_model)
+    assert unsure.get("intent")["name"] == "distress"
+    assert sure.get("intent") == {"name": "crisis", "confidence": 0.97}
+
+
+def test_questions_about_addiction_overdose_and_ideation_match_no_phrase(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    flagged = [t for t in lines("question_forms.txt") if classify(detector, spacy_model, t).get("crisis_detector")]
+    assert flagged == []

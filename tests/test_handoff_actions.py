@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import ActionExecuted, ConversationPaused, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff_messages as messages
@@ -245,7 +245,7 @@ def test_callback_when_nobody_is_online(store: Path) -> None:
                                   callback_when="as soon as one is free today")
     assert "maria@example.com" in text["text"]
     assert payload["custom"] == {"handoff": {"state": "callback", "ticket_id": ticket["id"], "kind": "callback"}}
-    assert returned == RESET
+    assert returned == [SlotSet("handoff_state", "callback")] + RESET
 
 
 def test_callback_outside_hours_says_when_we_open(store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,7 +265,7 @@ def test_live_when_a_coordinator_is_online_and_open(store: Path) -> None:
     text, payload = dispatcher.messages
     assert text["text"] == render(messages.WAITING, FILLED)
     assert payload["custom"] == {"handoff": {"state": "waiting", "ticket_id": ticket["id"], "kind": "live"}}
-    assert returned == [ConversationPaused()] + RESET + [ActionExecuted("action_listen")]
+    assert returned == [SlotSet("handoff_state", "waiting")] + RESET
 
 
 def test_no_consent_saves_nothing_and_gives_the_clinic_contacts(store: Path) -> None:
@@ -307,13 +307,41 @@ def test_crisis_alert_writes_one_urgent_ticket_silently(store: Path) -> None:
     [ticket] = tickets()
     assert (ticket["priority"], ticket["kind"], ticket["reason"], ticket["name"]) == (
         "urgent", "callback", "i want to end it all", None)
-    assert dispatcher.messages == [{"text": None, "buttons": [], "elements": [], "custom": {
-        "handoff": {"state": "alert", "ticket_id": ticket["id"], "priority": "urgent"}},
-        "template": None, "response": None, "image": None, "attachment": None}]
-    assert returned == []
-    again, _ = run(ActionCrisisAlert(), make_tracker([user("i mean it", "crisis")]))
-    assert len(tickets()) == 1
-    assert again.messages[0]["custom"]["handoff"]["ticket_id"] == ticket["id"]
+    assert (dispatcher.messages, returned) == ([], [])
+    run(ActionCrisisAlert(), make_tracker([user("i mean it", "crisis")]))
+    [again] = tickets()
+    assert (again["id"], again["reason"]) == (ticket["id"], "i want to end it all")
+
+
+def test_crisis_alert_raises_the_open_request_to_urgent_and_puts_the_message_in_its_reason(store: Path) -> None:
+    coordinator_online()
+    run(ActionSubmitHandoff(), make_tracker([user("/ask_human", "ask_human")], FILLED))
+    [waiting] = tickets()
+    assert (waiting["priority"], waiting["kind"]) == ("normal", "live")
+    run(ActionCrisisAlert(), make_tracker([user("i want to kill myself", "crisis")]))
+    [raised] = tickets()
+    assert (raised["id"], raised["priority"], raised["name"]) == (waiting["id"], "urgent", "Maria")
+    assert raised["reason"] == "Crisis message: i want to kill myself | earlier: how much does it cost"
+    assert raised["updated_at"] > waiting["updated_at"]
+
+
+def test_a_call_back_request_is_raised_to_urgent_too(store: Path) -> None:
+    run(ActionSubmitHandoff(), make_tracker([], FILLED))
+    [callback] = tickets()
+    assert (callback["kind"], callback["priority"]) == ("callback", "normal")
+    run(ActionCrisisAlert(), make_tracker([user("i have a plan to end my life", "crisis")]))
+    [raised] = tickets()
+    assert (raised["id"], raised["kind"], raised["priority"]) == (callback["id"], "callback", "urgent")
+    assert raised["reason"].startswith("Crisis message: i have a plan to end my life")
+
+
+def test_the_form_after_a_crisis_fills_in_the_urgent_ticket_instead_of_opening_another(store: Path) -> None:
+    run(ActionCrisisAlert(), make_tracker([user("i want to die", "crisis")]))
+    dispatcher, returned = run(ActionSubmitHandoff(), make_tracker([user("i want to die", "crisis")], FILLED))
+    [ticket] = tickets()
+    assert (ticket["priority"], ticket["name"], ticket["email"], ticket["reason"]) == (
+        "urgent", "Maria", "maria@example.com", "i want to die")
+    assert returned == [SlotSet("handoff_state", "callback")] + RESET
 
 
 def test_crisis_alert_is_live_when_a_coordinator_is_online(store: Path) -> None:

@@ -88,3 +88,39 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
     by_id(visitor, "launcher").click()
     expect(visitor.locator("[data-testid=msg][data-from=agent]").last).to_contain_text(
         "I'm Carmen from the care team", timeout=ANSWER_TIMEOUT_MS)
+
+
+def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contexts, servers) -> None:
+    """The issue's own case: a visitor waiting for a coordinator writes crisis language."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor_context, coordinator_context = contexts
+    console = coordinator_context.new_page()
+    log_in(console, servers)
+
+    visitor = visitor_context.new_page()
+    visitor.goto(f"{servers.url}/webhooks/web/demo.html")
+    by_id(visitor, "launcher").click()
+    expect(bot_messages(visitor).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    answer_form(visitor)
+    expect(by_id(visitor, "status")).to_contain_text("Waiting", timeout=ANSWER_TIMEOUT_MS)
+    row = by_id(console, "queue-item").filter(has_text="Dana").first
+    expect(row).to_have_attribute("data-priority", "normal", timeout=10_000)
+
+    count = bot_messages(visitor).count()
+    ask(visitor, "I want to end my life")
+    first_reply = bot_messages(visitor).nth(count)
+    expect(first_reply).to_contain_text("988", timeout=ANSWER_TIMEOUT_MS)
+    expect(first_reply).to_contain_text("911")
+    expect(by_id(visitor, "crisis-banner")).to_be_visible()
+    expect(by_id(visitor, "status")).to_contain_text("Waiting"), "the visitor is still waiting for a person"
+
+    expect(row).to_have_attribute("data-priority", "urgent", timeout=10_000)
+    row.click()
+    expect(by_id(console, "crisis-alert")).to_be_visible(timeout=10_000)
+    expect(by_id(console, "detail-reason")).to_contain_text("Crisis message: I want to end my life")
+    shown = by_id(console, "transcript-msg").filter(has_text="988")
+    expect(shown.first).to_be_visible(timeout=10_000)
+    console.screenshot(path=str(ARTIFACTS / "crisis-waiting-console.png"), full_page=True)
+    visitor.screenshot(path=str(ARTIFACTS / "crisis-waiting-visitor-phone.png"))
+    by_id(console, "claim").click()
+    expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)

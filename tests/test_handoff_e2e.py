@@ -111,8 +111,8 @@ def test_visitor_reaches_a_coordinator_and_comes_back_to_the_bot(servers, alice)
 
     conversation = asyncio.run(scenario())
     events = servers.tracker(conversation)["events"]
-    kinds = [e["event"] for e in events]
-    assert "pause" in kinds and "resume" in kinds and kinds.index("pause") < kinds.index("resume")
+    states = [e["value"] for e in events if e["event"] == "slot" and e["name"] == "handoff_state"]
+    assert states == ["waiting", "connected", "ended"], "the hand-off state is kept in the conversation"
     agent_events = [e for e in events if e["event"] == "bot" and (e.get("metadata") or {}).get("from") == "agent"]
     assert [e["text"] for e in agent_events] == ["Yes, I'm Alice. How can I help?"]
     assert agent_events[0]["metadata"]["agent"] == "Alice"

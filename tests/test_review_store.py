@@ -18,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
-from bench.review_bench import action_row, bot_row, create_events_table, event_row, insert_events, user_row
+from bench.review_bench import action_row, bot_row, create_events_table, event_row, insert_events, slot_row, user_row
 from bot.channels.review_refresher import ReviewRefresher
 from bot.store import audit, review_export, review_index, review_labels, tickets
 from bot.store.db import get_engine, session_scope
@@ -149,7 +149,7 @@ def test_flags(events: str) -> None:
     add(chat("fallback", now, user_row("fallback", now, "blorp", "nlu_fallback", 0.2)))
     add(chat("clarify", now, user_row("clarify", now, "hm", "faq", 0.9), action_row("clarify", now, "action_clarify")))
     add(chat("agent", now, user_row("agent", now, "a person please", "ask_human", 0.95),
-             event_row("agent", "pause", now, {}), bot_row("agent", now, "Hi, I'm Alice", agent="Alice")))
+             slot_row("agent", now, "handoff_state", "connected"), bot_row("agent", now, "Hi, I'm Alice", agent="Alice")))
     add(chat("ticket", now, *faq("ticket", now)))
     add(chat("unsure", now, *faq("unsure", now, confidence=0.45)))
     with session_scope() as s:
@@ -222,20 +222,44 @@ def test_keyset_pages_cover_everything_once_in_order(events: str) -> None:
 def test_transcript_marks_who_said_what(events: str) -> None:
     now = time.time()
     add(chat("t", now - 30, user_row("t", now - 20, "I want to end it all", "crisis", 1.0, crisis=True),
-             bot_row("t", now - 19, "Call or text 988."), event_row("t", "pause", now - 10, {}),
-             bot_row("t", now - 5, "Hi, I'm Alice", agent="Alice"), event_row("t", "resume", now - 1, {})))
+             bot_row("t", now - 19, "Call or text 988.", utter_action="utter_crisis_resources"),
+             slot_row("t", now - 12, "handoff_state", "waiting"),
+             slot_row("t", now - 10, "handoff_agent", "Alice"), slot_row("t", now - 10, "handoff_state", "connected"),
+             bot_row("t", now - 5, "Hi, I'm Alice", agent="Alice"), slot_row("t", now - 1, "handoff_state", "ended")))
     with session_scope() as s:
         tickets.create_ticket(s, conversation_id="t", kind="live", reason="crisis", priority="urgent")
         items = transcript(s, "t")
     kinds = [item["kind"] for item in items]
     assert kinds[:4] == ["session", "user", "crisis", "bot"]
-    assert kinds[-4:] == ["handoff", "bot", "handoff", "ticket"], "a ticket sits at its creation time"
+    assert kinds[-5:] == ["handoff", "handoff", "bot", "handoff", "ticket"], "a ticket sits at its creation time"
+    assert [(i["state"], i.get("agent")) for i in items if i["kind"] == "handoff"] == [
+        ("waiting", None), ("connected", "Alice"), ("ended", None)]
     assert items[-1]["ticket"]["priority"] == "urgent"
     user = items[1]
     assert user["intent"] == "crisis" and user["confidence"] == 1.0 and user["event_id"] > 0
-    assert items[2]["phrase"] == "end it all"
+    assert items[2]["phrase"] == "end it all" and items[2]["resources_shown"] is True
     agent = items[-3]
     assert agent["from"] == "agent" and agent["agent"] == "Alice" and items[3]["from"] == "bot"
+
+
+def test_transcript_says_when_the_crisis_resources_were_not_sent(events: str) -> None:
+    now = time.time()
+    add(chat("unsent", now - 30, user_row("unsent", now - 20, "I want to end it all", "crisis", 1.0, crisis=True),
+             user_row("unsent", now - 10, "hello?", "greet", 1.0), bot_row("unsent", now - 9, "Call or text 988.",
+                                                                           utter_action="utter_crisis_resources")))
+    with session_scope() as s:
+        [crisis] = [i for i in transcript(s, "unsent") if i["kind"] == "crisis"]
+    assert crisis["resources_shown"] is False, "resources sent only after a later message do not count"
+
+
+def test_a_request_nobody_claimed_is_not_recorded_as_a_takeover(events: str) -> None:
+    now = time.time()
+    add(chat("unclaimed", now - 30, user_row("unclaimed", now - 20, "a person please", "ask_human", 0.9),
+             slot_row("unclaimed", now - 15, "handoff_state", "waiting"),
+             slot_row("unclaimed", now - 1, "handoff_state", "callback")))
+    with session_scope() as s:
+        states = [i["state"] for i in transcript(s, "unclaimed") if i["kind"] == "handoff"]
+    assert states == ["waiting", "callback"]
 
 
 def user_event_ids(cid: str) -> List[int]:

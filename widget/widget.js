@@ -58,7 +58,6 @@
       connected: (name) => (name ? 'You\'re chatting with ' + name : 'You\'re chatting with a care coordinator'),
       ended: () => 'Back with the virtual assistant',
       callback: () => 'A care coordinator will contact you',
-      alert: () => 'The care team has been alerted',
     },
     agentLabel: (name) => (name ? name + ', care team' : 'Care team'),
     errors: {
@@ -994,7 +993,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
       this.sessionId = null;
       this.ready = false;            // socket open and session confirmed
       this.connection = 'idle';      // idle | ok | reconnecting | closed
-      this.handoffState = null;      // null | waiting | connected | ended | callback | alert
+      this.handoffState = null;      // null | waiting | connected | ended | callback
       this.handoffText = '';
       this.typingSignal = new TypingSignal((on) => this.transport.send({ type: 'typing', on: on }));
       this.historyEmpty = false;

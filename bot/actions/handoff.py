@@ -1,7 +1,8 @@
 """`action_submit_handoff`: turn a finished hand-off form into a ticket for the care team.
 
 Live (a coordinator is online and it is within live-chat hours): the visitor is told someone
-will join and the bot pauses. Otherwise a call-back: the visitor is told how and when to expect
+will join and the conversation's hand-off state becomes `waiting` (the assistant then stays
+quiet, except for safety messages, until a coordinator answers). Otherwise a call-back: the visitor is told how and when to expect
 contact. Either way the widget gets a custom payload `{"handoff": {...}}`. A "no" to consent
 saves nothing; a database failure is said honestly and the request kept in the pending file.
 """
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, ConversationPaused, EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import handoff_messages as messages
@@ -19,6 +20,7 @@ from bot.actions.clinic import load_live_chat
 from bot.actions.handoff_form import DEFAULT_REASON, FORM_SLOTS, intent_of
 from bot.actions.handoff_messages import say
 from bot.actions.handoff_tickets import RecordedTicket, TicketRequest, record_or_keep
+from bot.conversation.handoff_state import CALLBACK, STATE_SLOT, WAITING
 from bot.store.db import utcnow
 
 
@@ -70,9 +72,8 @@ class ActionSubmitHandoff(Action):
 
         The form's answers are cleared afterwards: they are personal details, and a later
         hand-off (perhaps for someone else) should ask again rather than reuse them.
-        A live hand-off ends with `action_listen`, as Rasa would after any turn: the paused bot
-        predicts nothing more, and once the chat is handed back the visitor's next message
-        follows a listen, so the rules answer it as usual.
+        The hand-off state (`waiting` or `callback`) is a slot in the conversation, the one
+        place every part of the product reads it from.
         """
         reset: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS + ("handoff_reason",)]
         if tracker.get_slot("contact_consent") is not True:
@@ -85,8 +86,8 @@ class ActionSubmitHandoff(Action):
         if ticket.kind == "live":
             say(dispatcher, tracker, messages.WAITING)
             dispatcher.utter_message(json_message=handoff_payload("waiting", ticket))
-            return [ConversationPaused()] + reset + [ActionExecuted("action_listen")]
+            return [SlotSet(STATE_SLOT, WAITING)] + reset
         say(dispatcher, tracker, messages.CALLBACK, callback_when=callback_when(utcnow()))
         dispatcher.utter_message(json_message=handoff_payload("callback", ticket))
-        return reset
+        return [SlotSet(STATE_SLOT, CALLBACK)] + reset
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from bot.actions.clinic import load_live_chat
 from bot.store.db import session_scope, utcnow
 from bot.store.staff import coordinators_online
-from bot.store.tickets import create_ticket, open_ticket_for, ticket_dict
+from bot.store.tickets import attach_contact, create_ticket, escalate_ticket, open_ticket_for
 
 logger = logging.getLogger(__name__)
 
@@ -121,34 +121,46 @@ def live_chat_possible(session: Session, now: datetime) -> bool:
 def record_ticket(request: TicketRequest, now: Optional[datetime] = None) -> RecordedTicket:
     """Import pending requests, then write `request` as a live or call-back ticket.
 
+    A conversation has one open ticket at a time: when one is already waiting (a crisis alert
+    raised it, say), the request's contact details are added to it instead.
     Raises one of STORAGE_ERRORS when the database cannot be written (nothing is lost:
     the pending lines go back to their file).
     """
     now = now or utcnow()
     with claimed_pending_lines() as pending, session_scope() as session:
+        ticket = open_ticket_for(session, request.conversation_id)
         for line in pending:
             import_pending_line(session, line)
-        kind = "live" if live_chat_possible(session, now) else "callback"
-        ticket = create_ticket(
-            session, conversation_id=request.conversation_id, kind=kind, reason=request.reason,
-            priority=request.priority, name=request.name, phone=request.phone,
-            email=request.email, best_time=request.best_time, consent=request.consent,
-        )
+        if ticket is not None and ticket.status == "waiting":
+            attach_contact(session, ticket.id, name=request.name, phone=request.phone, email=request.email,
+                           best_time=request.best_time, consent=request.consent, now=now)
+        else:
+            kind = "live" if live_chat_possible(session, now) else "callback"
+            ticket = create_ticket(
+                session, conversation_id=request.conversation_id, kind=kind, reason=request.reason,
+                priority=request.priority, name=request.name, phone=request.phone,
+                email=request.email, best_time=request.best_time, consent=request.consent,
+            )
         session.flush()
-        recorded = RecordedTicket(ticket.id, kind)
+        recorded = RecordedTicket(ticket.id, ticket.kind)
     if pending:
         logger.info("Imported %d pending hand-off request(s)", len(pending))
     return recorded
 
 
-def open_urgent_ticket(conversation_id: str) -> Optional[RecordedTicket]:
-    """The conversation's open urgent ticket, if it already has one."""
-    with session_scope() as session:
-        ticket = open_ticket_for(session, conversation_id)
-        found = ticket_dict(ticket) if ticket is not None else None
-    if found and found.get("priority") == "urgent":
-        return RecordedTicket(found["id"], found["kind"])
-    return None
+def escalate_or_record(request: TicketRequest) -> Optional[RecordedTicket]:
+    """After a crisis message: raise the conversation's open ticket to urgent, or file an urgent one.
+
+    None when the database cannot be written (the request is then kept in the pending file).
+    """
+    try:
+        with session_scope() as session:
+            ticket = open_ticket_for(session, request.conversation_id)
+            if ticket is not None and escalate_ticket(session, ticket.id, request.reason) is not None:
+                return RecordedTicket(ticket.id, ticket.kind)
+    except STORAGE_ERRORS:
+        logger.exception("Could not raise the open ticket of a conversation to urgent")
+    return record_or_keep(request)
 
 
 def record_or_keep(request: TicketRequest) -> Optional[RecordedTicket]:
@@ -160,5 +172,5 @@ def record_or_keep(request: TicketRequest) -> Optional[RecordedTicket]:
     try:
         save_pending(request)
     except OSError:
-        logger.exception("Could not keep the hand-off request in %s either: %r", pending_file(), request)
+        logger.exception("Could not keep the hand-off request in %s either", pending_file())
     return None

@@ -1,4 +1,9 @@
-"""Start of a conversation: load the clinic facts into slots and say who the assistant is."""
+"""Start of a conversation: load the clinic facts into slots and say who the assistant is.
+
+The disclaimer is said once per conversation, at its first session: a visitor who comes back after
+the session expired has it in their history, and their next message (perhaps a crisis) must not
+wait behind it.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, List, Text
@@ -33,6 +38,7 @@ class ActionSessionStart(Action):
             if value is not None and not name.startswith("clinic_")
         ]
         events += [SlotSet(name, value) for name, value in load_clinic().as_slots().items()]
-        dispatcher.utter_message(text=DISCLAIMER)
+        if not any(event.get("event") == "bot" for event in tracker.events):
+            dispatcher.utter_message(text=DISCLAIMER)
         events.append(ActionExecuted("action_listen"))
         return events

@@ -1,6 +1,6 @@
 """What coordinators add to a visitor's conversation, written into Rasa's tracker store.
 
-Agent messages, hand-off notices and pause/resume events are appended under Rasa's lock for
+Agent messages, hand-off notices and hand-off state changes are appended under Rasa's lock for
 the conversation, the same lock the message processor holds while the bot answers, so a
 coordinator's message and the bot's turn never overwrite each other.
 """
@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Optional
 
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, BotUttered, ConversationPaused, ConversationResumed, Event
+from rasa.shared.core.constants import REQUESTED_SLOT
+from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet
 
 from bot.channels.history import history_items
+from bot.conversation.handoff_state import NONE, state_events, tracker_state
 
 TRANSCRIPT_LIMIT = 500
 
@@ -34,23 +35,16 @@ def notice(text: str, handoff_state: str, agent: Optional[str] = None) -> BotUtt
     return BotUttered(text, metadata=metadata, timestamp=time.time())
 
 
-def paused() -> ConversationPaused:
-    """The bot stops answering (a coordinator has the conversation)."""
-    return ConversationPaused(timestamp=time.time())
+def state_change(state: str, agent: Optional[str] = None) -> List[Event]:
+    """The events that put the conversation into a hand-off state (`bot.conversation.handoff_state`)."""
+    now = time.time()
+    return [SlotSet(change["name"], change["value"], timestamp=now) for change in state_events(state, agent)]
 
 
-def resumed() -> ConversationResumed:
-    """The bot answers again."""
-    return ConversationResumed(timestamp=time.time())
-
-
-def listening() -> ActionExecuted:
-    """The bot waits for the visitor's next message.
-
-    A conversation paused by an action (not after `action_listen`) would otherwise resume in a
-    state no rule or story knows, and the bot would answer nothing.
-    """
-    return ActionExecuted(ACTION_LISTEN_NAME, timestamp=time.time())
+def form_ended() -> List[Event]:
+    """Leave the hand-off form if it is active (a coordinator joined while it was asking)."""
+    now = time.time()
+    return [ActiveLoop(None, timestamp=now), SlotSet(REQUESTED_SLOT, None, timestamp=now)]
 
 
 async def append_events(agent: Any, conversation_id: str, events: List[Event]) -> None:
@@ -72,7 +66,10 @@ async def transcript(agent: Any, conversation_id: str) -> List[Dict[str, Any]]:
     return history_items((event.as_dict() for event in tracker.events), TRANSCRIPT_LIMIT)
 
 
-async def is_paused(agent: Any, conversation_id: str) -> bool:
-    """Whether the bot is currently not answering this conversation."""
+async def conversation_state(agent: Any, conversation_id: str) -> Dict[str, Optional[str]]:
+    """`{"state", "agent"}`: the conversation's hand-off state, read from its tracker."""
     tracker = await agent.tracker_store.retrieve(conversation_id)
-    return bool(tracker and tracker.is_paused())
+    if tracker is None:
+        return {"state": NONE, "agent": None}
+    state = tracker_state(tracker)
+    return {"state": state, "agent": tracker.get_slot("handoff_agent") if state == "connected" else None}

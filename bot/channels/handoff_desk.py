@@ -1,7 +1,8 @@
 """What a coordinator does to a ticket, applied to the database, the conversation and the hub.
 
 Each operation changes the ticket in `bot.store.tickets` (the database decides races), then
-records what the visitor sees in Rasa's tracker (pause, agent messages, notices, resume), then
+records the conversation's new hand-off state and what the visitor sees in Rasa's tracker
+(`bot.conversation.handoff_state`: connected, callback, ended; agent messages, notices), then
 tells the visitor's sockets and every console through the hub, once for all servers. A ticket
 change goes to the ticket watchers (`tickets` topic), and each passes it to its own server's
 consoles, so a change its poll already showed is not shown twice.
@@ -16,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar
 from bot.channels import conversation_log as log
 from bot.channels.hub import STAFF_TOPIC, TICKETS_TOPIC, Hub, visitor_topic
 from bot.channels.staff_auth import StaffIdentity
+from bot.conversation.handoff_state import CALLBACK, CONNECTED, ENDED, WAITING
 from bot.store import tickets
 from bot.store.db import session_scope
 
@@ -24,6 +26,10 @@ T = TypeVar("T")
 
 HANDED_BACK = "You're back with the virtual assistant. Ask me anything, or tap \"Talk to a person\" if you need the care team again."
 CLOSED = "{agent} has ended this chat. Thank you for talking with us. I'm here if you have more questions."
+CLOSED_WHILE_WAITING = (
+    "A care coordinator has closed your request for a live chat. I'm here if you have more questions, "
+    "and you can tap \"Talk to a person\" if you still need the care team."
+)
 JOINED = "{agent}, a care coordinator, has joined the chat."
 NO_ONE_FREE = (
     "I'm sorry, no care coordinator is free right now. We have your request and a coordinator will "
@@ -70,7 +76,8 @@ class HandoffDesk:
         """Claim a waiting ticket (raises `tickets.TicketError` if someone else was first)."""
         ticket = await in_db(lambda s: ticket_payload(s, tickets.claim_ticket(s, ticket_id, who.id)))
         text = JOINED.format(agent=who.first_name)
-        await self._record(ticket["conversation_id"], [log.paused(), log.notice(text, "connected", who.first_name)])
+        await self._record(ticket["conversation_id"], log.form_ended() + log.state_change(CONNECTED, who.first_name)
+                           + [log.notice(text, CONNECTED, who.first_name)])
         await self.tell_visitor(ticket["conversation_id"], {
             "type": "handoff", "state": "connected", "agent": who.first_name, "message": text})
         await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
@@ -97,17 +104,21 @@ class HandoffDesk:
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
         """Give the conversation back to the bot and close the ticket."""
         ticket = await in_db(lambda s: ticket_payload(s, tickets.hand_back(s, ticket_id, who.id)))
-        await self._finish(ticket, HANDED_BACK)
+        await self._finish(ticket, {CONNECTED: HANDED_BACK})
         return ticket
 
     async def close(self, ticket_id: int, who: StaffIdentity, outcome: str) -> Dict[str, Any]:
         """Close the ticket with an outcome note; the bot answers the visitor again."""
         ticket = await in_db(lambda s: ticket_payload(s, tickets.close_ticket(s, ticket_id, who.id, outcome)))
-        await self._finish(ticket, CLOSED.format(agent=who.first_name))
+        await self._finish(ticket, {CONNECTED: CLOSED.format(agent=who.first_name), WAITING: CLOSED_WHILE_WAITING})
         return ticket
 
     async def offer_callback(self, ticket_id: int) -> Optional[Dict[str, Any]]:
-        """A live request nobody claimed in time becomes a call-back; the visitor is told."""
+        """A live request nobody claimed in time becomes a call-back.
+
+        A visitor who was waiting for a coordinator is told, and the assistant answers again. A
+        ticket the visitor never waited on (a crisis alert, say) changes kind without a word to them.
+        """
         def convert(s: Any) -> Optional[Dict[str, Any]]:
             ticket = tickets.convert_to_callback(s, ticket_id)
             return ticket_payload(s, ticket) if ticket else None
@@ -115,9 +126,12 @@ class HandoffDesk:
         ticket = await in_db(convert)
         if ticket is None:
             return None
+        if (await log.conversation_state(self._agent(), ticket["conversation_id"]))["state"] != WAITING:
+            await self.announce(ticket)
+            return ticket
         when = f" ({ticket['best_time']})" if ticket.get("best_time") else ""
         text = NO_ONE_FREE.format(when=when)
-        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "callback"), log.listening()])
+        await self._record(ticket["conversation_id"], log.state_change(CALLBACK) + [log.notice(text, CALLBACK)])
         await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "callback", "message": text})
         await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
         await self.announce(ticket)
@@ -127,10 +141,14 @@ class HandoffDesk:
         """Whether the visitor has a socket open right now."""
         return await self.hub.subscribers(visitor_topic(conversation_id)) > 0
 
-    async def _finish(self, ticket: Dict[str, Any], text: str) -> None:
-        await self._record(ticket["conversation_id"], [log.resumed(), log.notice(text, "ended"), log.listening()])
-        await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "ended", "message": text})
-        await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
+    async def _finish(self, ticket: Dict[str, Any], texts: Dict[str, str]) -> None:
+        """The ticket is closed: a visitor who was with (or waiting for) a coordinator is told, by state."""
+        state = (await log.conversation_state(self._agent(), ticket["conversation_id"]))["state"]
+        text = texts.get(state)
+        if text is not None:
+            await self._record(ticket["conversation_id"], log.state_change(ENDED) + [log.notice(text, ENDED)])
+            await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "ended", "message": text})
+            await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
         await self.announce(ticket)
 
     async def _record(self, conversation_id: str, events: List[Any]) -> None:

@@ -6,8 +6,11 @@ Served by `rasa run` under `/webhooks/web/`:
 - `widget.js`, `demo.html` and the other files in `widget/`;
 - `/webhooks/web/`: health.
 
-While a care coordinator has the conversation, the visitor's messages, typing and presence are
-published on the hub for the console, and the coordinator's messages arrive through the hub.
+The visitor's messages, typing and presence, and what the assistant sends them, are published on
+the hub for the consoles watching the conversation; a coordinator's messages arrive through the hub.
+Whether a person has the chat is read from the conversation itself
+(`bot.conversation.handoff_state`), never kept in the socket: every message goes through Rasa,
+so crisis language gets the crisis resources in every state.
 
 Bad frames get an `error` frame and the socket stays usable; a socket that keeps sending
 bad frames is closed with 1008 (policy violation).
@@ -28,17 +31,16 @@ from websockets.exceptions import ConnectionClosed
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
 
-from bot.channels.handoff_desk import in_db
+from bot.channels.conversation_log import conversation_state
 from bot.channels.history import history_items
 from bot.channels.hub import conversation_topic, get_hub, visitor_topic
 from bot.channels.limits import AddressCounter, TokenBucket
-from bot.channels.paused_safety import crisis_frames_while_paused
 from bot.channels.secrets import load_secret
 from bot.channels.session_token import SessionSigner
 from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.channels.store_guard import ConversationStoreUnavailable, guard_store
 from bot.channels.web_settings import WebSettings
-from bot.store import tickets
+from bot.conversation.handoff_state import WITH_STAFF
 
 logger = logging.getLogger(__name__)
 
@@ -120,7 +122,6 @@ class VisitorSocket:
         self.tracker_events = tracker_events
         self.agent = agent
         self.replies = 0
-        self.handoff_state: Optional[str] = None  # "waiting" / "connected" while the bot is paused
         self.session_id: Optional[str] = None
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
@@ -207,49 +208,51 @@ class VisitorSocket:
         if handoff:
             confirm["handoff"] = handoff
         await self.send(confirm)
-        self.handoff_state = handoff["state"] if handoff else None
         self._unsubscribe = self.hub.subscribe(visitor_topic(session_id), self.from_coordinator)
         await self.publish_activity({"type": "visitor_presence", "online": True})
 
     async def from_coordinator(self, frame: Dict[str, Any]) -> None:
-        """A frame from the staff side; hand-off frames say whether a coordinator has the chat."""
-        await self.to_visitor(frame)
+        """A frame from the staff side (a coordinator's message, typing, a hand-off change)."""
+        await self.send(frame)
 
-    async def to_visitor(self, frame: Dict[str, Any]) -> None:
-        """Send a frame, noting hand-off state changes (bot or coordinator side)."""
-        if frame.get("type") == "handoff":
-            self.handoff_state = frame.get("state")
-        elif frame.get("type") == "bot_uttered":
+    async def from_assistant(self, frame: Dict[str, Any]) -> None:
+        """A frame of the assistant's reply: to the visitor, and to any console watching.
+
+        Coordinators see exactly what the visitor was shown; crisis resources also raise an
+        alert on the console that has the conversation open.
+        """
+        if frame.get("type") == "bot_uttered":
             self.replies += 1
+            custom = frame.get("custom") if isinstance(frame.get("custom"), dict) else {}
+            if frame.get("text"):
+                await self.publish_activity({"type": "bot_message", "text": frame["text"],
+                                             "timestamp": frame.get("timestamp")})
+            if custom.get("type") == "crisis_banner":
+                await self.publish_activity({"type": "visitor_crisis", "timestamp": frame.get("timestamp")})
         await self.send(frame)
 
     async def open_handoff(self) -> Optional[Dict[str, Any]]:
         """The conversation's live hand-off, so a reloaded page shows it (None if none or unknown).
 
-        A call-back request is not shown: the visitor was told when to expect contact.
+        Read from the conversation's hand-off state; a call-back is not shown: the visitor was
+        told when to expect contact.
         """
-        def lookup(s: Any) -> Optional[Dict[str, Any]]:
-            ticket = tickets.open_ticket_for(s, self.session_id or "")
-            if ticket is None:
-                return None
-            if ticket.status == "claimed":
-                names = tickets.staff_names(s)
-                return {"state": "connected", "agent": names.get(ticket.claimed_by, ""), "ticket_id": ticket.id}
-            return {"state": "waiting", "ticket_id": ticket.id} if ticket.kind == "live" else None
-
         try:
-            return await in_db(lookup)
+            current = await conversation_state(self.agent, self.session_id or "")
         except Exception:
             logger.exception("could not read the hand-off state for a visitor")
             return None
+        if current["state"] not in WITH_STAFF:
+            return None
+        return {"state": current["state"], **({"agent": current["agent"]} if current["agent"] else {})}
 
-    async def crisis_while_with_agent(self) -> None:
-        """The bot is paused, but a crisis message still gets the resources at once."""
-        frames = await crisis_frames_while_paused(self.agent, self.session_id or "")
-        for frame in frames:
-            await self.send(frame)
-        if frames:
-            await self.publish_activity({"type": "visitor_crisis", "timestamp": time.time()})
+    async def with_staff(self) -> bool:
+        """Whether a person has (or is about to take) this chat, so silence from the assistant is right."""
+        try:
+            return (await conversation_state(self.agent, self.session_id or ""))["state"] in WITH_STAFF
+        except Exception:
+            logger.exception("could not read the hand-off state for a visitor")
+            return False
 
     async def history(self) -> List[Dict[str, Any]]:
         """The stored conversation (empty if the store cannot be read right now)."""
@@ -280,10 +283,8 @@ class VisitorSocket:
         try:
             self.replies = 0
             await self.on_new_message(UserMessage(
-                message.strip(), WebOutput(self.to_visitor), self.session_id, input_channel="web"))
-            if self.handoff_state == "connected":
-                await self.crisis_while_with_agent()
-            elif self.replies == 0 and self.handoff_state != "waiting":
+                message.strip(), WebOutput(self.from_assistant), self.session_id, input_channel="web"))
+            if self.replies == 0 and not await self.with_staff():
                 await self.send({"type": "error", "code": "no_reply",
                                  "message": "Sorry, I couldn't answer that just now. Your message is saved; "
                                             "please try again in a moment, or ask to talk to a person."})

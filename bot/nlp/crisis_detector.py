@@ -1,12 +1,18 @@
-"""Crisis detector: a Rasa NLU component that overrides the intent when risk language appears.
+"""Crisis detector: a Rasa NLU component that overrides the intent when risk or distress language appears.
 
 It runs last in the pipeline, after the intent classifier and the fallback classifier, on the
-project's spaCy pipeline. Phrases from `bot/nlp/crisis_patterns.yml` are matched on lowercase
-words (`words`) or on lemmas (`lemmas`, any inflection). When one matches, the message's intent becomes `crisis` with confidence
-1.0, whatever the classifier said, and the parse carries `crisis_detector: {"pattern": <group
-id>, "phrase": <matched text>}` so staff can see why. A message that is already classified as
-`crisis` with no phrase match is left as it is (the trained intent catches wordings the
-patterns do not).
+project's spaCy pipeline, and knows two levels of concern:
+- explicit risk, phrases from `bot/nlp/crisis_patterns.yml`: the intent becomes `crisis`;
+- ambiguous distress, phrases from `bot/nlp/distress_patterns.yml`: the intent becomes
+  `distress` unless a crisis phrase matched too (the phrases, not the classifier, tell the two
+  levels apart).
+Phrases are matched on lowercase words (`words`) or on lemmas (`lemmas`, any inflection). On a
+match the new intent has confidence 1.0, whatever the classifier said, and the parse carries
+`crisis_detector: {"level": "crisis"|"distress", "pattern": <group id>, "phrase": <matched text>}`
+so staff can see why. A message the classifier already called `crisis` or `distress` with no
+phrase match keeps that intent (the trained intents catch wordings the patterns do not), except
+that an unsure classifier crisis (below `min_classifier_confidence`) becomes `distress`: the
+visitor still gets 988 and the offer of a person, without an alarm the classifier cannot back.
 """
 from __future__ import annotations
 
@@ -25,8 +31,13 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 CRISIS_INTENT = "crisis"
+DISTRESS_INTENT = "distress"
 OUTPUT_KEY = "crisis_detector"
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "crisis_patterns.yml"
+DEFAULT_DISTRESS_PATTERNS = Path(__file__).resolve().parent / "distress_patterns.yml"
+# A classifier's `crisis` below this confidence, with no crisis phrase, gets the gentle
+# check-in (which also gives 988) rather than the full alarm.
+DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.8
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
@@ -81,13 +92,16 @@ class CrisisDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """`patterns`: path of the phrase file (relative to the working directory or absolute)."""
-        return {"patterns": str(DEFAULT_PATTERNS)}
+        """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or absolute)."""
+        return {"patterns": str(DEFAULT_PATTERNS), "distress_patterns": str(DEFAULT_DISTRESS_PATTERNS),
+                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
         self.groups = load_patterns(Path(config["patterns"]))
-        self._matcher: Optional[CrisisMatcher] = None
+        self.distress_groups = load_patterns(Path(config.get("distress_patterns") or DEFAULT_DISTRESS_PATTERNS))
+        self.min_confidence = float(config.get("min_classifier_confidence", DEFAULT_MIN_CLASSIFIER_CONFIDENCE))
+        self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
     @classmethod
     def create(
@@ -100,23 +114,36 @@ class CrisisDetector(GraphComponent):
         """Create the component (nothing to train)."""
         return cls(config)
 
-    def matcher(self, nlp: Language) -> CrisisMatcher:
-        """The compiled matcher for this pipeline."""
-        if self._matcher is None or self._matcher.nlp is not nlp:
-            self._matcher = CrisisMatcher(nlp, self.groups)
-        return self._matcher
+    def matchers(self, nlp: Language) -> Tuple[CrisisMatcher, CrisisMatcher]:
+        """The compiled (crisis, distress) matchers for this pipeline."""
+        if self._matchers is None or self._matchers[0].nlp is not nlp:
+            self._matchers = (CrisisMatcher(nlp, self.groups), CrisisMatcher(nlp, self.distress_groups))
+        return self._matchers
+
+    def level_of(self, text: str, intent: Dict[str, Any], nlp: Language) -> Optional[Tuple[str, str, str]]:
+        """(intent, group, phrase) for a message with risk or distress language, else None."""
+        crisis, distress = self.matchers(nlp)
+        found = crisis.find(text)
+        if found is not None:
+            return (CRISIS_INTENT,) + found
+        found = distress.find(text)
+        if found is not None:
+            return (DISTRESS_INTENT,) + found
+        if intent.get("name") == CRISIS_INTENT and float(intent.get("confidence") or 0.0) < self.min_confidence:
+            return DISTRESS_INTENT, "unsure_classifier", ""
+        return None
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        """Override the intent of every message that contains crisis language."""
+        """Override the intent of every message that contains crisis or distress language."""
         for message in messages:
             text = message.get(TEXT)
-            found = self.matcher(model.model).find(text) if text else None
+            found = self.level_of(text, message.get(INTENT) or {}, model.model) if text else None
             if found is None:
                 continue
-            group, phrase = found
-            crisis = {"name": CRISIS_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != CRISIS_INTENT]
-            message.set(INTENT, crisis, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [crisis] + ranking, add_to_output=True)
-            message.set(OUTPUT_KEY, {"pattern": group, "phrase": phrase}, add_to_output=True)
+            intent, group, phrase = found
+            override = {"name": intent, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != intent]
+            message.set(INTENT, override, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [override] + ranking, add_to_output=True)
+            message.set(OUTPUT_KEY, {"level": intent, "pattern": group, "phrase": phrase}, add_to_output=True)
         return messages

@@ -97,7 +97,8 @@ def retrieval_key(parse_data: Dict[str, Any]) -> Optional[str]:
 
 def is_crisis(parse_data: Dict[str, Any]) -> bool:
     """Whether the NLU or the crisis detector saw risk language in a user message."""
-    return (parse_data.get("intent") or {}).get("name") == CRISIS_INTENT or bool(parse_data.get("crisis_detector"))
+    detector = parse_data.get("crisis_detector") or {}
+    return (parse_data.get("intent") or {}).get("name") == CRISIS_INTENT or detector.get("level") == CRISIS_INTENT
 
 
 def bot_sender(data: Dict[str, Any]) -> str:
@@ -214,8 +215,6 @@ def _fold(summary: _Summary, row: Any, messages: List[Dict[str, Any]]) -> None:
     kind = row.type_name
     if kind == "action":
         summary.fallback |= row.action_name == CLARIFY_ACTION
-    elif kind == "pause":
-        summary.handoff = True
     elif kind == "user":
         _fold_user(summary, row, json.loads(row.data or "{}"), messages)
     elif kind == "bot":

@@ -4,9 +4,11 @@ Items, in order, each with `kind`:
 - `user`: text, predicted `intent`, `confidence`, `retrieval_key` (`faq/<key>`), `entities`, `event_id`
   (what an annotation points at), `input_channel`;
 - `bot`: text (plus buttons/custom), `from` = `bot` or `agent` and the agent's first name;
-- `crisis`: right after a user message the NLU or the crisis detector flagged (pattern and phrase);
+- `crisis`: right after a user message the NLU or the crisis detector flagged (pattern and phrase),
+  with `resources_shown`: whether the crisis resources were sent before the visitor's next message;
 - `fallback`: the assistant asked "did you mean ...?" (action_clarify);
-- `handoff`: `state` = `paused` (a coordinator took over) or `resumed`;
+- `handoff`: the conversation's hand-off state changed (`state` = `waiting`, `connected` with the
+  coordinator's `agent`, `callback` or `ended`), read from the `handoff_state` slot events;
 - `ticket`: a hand-off ticket, placed at its creation time;
 - `session`: a new session started.
 Texts are returned as data; rendering them as text, never HTML, is the console's job.
@@ -19,13 +21,15 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.conversation.handoff_state import AGENT_SLOT, STATE_SLOT
 from bot.store import tickets
 from bot.store.models import HandoffTicket
 from bot.store.review_index import (
     CLARIFY_ACTION, EVENTS, bot_sender, events_table_exists, is_crisis, retrieval_key, to_timestamp, user_intent,
 )
 
-SHOWN_TYPES = ("user", "bot", "pause", "resume", "action", "session_started")
+SHOWN_TYPES = ("user", "bot", "slot", "action", "session_started")
+CRISIS_RESOURCES = "utter_crisis_resources"
 MAX_EVENTS = 5000
 
 
@@ -52,6 +56,8 @@ def bot_item(event_id: int, timestamp: Optional[float], data: Dict[str, Any]) ->
                             "text": data.get("text")}
     if sender == "agent":
         item["agent"] = metadata.get("agent")
+    if metadata.get("utter_action"):
+        item["utter_action"] = metadata["utter_action"]
     extra = data.get("data") or {}
     for key in ("buttons", "custom"):
         if extra.get(key):
@@ -72,8 +78,13 @@ def _event_items(row: Any) -> List[Dict[str, Any]]:
         return items
     if row.type_name == "bot":
         return [bot_item(row.id, row.timestamp, json.loads(row.data or "{}"))]
-    if row.type_name in ("pause", "resume"):
-        return [dict(base, kind="handoff", state="paused" if row.type_name == "pause" else "resumed")]
+    if row.type_name == "slot":
+        data = json.loads(row.data or "{}")
+        if data.get("name") == STATE_SLOT and data.get("value"):
+            return [dict(base, kind="handoff", state=data["value"])]
+        if data.get("name") == AGENT_SLOT and data.get("value"):
+            return [dict(base, kind="handoff_agent", agent=data["value"])]
+        return []
     if row.type_name == "action" and row.action_name == CLARIFY_ACTION:
         return [dict(base, kind="fallback")]
     if row.type_name == "session_started":
@@ -103,9 +114,33 @@ def ticket_items(s: Session, conversation_id: str) -> List[Dict[str, Any]]:
     ]
 
 
+def _settle(items: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Say on each crisis item whether the resources were really sent, and name who joined."""
+    for index, item in enumerate(items):
+        if item["kind"] != "crisis":
+            continue
+        following = []
+        for later in items[index + 1:]:
+            if later["kind"] == "user":
+                break
+            following.append(later)
+        item["resources_shown"] = any(
+            later["kind"] == "bot" and later.get("utter_action") == CRISIS_RESOURCES for later in following)
+    agent = None
+    settled = []
+    for item in items:
+        if item["kind"] == "handoff_agent":
+            agent = item["agent"]
+            continue
+        if item["kind"] == "handoff" and item["state"] == "connected":
+            item["agent"] = agent
+        settled.append(item)
+    return settled
+
+
 def transcript(s: Session, conversation_id: str) -> List[Dict[str, Any]]:
     """The whole timeline: messages with their NLU, crisis, fallback and hand-off events, tickets."""
-    items = [item for row in conversation_events(s, conversation_id) for item in _event_items(row)]
+    items = _settle([item for row in conversation_events(s, conversation_id) for item in _event_items(row)])
     for ticket in ticket_items(s, conversation_id):
         at = next((i for i, item in enumerate(items) if (item.get("timestamp") or 0) > ticket["timestamp"]), len(items))
         items.insert(at, ticket)

@@ -192,6 +192,40 @@ def convert_to_callback(s: Session, ticket_id: int, now: Optional[datetime] = No
     return _change(s, ticket_id, condition, kind="callback", updated_at=now or utcnow())
 
 
+def escalate_ticket(
+    s: Session, ticket_id: int, crisis_text: str, max_reason_chars: int = 500, now: Optional[datetime] = None
+) -> Optional[HandoffTicket]:
+    """Raise an open ticket to urgent after a crisis message; None if it is closed or does not exist.
+
+    A normal ticket's reason becomes the crisis message, followed by the earlier reason; an urgent
+    one keeps its reason. Either way `updated_at` moves, so every console hears of it.
+    """
+    ticket = get_ticket(s, ticket_id)
+    if ticket is None or ticket.status == "closed":
+        return None
+    reason = ticket.reason
+    if ticket.priority != "urgent":
+        reason = f"Crisis message: {crisis_text}" + (f" | earlier: {ticket.reason}" if ticket.reason else "")
+    return _change(s, ticket_id, HandoffTicket.status != "closed", priority="urgent",
+                   reason=reason[:max_reason_chars], updated_at=now or utcnow())
+
+
+def attach_contact(
+    s: Session,
+    ticket_id: int,
+    *,
+    name: Optional[str],
+    phone: Optional[str],
+    email: Optional[str],
+    best_time: Optional[str],
+    consent: bool,
+    now: Optional[datetime] = None,
+) -> Optional[HandoffTicket]:
+    """Add the hand-off form's answers to a ticket still waiting (one a crisis alert opened, say)."""
+    return _change(s, ticket_id, HandoffTicket.status == "waiting", name=name, phone=phone, email=email,
+                   best_time=best_time, consent=consent, updated_at=now or utcnow())
+
+
 def open_tickets(s: Session) -> List[HandoffTicket]:
     """Waiting and claimed tickets of both kinds, urgent first, then oldest first."""
     query = (

@@ -1,0 +1,195 @@
+"""Boundary guard: a Rasa NLU component that keeps two boundaries whatever the classifier thinks.
+
+- A question about regulatory approval, legality or regulation ("is it fda aproved for depresion")
+  always gets the honest regulatory answer: the intent becomes `faq` and the response selector's
+  answer `faq/fda_status`, so no condition or yes/no answer can fire on it.
+- A personal dosing or medication-change question ("how much should I take", "what dose is right
+  for me", "should I stop my lithium") always becomes `personal_advice`, which goes to a clinician.
+
+It runs after the classifiers and before the crisis detector (which has the last word). Words are
+repaired before matching: a word that is not English (not in the spaCy pipeline's lemma table) and
+is one edit away from a word the boundaries use becomes that word. The rules live in
+`bot/nlp/boundaries.yml`. An override is recorded in the parse as `boundary_guard: {"rule", "word"}`.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Container, Dict, Iterable, List, Optional, Set, Text, Tuple, Type
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from spacy.language import Language
+
+DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
+OUTPUT_KEY = "boundary_guard"
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+MIN_REPAIR_LENGTH = 4
+LONG_WORD = 7
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count one), or `limit + 1` once it exceeds `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: List[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def allowed_edits(word: str) -> int:
+    """How many typos a word of this length may carry and still be recognised."""
+    return 2 if len(word) >= LONG_WORD else 1
+
+
+class Boundaries:
+    """The compiled rules of `boundaries.yml` and the word repair they use."""
+
+    def __init__(self, rules: Dict[str, Any], english: Optional[Container[str]] = None) -> None:
+        """Compile the rules; `english` holds the words never repaired."""
+        regulatory, advice = rules["regulatory"], rules["personal_advice"]
+        self.regulatory_answer: str = regulatory["answer"]
+        self.regulatory_words: Set[str] = set(regulatory["words"])
+        self.regulatory_unless: Set[str] = set(regulatory.get("unless") or [])
+        self.advice_intent: str = advice["intent"]
+        self.advice_patterns = [re.compile(p) for p in advice["patterns"]]
+        literals = {w for p in advice["patterns"] for w in re.findall(r"[a-z]{4,}", p)}
+        self.vocabulary = {w for w in self.regulatory_words | literals if len(w) >= MIN_REPAIR_LENGTH}
+        self.english: Container[str] = english if english is not None else set()
+
+    def repair(self, word: str) -> str:
+        """The nearest boundary word within a typo or two of an unknown word, else the word itself."""
+        if len(word) < MIN_REPAIR_LENGTH or word in self.vocabulary or word in self.english:
+            return word
+        limit = allowed_edits(word)
+        distance, known = min((edit_distance(word, known, limit), known) for known in self.vocabulary)
+        return known if distance <= limit else word
+
+    def words(self, text: str) -> List[str]:
+        """The message's lowercase words, repaired."""
+        return [self.repair(word) for word in WORD.findall(text.lower())]
+
+    def check(self, text: str) -> Optional[Tuple[str, str]]:
+        """("regulatory" | "personal_advice", the word or phrase that decided), or None."""
+        words = self.words(text)
+        repaired = " ".join(words) + " "
+        for pattern in self.advice_patterns:
+            match = pattern.search(repaired)
+            if match:
+                return "personal_advice", match.group(0).strip()
+        found = next((w for w in words if w in self.regulatory_words), None)
+        if found and not self.regulatory_unless.intersection(words):
+            return "regulatory", found
+        return None
+
+
+class EnglishWords:
+    """The words of the pipeline's lemma table (its forms, looked up by hash, and its lemmas)."""
+
+    def __init__(self, nlp: Language) -> None:
+        """Read the lookup table of the pipeline's lemmatizer (empty without one)."""
+        self.table = None
+        self.lemmas: Set[str] = set()
+        if "lemmatizer" in nlp.pipe_names:
+            self.table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+            self.lemmas = {str(value) for value in self.table.values()}
+
+    def __contains__(self, word: object) -> bool:
+        """Whether `word` is an English word form or lemma."""
+        return isinstance(word, str) and (word in self.lemmas or (self.table is not None and word in self.table))
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
+)
+class BoundaryGuard(GraphComponent):
+    """Routes regulatory and personal-advice questions, however spelled."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Needs the spaCy pipeline (for its English word list)."""
+        return [SpacyNLP]
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """`rules`: path of the boundaries file."""
+        return {"rules": str(DEFAULT_RULES)}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Read the rules; the English word list comes with the loaded pipeline."""
+        self.rules = yaml.safe_load(Path(config.get("rules") or DEFAULT_RULES).read_text(encoding="utf-8"))
+        self._compiled: Optional[Tuple[Language, Boundaries]] = None
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "BoundaryGuard":
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    def boundaries(self, nlp: Language) -> Boundaries:
+        """The rules compiled for this pipeline."""
+        if self._compiled is None or self._compiled[0] is not nlp:
+            self._compiled = (nlp, Boundaries(self.rules, EnglishWords(nlp)))
+        return self._compiled[1]
+
+    def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
+        """Override intent (and answer) of the messages that cross a boundary."""
+        for message in messages:
+            text = message.get(TEXT)
+            found = self.boundaries(model.model).check(text) if text else None
+            if found is not None:
+                rule, word = found
+                self.apply(message, rule)
+                message.set(OUTPUT_KEY, {"rule": rule, "word": word}, add_to_output=True)
+        return messages
+
+    def apply(self, message: Message, rule: str) -> None:
+        """Set the intent (and for a regulatory question the selected answer) with certainty."""
+        guards = self.boundaries_or_raise()
+        if rule == "personal_advice":
+            set_intent(message, {"name": guards.advice_intent, "confidence": 1.0})
+            return
+        key = guards.regulatory_answer
+        set_intent(message, {"name": "faq", "confidence": 1.0, "full_retrieval_intent_name": key})
+        selector = dict(message.get("response_selector") or {})
+        faq = dict(selector.get("faq") or {})
+        response = {k: v for k, v in (faq.get("response") or {}).items() if k not in ("responses", "response_templates")}
+        faq["response"] = {**response, "intent_response_key": key, "confidence": 1.0, "utter_action": f"utter_{key}"}
+        faq["ranking"] = [{"intent_response_key": key, "confidence": 1.0}] + [
+            r for r in faq.get("ranking") or [] if r.get("intent_response_key") != key]
+        selector["faq"] = faq
+        message.set("response_selector", selector, add_to_output=True)
+
+    def boundaries_or_raise(self) -> Boundaries:
+        """The compiled rules (process() compiles them first)."""
+        if self._compiled is None:
+            raise RuntimeError("BoundaryGuard used before its rules were compiled")
+        return self._compiled[1]
+
+
+def set_intent(message: Message, intent: Dict[str, Any]) -> None:
+    """Put `intent` first, with its confidence, keeping the rest of the ranking."""
+    ranking: Iterable[Dict[str, Any]] = message.get(INTENT_RANKING_KEY) or []
+    message.set(INTENT, intent, add_to_output=True)
+    message.set(INTENT_RANKING_KEY, [intent] + [r for r in ranking if r.get("name") != intent["name"]],
+                add_to_output=True)
