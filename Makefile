@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate train run run-cluster shell test test-stories bench migrate staff-user purge clean
+.PHONY: help venv spacy validate train run run-cluster shell test test-stories eval-realworld bench migrate staff-user purge clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 1
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) apt-get install -y -qq --no-install-recommends chromium
+
+eval-realworld: train ## Real visitors' questions: right / honest / wrong per label on both halves, and the confusions
+	REALWORLD_REPORT=1 CLINIC_MODEL=$(MODEL) $(PY) -m pytest -s -q tests/test_realworld.py
 
 test-stories: train ## Only the Rasa test stories
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py

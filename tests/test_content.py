@@ -123,3 +123,10 @@ def test_answers_that_need_clinic_facts_use_the_clinic_slots() -> None:
     assert "{clinic_phone}" in texts
     assert not re.search(r"\(?\d{3}\)?[ -]\d{3}-\d{4}", texts), "no invented phone numbers"
     assert "$" not in texts, "no invented prices"
+
+
+def test_no_answer_opens_with_yes_or_no() -> None:
+    """A yes or no is only right for the one question it answers, and rules fire on many questions."""
+    openers = {name: variant.get("text", "") for name, variants in responses().items()
+               if name.startswith(("utter_faq/", "utter_condition_")) for variant in variants}
+    assert [name for name, text in openers.items() if re.match(r"\s*(yes|no)\b", text, re.I)] == []

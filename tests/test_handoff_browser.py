@@ -117,7 +117,7 @@ def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contex
     expect(row).to_have_attribute("data-priority", "urgent", timeout=10_000)
     row.click()
     expect(by_id(console, "crisis-alert")).to_be_visible(timeout=10_000)
-    expect(by_id(console, "detail-reason")).to_contain_text("Crisis message: I want to end my life")
+    expect(console.locator("#detail-reason")).to_contain_text("Crisis message: I want to end my life")
     shown = by_id(console, "transcript-msg").filter(has_text="988")
     expect(shown.first).to_be_visible(timeout=10_000)
     console.screenshot(path=str(ARTIFACTS / "crisis-waiting-console.png"), full_page=True)

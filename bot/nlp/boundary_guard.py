@@ -29,7 +29,7 @@ from spacy.language import Language
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
-WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 MIN_REPAIR_LENGTH = 4
 LONG_WORD = 7
 
@@ -71,6 +71,7 @@ class Boundaries:
         literals = {w for p in advice["patterns"] for w in re.findall(r"[a-z]{4,}", p)}
         self.vocabulary = {w for w in self.regulatory_words | literals if len(w) >= MIN_REPAIR_LENGTH}
         self.english: Container[str] = english if english is not None else set()
+        self.aliases: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("aliases") or {}).items()}
 
     def repair(self, word: str) -> str:
         """The nearest boundary word within a typo or two of an unknown word, else the word itself."""
@@ -81,8 +82,8 @@ class Boundaries:
         return known if distance <= limit else word
 
     def words(self, text: str) -> List[str]:
-        """The message's lowercase words, repaired."""
-        return [self.repair(word) for word in WORD.findall(text.lower())]
+        """The message's lowercase words, phone spellings read as words, repaired."""
+        return [self.repair(self.aliases.get(word, word)) for word in WORD.findall(text.lower())]
 
     def check(self, text: str) -> Optional[Tuple[str, str]]:
         """("regulatory" | "personal_advice", the word or phrase that decided), or None."""

@@ -16,6 +16,7 @@ visitor still gets 988 and the offer of a person, without an alarm the classifie
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
@@ -41,27 +42,38 @@ DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.8
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
-MATCH_KINDS = ("words", "lemmas")
+MATCH_KINDS = ("words", "lemmas", "regex")
+# Punctuation between words ("so tired. of everything") must not hide a phrase.
+PUNCTUATION = re.compile(r"[^\w\s']+")
 
 
 def load_patterns(path: Path) -> PatternGroups:
-    """Pattern groups: id -> {"words": [...], "lemmas": [...]}; a malformed group is an error naming it."""
+    """Pattern groups: id -> {"words": [...], "lemmas": [...], "regex": [...]}; a malformed group is an error naming it."""
     groups = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for group, kinds in groups.items():
         phrases = [p for kind in MATCH_KINDS for p in (kinds or {}).get(kind) or []]
         if not phrases or set(kinds) - set(MATCH_KINDS) or not all(isinstance(p, str) and p.strip() for p in phrases):
-            raise ValueError(f"{path}: crisis pattern group '{group}' needs `words` and/or `lemmas` lists of phrases")
+            raise ValueError(f"{path}: pattern group '{group}' needs `words`, `lemmas` and/or `regex` lists of phrases")
+        for pattern in (kinds or {}).get("regex") or []:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"{path}: pattern group '{group}' has a bad regex {pattern!r}: {error}") from error
     return groups
 
 
 class CrisisMatcher:
-    """Phrase matching on lowercase words and lemmas with a given spaCy pipeline."""
+    """Phrase matching on lowercase words and lemmas with a given spaCy pipeline, and regexes on the text.
+
+    The text is lowercased and its punctuation (other than apostrophes) becomes spaces first.
+    """
 
     def __init__(self, nlp: Language, groups: PatternGroups) -> None:
         """Compile the phrase groups for `nlp`."""
         self.nlp = nlp
         self.by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.regexes = [(group, re.compile(p)) for group, kinds in groups.items() for p in kinds.get("regex") or []]
         for group, kinds in groups.items():
             words, lemmas = kinds.get("words") or [], kinds.get("lemmas") or []
             if words:
@@ -71,12 +83,14 @@ class CrisisMatcher:
 
     def find(self, text: str) -> Optional[Tuple[str, str]]:
         """(group id, matched phrase) of the earliest match in `text`, or None."""
-        doc = self.nlp(text.lower())
+        clean = " ".join(PUNCTUATION.sub(" ", text.lower()).split())
+        doc = self.nlp(clean)
         matches = sorted(self.by_lower(doc) + self.by_lemma(doc), key=lambda m: (m[1], -m[2]))
-        if not matches:
-            return None
-        match_id, start, end = matches[0]
-        return self.nlp.vocab.strings[match_id], doc[start:end].text
+        if matches:
+            match_id, start, end = matches[0]
+            return self.nlp.vocab.strings[match_id], doc[start:end].text
+        found = [(m.start(), group, m.group(0)) for group, regex in self.regexes for m in [regex.search(clean)] if m]
+        return min(found)[1:] if found else None
 
 
 @DefaultV1Recipe.register(

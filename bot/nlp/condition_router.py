@@ -1,0 +1,66 @@
+"""Condition router: a question that names a condition is answered for that condition.
+
+"Can ketamine infusion therapy help my OCD?" reads to the classifier much like "what are the
+benefits?", so it picks the general benefits answer. When a question about what ketamine can do
+(benefits, candidacy, research, what it is, how it works, long-term effects) names a condition the
+domain terms know, this component makes it `ask_condition`, so the condition's own answer is given
+(or the honest answer for a condition the article does not name). Questions on other topics that
+mention a condition ("how long do side effects last with PTSD") keep their answer. Runs after the
+classifiers and the term extractor, before the knowledge guard.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.training_data.message import Message
+
+CONDITION_INTENT = "ask_condition"
+OUTPUT_KEY = "condition_router"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ConditionRouter(GraphComponent):
+    """Routes "does it help <condition>" questions to the condition's answer."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """`answer_keys`: the general answers a named condition replaces."""
+        return {"answer_keys": ["faq/benefits", "faq/candidacy", "faq/research", "faq/what_is_ketamine",
+                                "faq/how_it_works", "faq/long_term"]}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Keep the answer keys."""
+        self.answer_keys = set(config["answer_keys"])
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ConditionRouter":
+        """Create the component (nothing to train)."""
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Make condition questions `ask_condition`."""
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            key = intent.get("full_retrieval_intent_name") or (
+                ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
+                    "intent_response_key")
+            conditions = [e for e in message.get(ENTITIES) or [] if e.get("entity") == "condition"]
+            if intent.get("name") != "faq" or key not in self.answer_keys or not conditions:
+                continue
+            routed = {"name": CONDITION_INTENT, "confidence": 1.0}
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != CONDITION_INTENT]
+            message.set(INTENT, routed, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [routed] + ranking, add_to_output=True)
+            message.set(OUTPUT_KEY, {"from": key, "condition": conditions[0].get("value")}, add_to_output=True)
+        return messages

@@ -1,0 +1,163 @@
+"""The project's own NLU components and the hand-off policy, on their own: boundary guard (typos,
+regulatory and personal-advice questions), knowledge guard (unknown words, doubtful answers),
+condition router, and the policy that keeps the assistant quiet while a person has the chat."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Dict, Optional
+
+import pytest
+import spacy
+import yaml
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.conversation.handoff_state import handoff_state, state_events, tracker_state
+from bot.nlp.boundary_guard import DEFAULT_RULES, Boundaries, EnglishWords, edit_distance
+from bot.nlp.build_pipeline import DEFAULT_TERMS, build_to_disk
+from bot.nlp.condition_router import ConditionRouter
+from bot.nlp.handoff_policy import HandoffPolicy
+from bot.nlp.knowledge_guard import KnowledgeGuard, Vocabulary
+
+
+@pytest.fixture(scope="module")
+def boundaries(tmp_path_factory: pytest.TempPathFactory) -> Boundaries:
+    out = tmp_path_factory.mktemp("spacy") / "clinic_en"
+    build_to_disk(DEFAULT_TERMS, out)
+    return Boundaries(yaml.safe_load(DEFAULT_RULES.read_text()), EnglishWords(spacy.load(out)))
+
+
+def test_edit_distance_counts_swaps_as_one() -> None:
+    assert edit_distance("aproved", "approved", 2) == 1
+    assert edit_distance("aprooved", "approved", 2) == 2
+    assert edit_distance("dose", "does", 1) == 1
+    assert edit_distance("improved", "approved", 1) == 2
+
+
+@pytest.mark.parametrize("text", [
+    "is it fda aproved for depresion", "IS KETAMINE LEGAL IN MY STATE", "is it aprooved for ptsd",
+    "Is Ketamine Approved For Anxiety?", "is ketamine an fda treatment for ocd"])
+def test_regulatory_questions_are_caught_under_typos(boundaries: Boundaries, text: str) -> None:
+    assert boundaries.check(text)[0] == "regulatory"
+
+
+@pytest.mark.parametrize("text", [
+    "how much ketamine should I take at home to feel better", "can you tell me what dose is right for me",
+    "should I stop my lithium", "shuold i stop taking my antidepressants before my infusion",
+    "shud i lower my zoloft", "my son is on lithium, can he stop it before starting",
+    "WHAT DOSAGE WOULD BE BEST FOR MY DAUGHTER", "can i double my dose if i feel worse"])
+def test_personal_dosing_and_medication_questions_go_to_a_clinician(boundaries: Boundaries, text: str) -> None:
+    assert boundaries.check(text)[0] == "personal_advice"
+
+
+@pytest.mark.parametrize("text", [
+    "has my mood improved after two infusions", "does insurance approve ketamine infusions",
+    "what dose do most people get", "how much does it cost", "how many infusions do i need",
+    "how much dose it cost", "does ketamine help depression", "what is the usual dosage"])
+def test_ordinary_questions_cross_no_boundary(boundaries: Boundaries, text: str) -> None:
+    assert boundaries.check(text) is None
+
+
+def guard_with(vocabulary: Vocabulary, **config: Any) -> KnowledgeGuard:
+    return KnowledgeGuard({**KnowledgeGuard.get_default_config(), **config}, None, None, vocabulary)  # type: ignore[arg-type]
+
+
+def faq_message(text: str, key: str, confidence: float, second: float = 0.0) -> Message:
+    return Message(data={"text": text, "intent": {"name": "faq", "confidence": 1.0}, "response_selector": {
+        "faq": {"response": {"intent_response_key": key, "confidence": confidence},
+                "ranking": [{"intent_response_key": key, "confidence": confidence},
+                            {"intent_response_key": "faq/other", "confidence": second}]}}})
+
+
+def test_knowledge_guard_learns_the_taught_words_and_knows_typos(tmp_path: Path) -> None:
+    training = TrainingData([Message(data={"text": "what are the side effects", "intent": "faq",
+                                           "intent_response_key": "faq/side_effects"}),
+                             Message(data={"text": "how long does an infusion take", "intent": "faq",
+                                           "intent_response_key": "faq/session_length"})])
+    storage = SimpleNamespace(write_to=lambda resource: _Folder(tmp_path))
+    guard = KnowledgeGuard(KnowledgeGuard.get_default_config(), storage, None)  # type: ignore[arg-type]
+    guard.train(training)
+    assert guard.vocabulary.nearest("efects") == "effects"
+    assert guard.vocabulary.nearest("hallucinate") is None
+    assert "side" in guard.vocabulary.by_key["faq/side_effects"]
+    assert "ptsd" in guard.vocabulary.known, "domain terms are known words"
+
+
+class _Folder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
+def test_a_question_with_an_unknown_word_becomes_out_of_scope_and_names_it() -> None:
+    vocabulary = Vocabulary({"side", "effects", "will", "during"}, {"faq/side_effects": {"side", "effects"}})
+    guard = guard_with(vocabulary)
+    [message] = guard.process([faq_message("Will I hallucinate during it?", "faq/side_effects", 0.62)])
+    assert message.get("intent")["name"] == "out_of_scope"
+    assert message.get("knowledge_guard")["unknown_words"] == ["hallucinate"]
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "unknown_topic"] == ["\u201challucinate\u201d"]
+
+
+def test_a_sure_answer_in_taught_words_is_kept_and_a_doubtful_one_is_not() -> None:
+    vocabulary = Vocabulary({"side", "effects", "common"}, {"faq/side_effects": {"side", "effects", "common"}})
+    guard = guard_with(vocabulary, min_answer_confidence=0.5)
+    [sure] = guard.process([faq_message("common side effects?", "faq/side_effects", 0.97)])
+    [doubtful] = guard.process([faq_message("common side effects?", "faq/side_effects", 0.2)])
+    assert sure.get("intent")["name"] == "faq" and sure.get("knowledge_guard")["decision"] == "known"
+    assert doubtful.get("intent")["name"] == "out_of_scope"
+    assert [e["value"] for e in doubtful.get("entities") if e["entity"] == "unknown_topic"] == ["that"]
+
+
+def test_condition_router_answers_for_the_named_condition() -> None:
+    router = ConditionRouter(ConditionRouter.get_default_config())
+    named = faq_message("Can ketamine infusion therapy help my OCD?", "faq/benefits", 0.9)
+    named.set("entities", [{"entity": "condition", "value": "OCD"}])
+    other = faq_message("how long do side effects last with PTSD", "faq/side_effect_duration", 0.9)
+    other.set("entities", [{"entity": "condition", "value": "PTSD"}])
+    router.process([named, other])
+    assert named.get("intent")["name"] == "ask_condition"
+    assert other.get("intent")["name"] == "faq"
+
+
+def test_handoff_state_comes_from_the_form_and_the_slot() -> None:
+    assert handoff_state("handoff_form", "waiting") == "form"
+    assert handoff_state(None, "connected") == "connected"
+    assert handoff_state(None, None) == "none"
+    assert [e["name"] for e in state_events("connected", "Sam")] == ["handoff_agent", "handoff_state"]
+    with pytest.raises(ValueError):
+        state_events("form")
+
+
+class FakeTracker:
+    """The parts of a tracker the hand-off policy reads."""
+
+    def __init__(self, state: Optional[str], intent: str, latest_action: str = "action_listen",
+                 loop: Optional[str] = None) -> None:
+        self.slots: Dict[str, Any] = {"handoff_state": state}
+        self.latest_message = SimpleNamespace(intent={"name": intent})
+        self.latest_action_name = latest_action
+        self.active_loop_name = loop
+
+    def get_slot(self, name: str) -> Any:
+        return self.slots.get(name)
+
+
+@pytest.mark.parametrize("state, intent, quiet", [
+    ("waiting", "faq", True), ("connected", "greet", True), ("waiting", "crisis", False),
+    ("connected", "crisis", False), ("waiting", "distress", False), ("connected", "distress", True),
+    ("ended", "faq", False), ("callback", "faq", False), (None, "faq", False)])
+def test_the_assistant_is_quiet_with_a_person_but_never_for_safety(state: Optional[str], intent: str, quiet: bool) -> None:
+    assert HandoffPolicy.stays_quiet(FakeTracker(state, intent)) is quiet
+    assert tracker_state(FakeTracker(state, intent, loop="handoff_form")) == "form"
+
+
+def test_the_policy_lets_the_rules_finish_a_turn() -> None:
+    assert HandoffPolicy.stays_quiet(FakeTracker("waiting", "crisis", latest_action="utter_crisis_resources")) is False
+    assert HandoffPolicy.stays_quiet(FakeTracker("waiting", "faq", latest_action="action_submit_handoff")) is False
+

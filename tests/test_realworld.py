@@ -1,0 +1,62 @@
+"""Real visitors' questions (tests/realworld/): right answers, honest "I can't answer that", never a
+confident wrong answer. The test half is reported only and gates `make test` as a regression guard;
+`make eval-realworld` prints both halves' tables and the confusion lists.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Any, Dict, List
+
+import pytest
+import yaml
+
+from tests.realworld import scoring
+
+FLOORS = scoring.HERE / "floors.yml"
+
+
+def asker(servers: Any):
+    """Send a question as the first message of a new conversation; return its stored events."""
+    def ask(text: str) -> List[Dict[str, Any]]:
+        sender = f"realworld-{uuid.uuid4().hex[:12]}"
+        servers.say(sender, text)
+        return servers.tracker(sender)["events"]
+    return ask
+
+
+def test_the_two_halves_are_apart_and_big_enough() -> None:
+    dev, test = scoring.load("dev"), scoring.load("test")
+    assert len(dev) + len(test) >= 250
+    assert not {q.text.lower() for q in dev} & {q.text.lower() for q in test}
+    for half in (dev, test):
+        assert {q.label for q in half} == set(scoring.LABELS)
+
+
+def test_no_reported_question_is_in_the_training_data() -> None:
+    training = scoring.ROOT / "bot" / "data" / "nlu"
+    trained = {line.strip()[2:].strip().lower() for path in training.glob("*.yml")
+               for line in path.read_text().splitlines() if line.strip().startswith("- ")}
+    assert [q.text for q in scoring.load("test") if q.text.strip().lower() in trained] == []
+
+
+def test_test_half_holds_the_floors(servers) -> None:
+    """Fails when a figure falls below what the project has reached (crisis and advice always 100%)."""
+    scored = scoring.score(scoring.load("test"), asker(servers))
+    figures = scoring.figures(scored)
+    print("\n" + scoring.table(scored, "test half"))
+    floors = yaml.safe_load(FLOORS.read_text())
+    below = {name: (round(figures[name], 3), floor) for name, floor in floors["at_least"].items()
+             if figures[name] + 1e-9 < floor}
+    above = {name: (round(figures[name], 3), ceiling) for name, ceiling in floors["at_most"].items()
+             if figures[name] - 1e-9 > ceiling}
+    assert not below and not above, "\n".join([str(below), str(above)] + scoring.confusions(scored))
+
+
+@pytest.mark.skipif(not os.environ.get("REALWORLD_REPORT"), reason="the full report: make eval-realworld")
+def test_report_both_halves(servers) -> None:
+    ask = asker(servers)
+    for half in ("dev", "test"):
+        scored = scoring.score(scoring.load(half), ask)
+        print("\n" + scoring.table(scored, f"{half} half"))
+        print("\nMost common confusions:\n" + "\n".join(scoring.confusions(scored)))
