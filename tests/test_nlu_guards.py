@@ -64,7 +64,8 @@ def guard_with(vocabulary: Vocabulary, **config: Any) -> KnowledgeGuard:
 
 
 def faq_message(text: str, key: str, confidence: float, second: float = 0.0) -> Message:
-    return Message(data={"text": text, "intent": {"name": "faq", "confidence": 1.0}, "response_selector": {
+    return Message(data={"text": text, "intent": {"name": "faq", "confidence": 1.0},
+                         "intent_ranking": [{"name": "faq", "confidence": 1.0}], "response_selector": {
         "faq": {"response": {"intent_response_key": key, "confidence": confidence},
                 "ranking": [{"intent_response_key": key, "confidence": confidence},
                             {"intent_response_key": "faq/other", "confidence": second}]}}})
@@ -104,14 +105,21 @@ def test_a_question_with_an_unknown_word_becomes_out_of_scope_and_names_it() -> 
     assert [e["value"] for e in message.get("entities") if e["entity"] == "unknown_topic"] == ["\u201challucinate\u201d"]
 
 
-def test_a_sure_answer_in_taught_words_is_kept_and_a_doubtful_one_is_not() -> None:
+def test_a_sure_answer_in_taught_words_is_kept_and_a_doubtful_one_becomes_did_you_mean() -> None:
     vocabulary = Vocabulary({"side", "effects", "common"}, {"faq/side_effects": {"side", "effects", "common"}})
     guard = guard_with(vocabulary, min_answer_confidence=0.5)
     [sure] = guard.process([faq_message("common side effects?", "faq/side_effects", 0.97)])
     [doubtful] = guard.process([faq_message("common side effects?", "faq/side_effects", 0.2)])
     assert sure.get("intent")["name"] == "faq" and sure.get("knowledge_guard")["decision"] == "known"
-    assert doubtful.get("intent")["name"] == "out_of_scope"
-    assert [e["value"] for e in doubtful.get("entities") if e["entity"] == "unknown_topic"] == ["that"]
+    assert doubtful.get("intent")["name"] == "nlu_fallback"
+    assert doubtful.get("intent_ranking")[1]["name"] == "faq", "the did-you-mean buttons come from the answers"
+
+
+def test_an_out_of_scope_message_gets_the_topic_that_when_it_has_no_unknown_word() -> None:
+    guard = guard_with(Vocabulary({"weather"}, {}))
+    message = Message(data={"text": "what's the weather", "intent": {"name": "out_of_scope", "confidence": 0.9}})
+    guard.process([message])
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "unknown_topic"] == ["that"]
 
 
 def test_condition_router_answers_for_the_named_condition() -> None:
@@ -161,3 +169,14 @@ def test_the_policy_lets_the_rules_finish_a_turn() -> None:
     assert HandoffPolicy.stays_quiet(FakeTracker("waiting", "crisis", latest_action="utter_crisis_resources")) is False
     assert HandoffPolicy.stays_quiet(FakeTracker("waiting", "faq", latest_action="action_submit_handoff")) is False
 
+
+
+def test_a_condition_question_naming_an_unknown_condition_is_unknown() -> None:
+    vocabulary = Vocabulary({"help", "does", "depression"}, {})
+    guard = guard_with(vocabulary)
+    unknown = Message(data={"text": "does it help with insomnia", "intent": {"name": "ask_condition", "confidence": 1.0}})
+    known = Message(data={"text": "does it help depression", "intent": {"name": "ask_condition", "confidence": 1.0},
+                          "entities": [{"entity": "condition", "value": "depression"}]})
+    guard.process([unknown, known])
+    assert unknown.get("intent")["name"] == "out_of_scope"
+    assert known.get("intent")["name"] == "ask_condition"

@@ -11,8 +11,9 @@ match the new intent has confidence 1.0, whatever the classifier said, and the p
 `crisis_detector: {"level": "crisis"|"distress", "pattern": <group id>, "phrase": <matched text>}`
 so staff can see why. A message the classifier already called `crisis` or `distress` with no
 phrase match keeps that intent (the trained intents catch wordings the patterns do not), except
-that an unsure classifier crisis (below `min_classifier_confidence`) becomes `distress`: the
-visitor still gets 988 and the offer of a person, without an alarm the classifier cannot back.
+that an unsure classifier crisis (below `min_classifier_confidence`, or with none of the
+`risk_words`) becomes `distress`: the visitor still gets 988 and the offer of a person, without an
+alarm the classifier cannot back ("can you write me a note for my employer").
 """
 from __future__ import annotations
 
@@ -36,9 +37,15 @@ DISTRESS_INTENT = "distress"
 OUTPUT_KEY = "crisis_detector"
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "crisis_patterns.yml"
 DEFAULT_DISTRESS_PATTERNS = Path(__file__).resolve().parent / "distress_patterns.yml"
-# A classifier's `crisis` below this confidence, with no crisis phrase, gets the gentle
-# check-in (which also gives 988) rather than the full alarm.
+# A classifier's `crisis` below this confidence, or without a single word of risk, and with no
+# crisis phrase, gets the gentle check-in (which also gives 988) rather than the full alarm.
 DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.8
+DEFAULT_RISK_WORDS = (
+    "die", "dying", "dead", "death", "kill", "suicide", "suicidal", "hurt", "harm", "end", "life", "live",
+    "living", "alive", "pill", "pills", "gun", "rope", "jump", "cut", "cutting", "overdose", "od", "bleed",
+    "blood", "knife", "hang", "weapon", "shoot", "bridge", "poison", "goodbye", "gone", "disappear",
+    "bottle", "tonight", "over", "burden", "without", "wake", "self", "myself", "himself", "herself",
+)
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
@@ -108,13 +115,15 @@ class CrisisDetector(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or absolute)."""
         return {"patterns": str(DEFAULT_PATTERNS), "distress_patterns": str(DEFAULT_DISTRESS_PATTERNS),
-                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE}
+                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE,
+                "risk_words": list(DEFAULT_RISK_WORDS)}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
         self.groups = load_patterns(Path(config["patterns"]))
         self.distress_groups = load_patterns(Path(config.get("distress_patterns") or DEFAULT_DISTRESS_PATTERNS))
         self.min_confidence = float(config.get("min_classifier_confidence", DEFAULT_MIN_CLASSIFIER_CONFIDENCE))
+        self.risk_words = set(config.get("risk_words") or DEFAULT_RISK_WORDS)
         self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
     @classmethod
@@ -143,8 +152,11 @@ class CrisisDetector(GraphComponent):
         found = distress.find(text)
         if found is not None:
             return (DISTRESS_INTENT,) + found
-        if intent.get("name") == CRISIS_INTENT and float(intent.get("confidence") or 0.0) < self.min_confidence:
-            return DISTRESS_INTENT, "unsure_classifier", ""
+        if intent.get("name") == CRISIS_INTENT:
+            if float(intent.get("confidence") or 0.0) < self.min_confidence:
+                return DISTRESS_INTENT, "unsure_classifier", ""
+            if not self.risk_words.intersection(PUNCTUATION.sub(" ", text.lower()).split()):
+                return DISTRESS_INTENT, "classifier_without_risk_words", ""
         return None
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:

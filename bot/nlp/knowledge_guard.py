@@ -8,9 +8,14 @@ so this component looks at other signals, learnt from the training data at train
   "bladder") means the question is about something the assistant was never taught;
 - the ResponseSelector's own confidence in its answer, and its margin over the runner-up;
 - how many of the question's content words appear in the training examples of the answer chosen.
+A condition question that names no condition the domain knows but has an unknown word ("does it
+help with insomnia") is about a condition the article does not name, so it is unknown too.
 
-When it decides the question is unknown, the intent becomes `out_of_scope` (whose rule gives an
-honest reply naming what was not found and offering a person). Every `out_of_scope` message (the
+When the question has a word the assistant was never taught and the answer does not hold up, the
+intent becomes `out_of_scope` (whose rule gives an honest reply naming what was not found and
+offering a person). When the answer is merely doubtful (no unknown word, but the ResponseSelector
+itself is unsure), the intent becomes `nlu_fallback`: the "did you mean ...?" buttons offer the
+likeliest answers, so a visitor whose question the article does answer gets there in one tap. Every `out_of_scope` message (the
 classifier's own too) gets an `unknown_topic` entity naming the unknown words, or "that" when
 there are none, which fills the slot the reply quotes. The parse carries
 `knowledge_guard: {"decision", "unknown_words", "answer_confidence", "margin", "overlap"}`; the
@@ -39,10 +44,12 @@ from bot.nlp.boundary_guard import allowed_edits, edit_distance
 
 OUTPUT_KEY = "knowledge_guard"
 UNKNOWN_INTENT = "out_of_scope"
+DOUBTFUL_INTENT = "nlu_fallback"
 TOPIC_ENTITY = "unknown_topic"
 NO_TOPIC = "that"
 MAX_TOPIC_WORDS = 3
 QUESTION_INTENTS = ("faq",)
+CONDITION_INTENT = "ask_condition"
 DEFAULT_TERMS = Path(__file__).resolve().parent / "terms.yml"
 WORD = re.compile(r"[a-z]+")
 MIN_CONTENT_LENGTH = 3
@@ -132,10 +139,10 @@ class KnowledgeGuard(GraphComponent):
         return {
             "terms": str(DEFAULT_TERMS),
             # An answer the ResponseSelector itself doubts is not given.
-            "min_answer_confidence": 0.5,
+            "min_answer_confidence": 0.3,
             # With an unknown word, the answer must be this sure and cover this share of known words.
-            "min_confidence_with_unknown": 0.9,
-            "min_overlap_with_unknown": 0.6,
+            "min_confidence_with_unknown": 0.6,
+            "min_overlap_with_unknown": 0.4,
         }
 
     def __init__(
@@ -203,30 +210,38 @@ class KnowledgeGuard(GraphComponent):
                 "margin": round(margin, 3), "overlap": round(overlap, 3)}
 
     def decide(self, signals: Dict[str, Any]) -> str:
-        """`unknown` or `known`, from the signals and the thresholds."""
-        if signals["answer_confidence"] < self.config["min_answer_confidence"]:
-            return "unknown"
+        """`unknown`, `doubtful` or `known`, from the signals and the thresholds."""
         if signals["unknown_words"] and (
                 signals["answer_confidence"] < self.config["min_confidence_with_unknown"]
                 or signals["overlap"] < self.config["min_overlap_with_unknown"]):
             return "unknown"
+        if signals["answer_confidence"] < self.config["min_answer_confidence"]:
+            return "doubtful"
         return "known"
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Mark unknown questions `out_of_scope`; record the signals on every question."""
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
-            if not message.get(TEXT) or intent not in QUESTION_INTENTS + (UNKNOWN_INTENT,):
+            if not message.get(TEXT) or intent not in QUESTION_INTENTS + (UNKNOWN_INTENT, CONDITION_INTENT):
                 continue
             signals = self.signals(message)
-            signals["decision"] = "unknown" if intent == UNKNOWN_INTENT else self.decide(signals)
+            if intent == CONDITION_INTENT:
+                named = any(e.get("entity") == "condition" for e in message.get(ENTITIES) or [])
+                if named or not signals["unknown_words"]:
+                    continue
+                signals["decision"] = "unknown"
+            else:
+                signals["decision"] = "unknown" if intent == UNKNOWN_INTENT else self.decide(signals)
             message.set(OUTPUT_KEY, signals, add_to_output=True)
-            if signals["decision"] == "unknown":
-                unknown = {"name": UNKNOWN_INTENT, "confidence": 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != UNKNOWN_INTENT]
-                message.set(INTENT, unknown, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [unknown] + ranking, add_to_output=True)
-                self.name_topic(message, signals["unknown_words"])
+            if signals["decision"] in ("unknown", "doubtful"):
+                name = UNKNOWN_INTENT if signals["decision"] == "unknown" else DOUBTFUL_INTENT
+                overridden = {"name": name, "confidence": 1.0}
+                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
+                message.set(INTENT, overridden, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [overridden] + ranking, add_to_output=True)
+                if name == UNKNOWN_INTENT:
+                    self.name_topic(message, signals["unknown_words"])
         return messages
 
     @staticmethod

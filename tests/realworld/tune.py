@@ -50,8 +50,9 @@ def answer_for(parse: Dict[str, Any], guard: Any, thresholds: Dict[str, float]) 
     signals = parse.get("knowledge_guard")
     if signals and parse["intent"]["name"] in ("faq", "out_of_scope") and signals.get("answer_key"):
         guard.config.update(thresholds)
-        if guard.decide(signals) == "unknown":
-            return "utter_out_of_scope"
+        decision = guard.decide(signals)
+        if decision != "known":
+            return "utter_out_of_scope" if decision == "unknown" else "action_clarify"
         return f"utter_{signals['answer_key']}"
     intent = parse["intent"]["name"]
     if intent == "ask_condition":
