@@ -122,13 +122,15 @@ def test_explicit_risk_wins_over_distress_in_one_message(spacy_model: SpacyModel
 
 def test_an_unsure_classifier_crisis_gets_the_check_in_and_a_sure_one_stands(spacy_model: SpacyModel) -> None:
     detector = CrisisDetector(CrisisDetector.get_default_config())
-    unsure = Message(data={"text": "will i get addicted to it", "intent": {"name": "crisis", "confidence": 0.58}})
-    sure = Message(data={"text": "i've made up my mind, tonight is the night", "intent": {"name": "crisis", "confidence": 0.97}})
-    wordless = Message(data={"text": "can you write me a note for my employer", "intent": {"name": "crisis", "confidence": 0.89}})
-    detector.process([unsure, sure, wordless], spacy_model)
+    unsure = Message(data={"text": "i guess it doesn't matter much", "intent": {"name": "crisis", "confidence": 0.41}})
+    sure = Message(data={"text": "everything is decided now, nobody can stop me", "intent": {"name": "crisis", "confidence": 0.97}})
+    detector.process([unsure, sure], spacy_model)
     assert unsure.get("intent")["name"] == "distress"
     assert sure.get("intent") == {"name": "crisis", "confidence": 0.97}
-    assert wordless.get("intent")["name"] == "distress", "no word of risk: the gentle check-in, not the alarm"
+    question = Message(data={"text": "can it make suicidal thoughts worse", "intent": {"name": "crisis", "confidence": 0.9},
+                             "intent_ranking": [{"name": "crisis", "confidence": 0.9}, {"name": "faq", "confidence": 0.1}]})
+    detector.process([question], spacy_model)
+    assert question.get("intent")["name"] == "faq", "a question about the treatment is answered as a question"
 
 
 def test_questions_about_addiction_overdose_and_ideation_match_no_phrase(spacy_model: SpacyModel) -> None:

@@ -171,6 +171,15 @@ def test_the_policy_lets_the_rules_finish_a_turn() -> None:
 
 
 
+def test_a_doubtful_question_naming_a_known_condition_gets_the_condition_answer() -> None:
+    guard = guard_with(Vocabulary({"people", "bipolar", "get"}, {}))
+    message = faq_message("can people with bipolar get ketamine", "faq/candidacy", 0.28)
+    message.set("entities", [{"entity": "condition", "value": "bipolar disorder"}])
+    guard.process([message])
+    assert message.get("intent")["name"] == "ask_condition"
+    assert message.get("knowledge_guard")["decision"] == "condition"
+
+
 def test_a_condition_question_naming_an_unknown_condition_is_unknown() -> None:
     vocabulary = Vocabulary({"help", "does", "depression"}, {})
     guard = guard_with(vocabulary)
@@ -180,3 +189,10 @@ def test_a_condition_question_naming_an_unknown_condition_is_unknown() -> None:
     guard.process([unknown, known])
     assert unknown.get("intent")["name"] == "out_of_scope"
     assert known.get("intent")["name"] == "ask_condition"
+
+
+def test_every_personal_advice_message_is_routed(boundaries: Boundaries) -> None:
+    lines = [line.strip() for line in (Path(__file__).parent / "safety" / "advice_messages.txt").read_text().splitlines()
+             if line.strip()]
+    assert len(lines) >= 20
+    assert [t for t in lines if (boundaries.check(t) or ("",))[0] != "personal_advice"] == []

@@ -11,9 +11,13 @@ match the new intent has confidence 1.0, whatever the classifier said, and the p
 `crisis_detector: {"level": "crisis"|"distress", "pattern": <group id>, "phrase": <matched text>}`
 so staff can see why. A message the classifier already called `crisis` or `distress` with no
 phrase match keeps that intent (the trained intents catch wordings the patterns do not), except
-that an unsure classifier crisis (below `min_classifier_confidence`, or with none of the
-`risk_words`) becomes `distress`: the visitor still gets 988 and the offer of a person, without an
-alarm the classifier cannot back ("can you write me a note for my employer").
+that an unsure classifier crisis (below `min_classifier_confidence`) becomes `distress`: the
+visitor still gets 988 and the offer of a person, without an alarm the classifier cannot back.
+A question about the treatment is answered as a question (the classifier's next guess): a
+classifier crisis phrased that way ("can it make suicidal thoughts worse?"), a question whose
+subject is the treatment ("will it hurt my baby?"), a misspelt "suicidal" in such a question, or
+a classifier `distress` with no distress phrase that talks about the treatment ("my mom keeps
+asking me what ketamine is and i can't explain it").
 """
 from __future__ import annotations
 
@@ -34,18 +38,24 @@ from spacy.matcher import PhraseMatcher
 
 CRISIS_INTENT = "crisis"
 DISTRESS_INTENT = "distress"
+QUESTION_ABOUT_TREATMENT = "question"  # not an intent: the classifier's next guess is used
 OUTPUT_KEY = "crisis_detector"
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "crisis_patterns.yml"
 DEFAULT_DISTRESS_PATTERNS = Path(__file__).resolve().parent / "distress_patterns.yml"
-# A classifier's `crisis` below this confidence, or without a single word of risk, and with no
-# crisis phrase, gets the gentle check-in (which also gives 988) rather than the full alarm.
-DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.8
-DEFAULT_RISK_WORDS = (
-    "die", "dying", "dead", "death", "kill", "suicide", "suicidal", "hurt", "harm", "end", "life", "live",
-    "living", "alive", "pill", "pills", "gun", "rope", "jump", "cut", "cutting", "overdose", "od", "bleed",
-    "blood", "knife", "hang", "weapon", "shoot", "bridge", "poison", "goodbye", "gone", "disappear",
-    "bottle", "tonight", "over", "burden", "without", "wake", "self", "myself", "himself", "herself",
-)
+# A classifier's `crisis` below this confidence, with no crisis phrase, gets the gentle check-in
+# (which also gives 988) rather than the full alarm.
+DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.5
+# A question about the treatment ("can it make suicidal thoughts worse?") that the classifier
+# calls a crisis, with no crisis phrase, is answered as the question it is.
+QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
+TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
+# A question whose subject is the treatment ("will it hurt my baby?", "can ketamine kill you?") is
+# about the treatment, whatever phrase it contains.
+TREATMENT_SUBJECT = re.compile(
+    r"^\s*(will|would|can|could|does|do|might|is|are)\s+(it|ketamine|ketamin|the infusions?|infusions?|the treatment|"
+    r"this|that|they)\s+(\w+\s+){0,2}?(hurt|harm|kill|affect|damage|injure)\b")
+# Crisis groups that stand for a word, not a statement: a question about the treatment with them is a question.
+QUESTION_GROUPS = {"suicide_word"}
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
@@ -115,15 +125,13 @@ class CrisisDetector(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or absolute)."""
         return {"patterns": str(DEFAULT_PATTERNS), "distress_patterns": str(DEFAULT_DISTRESS_PATTERNS),
-                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE,
-                "risk_words": list(DEFAULT_RISK_WORDS)}
+                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
         self.groups = load_patterns(Path(config["patterns"]))
         self.distress_groups = load_patterns(Path(config.get("distress_patterns") or DEFAULT_DISTRESS_PATTERNS))
         self.min_confidence = float(config.get("min_classifier_confidence", DEFAULT_MIN_CLASSIFIER_CONFIDENCE))
-        self.risk_words = set(config.get("risk_words") or DEFAULT_RISK_WORDS)
         self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
     @classmethod
@@ -146,18 +154,37 @@ class CrisisDetector(GraphComponent):
     def level_of(self, text: str, intent: Dict[str, Any], nlp: Language) -> Optional[Tuple[str, str, str]]:
         """(intent, group, phrase) for a message with risk or distress language, else None."""
         crisis, distress = self.matchers(nlp)
+        lowered = text.lower()
         found = crisis.find(text)
         if found is not None:
+            words = PUNCTUATION.sub(" ", lowered).split()
+            about_treatment = QUESTION_START.match(lowered) and TREATMENT_WORDS.intersection(words)
+            if TREATMENT_SUBJECT.match(lowered) or (found[0] in QUESTION_GROUPS and about_treatment):
+                return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
         found = distress.find(text)
         if found is not None:
             return (DISTRESS_INTENT,) + found
+        words = set(PUNCTUATION.sub(" ", lowered).split())
+        if intent.get("name") == DISTRESS_INTENT and (TREATMENT_WORDS - {"it"}) & words:
+            return QUESTION_ABOUT_TREATMENT, "classifier_distress_about_treatment", ""
         if intent.get("name") == CRISIS_INTENT:
+            words = PUNCTUATION.sub(" ", text.lower()).split()
+            if QUESTION_START.match(text.lower()) and TREATMENT_WORDS.intersection(words):
+                return QUESTION_ABOUT_TREATMENT, "question_about_treatment", ""
             if float(intent.get("confidence") or 0.0) < self.min_confidence:
                 return DISTRESS_INTENT, "unsure_classifier", ""
-            if not self.risk_words.intersection(PUNCTUATION.sub(" ", text.lower()).split()):
-                return DISTRESS_INTENT, "classifier_without_risk_words", ""
         return None
+
+    @staticmethod
+    def use_next_guess(message: Message) -> None:
+        """Replace a classifier's `crisis` with its next guess (a question about the treatment)."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in (CRISIS_INTENT, DISTRESS_INTENT)]
+        if ranking:
+            message.set(INTENT, {"name": ranking[0]["name"], "confidence": ranking[0].get("confidence")}, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        else:
+            message.set(INTENT, {"name": "faq", "confidence": 0.0}, add_to_output=True)
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         """Override the intent of every message that contains crisis or distress language."""
@@ -167,6 +194,10 @@ class CrisisDetector(GraphComponent):
             if found is None:
                 continue
             intent, group, phrase = found
+            if intent == QUESTION_ABOUT_TREATMENT:
+                if (message.get(INTENT) or {}).get("name") in (CRISIS_INTENT, DISTRESS_INTENT):
+                    self.use_next_guess(message)
+                continue
             override = {"name": intent, "confidence": 1.0}
             ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != intent]
             message.set(INTENT, override, add_to_output=True)

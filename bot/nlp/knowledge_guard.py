@@ -9,7 +9,9 @@ so this component looks at other signals, learnt from the training data at train
 - the ResponseSelector's own confidence in its answer, and its margin over the runner-up;
 - how many of the question's content words appear in the training examples of the answer chosen.
 A condition question that names no condition the domain knows but has an unknown word ("does it
-help with insomnia") is about a condition the article does not name, so it is unknown too.
+help with insomnia") is about a condition the article does not name, so it is unknown too. A
+doubtful question that names a condition the domain knows ("can people with bipolar get
+ketamine") gets that condition's answer (`ask_condition`) rather than a guess.
 
 When the question has a word the assistant was never taught and the answer does not hold up, the
 intent becomes `out_of_scope` (whose rule gives an honest reply naming what was not found and
@@ -233,6 +235,13 @@ class KnowledgeGuard(GraphComponent):
                 signals["decision"] = "unknown"
             else:
                 signals["decision"] = "unknown" if intent == UNKNOWN_INTENT else self.decide(signals)
+                if signals["decision"] == "doubtful" and any(
+                        e.get("entity") == "condition" for e in message.get(ENTITIES) or []):
+                    signals["decision"] = "condition"
+                    routed = {"name": CONDITION_INTENT, "confidence": 1.0}
+                    message.set(INTENT, routed, add_to_output=True)
+                    message.set(INTENT_RANKING_KEY, [routed] + [r for r in message.get(INTENT_RANKING_KEY) or []
+                                                                 if r.get("name") != CONDITION_INTENT], add_to_output=True)
             message.set(OUTPUT_KEY, signals, add_to_output=True)
             if signals["decision"] in ("unknown", "doubtful"):
                 name = UNKNOWN_INTENT if signals["decision"] == "unknown" else DOUBTFUL_INTENT

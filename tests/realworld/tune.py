@@ -51,6 +51,8 @@ def answer_for(parse: Dict[str, Any], guard: Any, thresholds: Dict[str, float]) 
     if signals and parse["intent"]["name"] in ("faq", "out_of_scope") and signals.get("answer_key"):
         guard.config.update(thresholds)
         decision = guard.decide(signals)
+        if decision == "doubtful" and any(e.get("entity") == "condition" for e in parse.get("entities") or []):
+            return condition_answer(parse)
         if decision != "known":
             return "utter_out_of_scope" if decision == "unknown" else "action_clarify"
         return f"utter_{signals['answer_key']}"
