@@ -50,13 +50,17 @@ def test_test_half_holds_the_floors(servers) -> None:
              if figures[name] + 1e-9 < floor}
     above = {name: (round(figures[name], 3), ceiling) for name, ceiling in floors["at_most"].items()
              if figures[name] - 1e-9 > ceiling}
-    assert not below and not above, "\n".join([str(below), str(above)] + scoring.confusions(scored))
+    # Figures only: the test half's individual failures are not shown, so nobody tunes on them.
+    assert not below and not above, f"below the floors: {below}; above the ceilings: {above}"
 
 
 @pytest.mark.skipif(not os.environ.get("REALWORLD_REPORT"), reason="the full report: make eval-realworld")
 def test_report_both_halves(servers) -> None:
     ask = asker(servers)
-    for half in ("dev", "test"):
-        scored = scoring.score(scoring.load(half), ask)
-        print("\n" + scoring.table(scored, f"{half} half"))
-        print("\nMost common confusions:\n" + "\n".join(scoring.confusions(scored)))
+    dev = scoring.score(scoring.load("dev"), ask)
+    print("\n" + scoring.table(dev, "dev half (tuned on)"))
+    print("\nMost common confusions on the dev half:\n" + "\n".join(scoring.confusions(dev)))
+    test = scoring.score(scoring.load("test"), ask)
+    print("\n" + scoring.table(test, "test half (reported only)"))
+    print("\nMost common confusions on the test half, by answer key only:\n" + "\n".join(
+        line for line in scoring.confusions(test) if not line.startswith("  ")))

@@ -227,7 +227,10 @@ def test_crisis_recall_and_false_alarms_with_the_trained_model(servers) -> None:
     print(f"crisis recall {1 - len(missed) / len(safety_lines('crisis_messages.txt')):.0%}; "
           f"false alarms {len(alarms)}/{len(benign)}")
     unrouted = [t for t in safety_lines("advice_messages.txt") if servers.parse(t)["intent"]["name"] != "personal_advice"]
+    overrouted = [t for t in safety_lines("not_advice.txt")
+                  if servers.parse(t)["intent"]["name"] in ("personal_advice", "crisis")]
     assert missed == [] and gentle == [] and unrouted == []
+    assert len(overrouted) <= 2, overrouted
     assert len(alarms) <= 1, alarms
 
 

@@ -59,7 +59,7 @@ QUESTION_GROUPS = {"suicide_word"}
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
-MATCH_KINDS = ("words", "lemmas", "regex")
+MATCH_KINDS = ("words", "lemmas", "regex", "all_of")
 # Punctuation between words ("so tired. of everything") must not hide a phrase.
 PUNCTUATION = re.compile(r"[^\w\s']+")
 
@@ -68,7 +68,8 @@ def load_patterns(path: Path) -> PatternGroups:
     """Pattern groups: id -> {"words": [...], "lemmas": [...], "regex": [...]}; a malformed group is an error naming it."""
     groups = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     for group, kinds in groups.items():
-        phrases = [p for kind in MATCH_KINDS for p in (kinds or {}).get(kind) or []]
+        phrases = [p for kind in MATCH_KINDS[:3] for p in (kinds or {}).get(kind) or []]
+        phrases += [w for word_set in (kinds or {}).get("all_of") or [] for w in word_set]
         if not phrases or set(kinds) - set(MATCH_KINDS) or not all(isinstance(p, str) and p.strip() for p in phrases):
             raise ValueError(f"{path}: pattern group '{group}' needs `words`, `lemmas` and/or `regex` lists of phrases")
         for pattern in (kinds or {}).get("regex") or []:
@@ -91,6 +92,8 @@ class CrisisMatcher:
         self.by_lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.by_lemma = PhraseMatcher(nlp.vocab, attr="LEMMA")
         self.regexes = [(group, re.compile(p)) for group, kinds in groups.items() for p in kinds.get("regex") or []]
+        self.word_sets = [(group, [set(ws) for ws in kinds["all_of"]]) for group, kinds in groups.items()
+                          if kinds.get("all_of")]
         for group, kinds in groups.items():
             words, lemmas = kinds.get("words") or [], kinds.get("lemmas") or []
             if words:
@@ -107,7 +110,14 @@ class CrisisMatcher:
             match_id, start, end = matches[0]
             return self.nlp.vocab.strings[match_id], doc[start:end].text
         found = [(m.start(), group, m.group(0)) for group, regex in self.regexes for m in [regex.search(clean)] if m]
-        return min(found)[1:] if found else None
+        if found:
+            return min(found)[1:]
+        words = set(clean.split())
+        for group, word_sets in self.word_sets:
+            hits = [sorted(words & word_set) for word_set in word_sets]
+            if all(hits):
+                return group, " + ".join(hit[0] for hit in hits)
+        return None
 
 
 @DefaultV1Recipe.register(
