@@ -11,8 +11,9 @@ match the new intent has confidence 1.0, whatever the classifier said, and the p
 `crisis_detector: {"level": "crisis"|"distress", "pattern": <group id>, "phrase": <matched text>}`
 so staff can see why. A message the classifier already called `crisis` or `distress` with no
 phrase match keeps that intent (the trained intents catch wordings the patterns do not), except
-that an unsure classifier crisis (below `min_classifier_confidence`) becomes `distress`: the
-visitor still gets 988 and the offer of a person, without an alarm the classifier cannot back.
+that an unsure classifier crisis (below `min_classifier_confidence`, or with none of the
+`risk_words`) becomes `distress`: the visitor still gets 988 and the offer of a person, without an
+alarm the classifier cannot back.
 A question about the treatment is answered as a question (the classifier's next guess): a
 classifier crisis phrased that way ("can it make suicidal thoughts worse?"), a question whose
 subject is the treatment ("will it hurt my baby?"), a misspelt "suicidal" in such a question, or
@@ -42,9 +43,17 @@ QUESTION_ABOUT_TREATMENT = "question"  # not an intent: the classifier's next gu
 OUTPUT_KEY = "crisis_detector"
 DEFAULT_PATTERNS = Path(__file__).resolve().parent / "crisis_patterns.yml"
 DEFAULT_DISTRESS_PATTERNS = Path(__file__).resolve().parent / "distress_patterns.yml"
-# A classifier's `crisis` below this confidence, with no crisis phrase, gets the gentle check-in
-# (which also gives 988) rather than the full alarm.
+# A classifier's `crisis` below this confidence, or without a single word of risk, and with no
+# crisis phrase, gets the gentle check-in (which also gives 988) rather than the full alarm: the
+# classifier alone has called "can you write me a note for my employer" a crisis at 1.00.
 DEFAULT_MIN_CLASSIFIER_CONFIDENCE = 0.5
+DEFAULT_RISK_WORDS = (
+    "die", "dying", "dead", "death", "kill", "killing", "suicide", "suicidal", "hurt", "hurting", "harm", "end",
+    "ending", "life", "live", "living", "alive", "pill", "pills", "gun", "rope", "jump", "cut", "cutting",
+    "overdose", "od", "bleed", "bleeding", "blood", "knife", "hang", "bridge", "goodbye", "gone", "disappear",
+    "tonight", "burden", "wake", "myself", "himself", "herself", "done", "over", "anymore", "exist", "existing",
+    "ready", "plan", "weapon", "shoot", "poison", "starve", "drown", "crash", "tired", "point", "worth", "sleep",
+)
 # A question about the treatment ("can it make suicidal thoughts worse?") that the classifier
 # calls a crisis, with no crisis phrase, is answered as the question it is.
 QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
@@ -135,13 +144,15 @@ class CrisisDetector(GraphComponent):
     def get_default_config() -> Dict[Text, Any]:
         """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or absolute)."""
         return {"patterns": str(DEFAULT_PATTERNS), "distress_patterns": str(DEFAULT_DISTRESS_PATTERNS),
-                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE}
+                "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE,
+                "risk_words": list(DEFAULT_RISK_WORDS)}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
         self.groups = load_patterns(Path(config["patterns"]))
         self.distress_groups = load_patterns(Path(config.get("distress_patterns") or DEFAULT_DISTRESS_PATTERNS))
         self.min_confidence = float(config.get("min_classifier_confidence", DEFAULT_MIN_CLASSIFIER_CONFIDENCE))
+        self.risk_words = set(config.get("risk_words") or DEFAULT_RISK_WORDS)
         self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
     @classmethod
@@ -165,25 +176,25 @@ class CrisisDetector(GraphComponent):
         """(intent, group, phrase) for a message with risk or distress language, else None."""
         crisis, distress = self.matchers(nlp)
         lowered = text.lower()
+        words = set(PUNCTUATION.sub(" ", lowered).split())
+        about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
         found = crisis.find(text)
         if found is not None:
-            words = PUNCTUATION.sub(" ", lowered).split()
-            about_treatment = QUESTION_START.match(lowered) and TREATMENT_WORDS.intersection(words)
             if TREATMENT_SUBJECT.match(lowered) or (found[0] in QUESTION_GROUPS and about_treatment):
                 return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
         found = distress.find(text)
         if found is not None:
             return (DISTRESS_INTENT,) + found
-        words = set(PUNCTUATION.sub(" ", lowered).split())
         if intent.get("name") == DISTRESS_INTENT and (TREATMENT_WORDS - {"it"}) & words:
             return QUESTION_ABOUT_TREATMENT, "classifier_distress_about_treatment", ""
         if intent.get("name") == CRISIS_INTENT:
-            words = PUNCTUATION.sub(" ", text.lower()).split()
-            if QUESTION_START.match(text.lower()) and TREATMENT_WORDS.intersection(words):
+            if about_treatment:
                 return QUESTION_ABOUT_TREATMENT, "question_about_treatment", ""
             if float(intent.get("confidence") or 0.0) < self.min_confidence:
                 return DISTRESS_INTENT, "unsure_classifier", ""
+            if not self.risk_words & words:
+                return DISTRESS_INTENT, "classifier_without_risk_words", ""
         return None
 
     @staticmethod
