@@ -124,9 +124,12 @@ def test_an_unsure_classifier_crisis_gets_the_check_in_and_a_sure_one_stands(spa
     detector = CrisisDetector(CrisisDetector.get_default_config())
     unsure = Message(data={"text": "i guess it doesn't matter much", "intent": {"name": "crisis", "confidence": 0.41}})
     sure = Message(data={"text": "everything is decided now, i am done", "intent": {"name": "crisis", "confidence": 0.97}})
-    wordless = Message(data={"text": "can you write me a note for my employer", "intent": {"name": "crisis", "confidence": 1.0}})
-    detector.process([unsure, sure, wordless], spacy_model)
-    assert wordless.get("intent")["name"] == "distress", "no word of risk: the gentle check-in, not the alarm"
+    wordless = Message(data={"text": "can you write me a note for my employer", "intent": {"name": "crisis", "confidence": 1.0},
+                             "intent_ranking": [{"name": "crisis", "confidence": 1.0}, {"name": "faq", "confidence": 0.0}]})
+    sad = Message(data={"text": "i feel so alone lately", "intent": {"name": "crisis", "confidence": 0.9}})
+    detector.process([unsure, sure, wordless, sad], spacy_model)
+    assert wordless.get("intent")["name"] == "faq", "no word of risk or distress: the classifier's next guess"
+    assert sad.get("intent")["name"] == "distress", "distress but no risk: the gentle check-in, not the alarm"
     assert unsure.get("intent")["name"] == "distress"
     assert sure.get("intent") == {"name": "crisis", "confidence": 0.97}
     question = Message(data={"text": "can it make suicidal thoughts worse", "intent": {"name": "crisis", "confidence": 0.9},

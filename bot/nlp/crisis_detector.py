@@ -12,13 +12,15 @@ match the new intent has confidence 1.0, whatever the classifier said, and the p
 so staff can see why. A message the classifier already called `crisis` or `distress` with no
 phrase match keeps that intent (the trained intents catch wordings the patterns do not), except
 that an unsure classifier crisis (below `min_classifier_confidence`, or with none of the
-`risk_words`) becomes `distress`: the visitor still gets 988 and the offer of a person, without an
-alarm the classifier cannot back.
+`risk_words` but a word of distress) becomes `distress`: the visitor still gets 988 and the offer
+of a person, without an alarm the classifier cannot back; one with no word of risk or distress at
+all ("can you write me a note for my employer") gets the classifier's next guess.
 A question about the treatment is answered as a question (the classifier's next guess): a
 classifier crisis phrased that way ("can it make suicidal thoughts worse?"), a question whose
 subject is the treatment ("will it hurt my baby?"), a misspelt "suicidal" in such a question, or
 a classifier `distress` with no distress phrase that talks about the treatment ("my mom keeps
-asking me what ketamine is and i can't explain it").
+asking me what ketamine is and i can't explain it") or has no word of distress at all ("im gonna
+log off now").
 """
 from __future__ import annotations
 
@@ -65,6 +67,11 @@ TREATMENT_SUBJECT = re.compile(
     r"this|that|they)\s+(\w+\s+){0,2}?(hurt|harm|kill|affect|damage|injure)\b")
 # Crisis groups that stand for a word, not a statement: a question about the treatment with them is a question.
 QUESTION_GROUPS = {"suicide_word"}
+# A classifier's `distress` with no distress phrase stands only with one of these words (or a word of
+# risk); otherwise the classifier's next guess is used ("im gonna log off now" is not distress).
+DISTRESS_WORDS = {"sad", "hopeless", "tired", "exhausted", "alone", "lonely", "empty", "pain", "cry", "crying",
+                  "depressed", "depresed", "broken", "heavy", "dark", "scared", "afraid", "numb", "lost",
+                  "worthless", "failure", "burden", "anymore", "struggling", "overwhelmed", "suffering", "miserable"}
 
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
@@ -186,15 +193,18 @@ class CrisisDetector(GraphComponent):
         found = distress.find(text)
         if found is not None:
             return (DISTRESS_INTENT,) + found
-        if intent.get("name") == DISTRESS_INTENT and (TREATMENT_WORDS - {"it"}) & words:
-            return QUESTION_ABOUT_TREATMENT, "classifier_distress_about_treatment", ""
+        if intent.get("name") == DISTRESS_INTENT and (
+                (TREATMENT_WORDS - {"it"}) & words or not (DISTRESS_WORDS | self.risk_words) & words):
+            return QUESTION_ABOUT_TREATMENT, "classifier_distress_without_distress", ""
         if intent.get("name") == CRISIS_INTENT:
             if about_treatment:
                 return QUESTION_ABOUT_TREATMENT, "question_about_treatment", ""
             if float(intent.get("confidence") or 0.0) < self.min_confidence:
                 return DISTRESS_INTENT, "unsure_classifier", ""
             if not self.risk_words & words:
-                return DISTRESS_INTENT, "classifier_without_risk_words", ""
+                if DISTRESS_WORDS & words:
+                    return DISTRESS_INTENT, "classifier_without_risk_words", ""
+                return QUESTION_ABOUT_TREATMENT, "classifier_without_risk_or_distress_words", ""
         return None
 
     @staticmethod
