@@ -26,8 +26,9 @@ LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltal
 SILENT_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
 SMALLTALK = {"greet": "utter_greet", "thank": "utter_welcome", "goodbye": "utter_goodbye",
              "bot_challenge": "utter_iamabot", "ask_human": "action_start_handoff"}
+# Honest replies, and the clarifying questions ("did you mean ...?", "How long what, exactly?").
 ALWAYS_HONEST = {"utter_out_of_scope", "utter_condition_not_covered", "utter_personal_advice",
-                 "action_clarify", "utter_clarify_give_up"}
+                 "action_clarify", "utter_clarify_give_up", "utter_followup_which"}
 
 
 @dataclass(frozen=True)
