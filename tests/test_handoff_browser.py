@@ -47,17 +47,22 @@ def answer_form(page: Page) -> None:
     by_id(page, "quick-reply").filter(has_text="Yes").last.click()
 
 
-def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
+def console_and_visitor_who_asked_for_a_person(contexts, servers) -> tuple[Page, Page]:
+    """A coordinator signed in to the console, and a visitor on the demo page who filled the hand-off form."""
     ARTIFACTS.mkdir(exist_ok=True)
     visitor_context, coordinator_context = contexts
     console = coordinator_context.new_page()
     log_in(console, servers)
-
     visitor = visitor_context.new_page()
     visitor.goto(f"{servers.url}/webhooks/web/demo.html")
     by_id(visitor, "launcher").click()
     expect(bot_messages(visitor).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
     answer_form(visitor)
+    return console, visitor
+
+
+def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
+    console, visitor = console_and_visitor_who_asked_for_a_person(contexts, servers)
     expect(by_id(visitor, "status")).to_contain_text("coordinator", timeout=ANSWER_TIMEOUT_MS)
 
     row = by_id(console, "queue-item").filter(has_text="Dana").first
@@ -92,16 +97,7 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
 
 def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contexts, servers) -> None:
     """The issue's own case: a visitor waiting for a coordinator writes crisis language."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    visitor_context, coordinator_context = contexts
-    console = coordinator_context.new_page()
-    log_in(console, servers)
-
-    visitor = visitor_context.new_page()
-    visitor.goto(f"{servers.url}/webhooks/web/demo.html")
-    by_id(visitor, "launcher").click()
-    expect(bot_messages(visitor).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
-    answer_form(visitor)
+    console, visitor = console_and_visitor_who_asked_for_a_person(contexts, servers)
     expect(by_id(visitor, "status")).to_contain_text("Waiting", timeout=ANSWER_TIMEOUT_MS)
     row = by_id(console, "queue-item").filter(has_text="Dana").first
     expect(row).to_have_attribute("data-priority", "normal", timeout=10_000)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, AsyncIterator, Dict, List, Tuple
 
 import websockets
 
@@ -69,6 +70,23 @@ async def console_frames(console: Any, conversation_id: str, wanted: tuple = ("t
     return found
 
 
+@asynccontextmanager
+async def live_visitor(servers: Any, alice: Any) -> AsyncIterator[Tuple[Any, Any, str]]:
+    """A coordinator's console (queue received) and a visitor's socket with a fresh conversation."""
+    async with alice.console() as console:
+        await next_frame(console, "queue")
+        async with websockets.connect(ws_url(servers)) as visitor:
+            yield console, visitor, (await open_session(visitor))["session_id"]
+
+
+async def claimed_by_alice(alice: Any, console: Any, visitor: Any, conversation: str) -> Dict[str, Any]:
+    """The visitor asks for a person and completes the form; Alice claims the ticket."""
+    await fill_handoff_form(visitor)
+    ticket = (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
+    assert alice.post(f"api/tickets/{ticket['id']}/claim").ok
+    return ticket
+
+
 def stored_bot_texts(servers: Any, conversation_id: str) -> List[str]:
     """What the conversation's tracker says the visitor was sent."""
     return [e.get("text") or "" for e in servers.tracker(conversation_id)["events"] if e["event"] == "bot"]
@@ -76,49 +94,43 @@ def stored_bot_texts(servers: Any, conversation_id: str) -> List[str]:
 
 def test_crisis_inside_the_handoff_form(servers, alice) -> None:  # noqa: F811
     async def scenario() -> None:
-        async with alice.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(ws_url(servers)) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                await answer(visitor, "can I talk to a real person please")
-                frames = await answer(visitor, CRISIS)
-                assert_resources_first(frames)
-                assert any("name" in t.lower() for t in texts(frames)[1:]), "the form goes on after the resources"
-                ticket = await urgent_ticket(console, conversation)
-                assert CRISIS in ticket["reason"]
-                detail = alice.get(f"api/tickets/{ticket['id']}").json()
-                assert any("988" in (m.get("text") or "") for m in detail["transcript"] if m["from"] == "bot")
-                assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Called; safe"}).ok
+        async with live_visitor(servers, alice) as (console, visitor, conversation):
+            await answer(visitor, "can I talk to a real person please")
+            frames = await answer(visitor, CRISIS)
+            assert_resources_first(frames)
+            assert any("name" in t.lower() for t in texts(frames)[1:]), "the form goes on after the resources"
+            ticket = await urgent_ticket(console, conversation)
+            assert CRISIS in ticket["reason"]
+            detail = alice.get(f"api/tickets/{ticket['id']}").json()
+            assert any("988" in (m.get("text") or "") for m in detail["transcript"] if m["from"] == "bot")
+            assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Called; safe"}).ok
 
     asyncio.run(scenario())
 
 
 def test_crisis_while_waiting_for_a_coordinator(servers, alice) -> None:  # noqa: F811
     async def scenario() -> None:
-        async with alice.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(ws_url(servers)) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                frames = await fill_handoff_form(visitor)
-                assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"]
-                waiting = (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
-                assert waiting["priority"] == "normal"
+        async with live_visitor(servers, alice) as (console, visitor, conversation):
+            frames = await fill_handoff_form(visitor)
+            assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"]
+            waiting = (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
+            assert waiting["priority"] == "normal"
 
-                frames = await answer(visitor, "I want to kill myself")
-                assert_resources_first(frames)
-                assert any("urgent" in t for t in texts(frames)), "the visitor is told the care team knows"
-                seen = await console_frames(console, conversation)
-                ticket = seen["ticket"]["ticket"]
-                assert ticket["id"] == waiting["id"] and ticket["status"] == "waiting"
-                assert ticket["reason"].startswith("Crisis message: I want to kill myself")
-                assert "988" in seen["bot_message"]["text"], "the console sees what the visitor was shown"
+            frames = await answer(visitor, "I want to kill myself")
+            assert_resources_first(frames)
+            assert any("urgent" in t for t in texts(frames)), "the visitor is told the care team knows"
+            seen = await console_frames(console, conversation)
+            ticket = seen["ticket"]["ticket"]
+            assert ticket["id"] == waiting["id"] and ticket["status"] == "waiting"
+            assert ticket["reason"].startswith("Crisis message: I want to kill myself")
+            assert "988" in seen["bot_message"]["text"], "the console sees what the visitor was shown"
 
-                quiet = await answer(visitor, "hello? is anyone there")
-                assert texts(quiet) == [] and not [f for f in quiet if f["type"] == "error"], quiet
-                assert alice.post(f"api/tickets/{ticket['id']}/claim").ok
-                assert (await next_frame(visitor, "handoff"))["state"] == "connected"
-                assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Talked; safe"}).ok
-                return conversation
+            quiet = await answer(visitor, "hello? is anyone there")
+            assert texts(quiet) == [] and not [f for f in quiet if f["type"] == "error"], quiet
+            assert alice.post(f"api/tickets/{ticket['id']}/claim").ok
+            assert (await next_frame(visitor, "handoff"))["state"] == "connected"
+            assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Talked; safe"}).ok
+            return conversation
 
     conversation = asyncio.run(scenario())
     stored = stored_bot_texts(servers, conversation)
@@ -127,31 +139,26 @@ def test_crisis_while_waiting_for_a_coordinator(servers, alice) -> None:  # noqa
 
 def test_crisis_while_connected_to_a_coordinator(servers, alice) -> None:  # noqa: F811
     async def scenario() -> str:
-        async with alice.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(ws_url(servers)) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                await fill_handoff_form(visitor)
-                ticket = (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
-                assert alice.post(f"api/tickets/{ticket['id']}/claim").ok
-                assert (await next_frame(visitor, "handoff"))["state"] == "connected"
+        async with live_visitor(servers, alice) as (console, visitor, conversation):
+            ticket = await claimed_by_alice(alice, console, visitor, conversation)
+            assert (await next_frame(visitor, "handoff"))["state"] == "connected"
 
-                frames = await answer(visitor, "honestly i just want to end my life")
-                assert_resources_first(frames)
-                assert any("Alice" in t for t in texts(frames)[1:]), "the visitor hears the coordinator is still there"
-                seen = await console_frames(console, conversation, wanted=("ticket", "bot_message", "visitor_crisis"))
-                assert seen["visitor_crisis"]["conversation_id"] == conversation
-                raised = seen["ticket"]["ticket"]
-                assert raised["id"] == ticket["id"] and raised["status"] == "claimed"
-                detail = alice.get(f"api/tickets/{ticket['id']}").json()
-                said = [(m["from"], m.get("text") or "") for m in detail["transcript"]]
-                assert ("user", "honestly i just want to end my life") in said
-                assert any(who == "bot" and "988" in text for who, text in said)
+            frames = await answer(visitor, "honestly i just want to end my life")
+            assert_resources_first(frames)
+            assert any("Alice" in t for t in texts(frames)[1:]), "the visitor hears the coordinator is still there"
+            seen = await console_frames(console, conversation, wanted=("ticket", "bot_message", "visitor_crisis"))
+            assert seen["visitor_crisis"]["conversation_id"] == conversation
+            raised = seen["ticket"]["ticket"]
+            assert raised["id"] == ticket["id"] and raised["status"] == "claimed"
+            detail = alice.get(f"api/tickets/{ticket['id']}").json()
+            said = [(m["from"], m.get("text") or "") for m in detail["transcript"]]
+            assert ("user", "honestly i just want to end my life") in said
+            assert any(who == "bot" and "988" in text for who, text in said)
 
-                quiet = await answer(visitor, "what are the side effects?")
-                assert texts(quiet) == [], "the coordinator still has the chat"
-                assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Stayed with them"}).ok
-                return conversation
+            quiet = await answer(visitor, "what are the side effects?")
+            assert texts(quiet) == [], "the coordinator still has the chat"
+            assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Stayed with them"}).ok
+            return conversation
 
     conversation = asyncio.run(scenario())
     assert any("988" in t for t in stored_bot_texts(servers, conversation))
@@ -159,44 +166,36 @@ def test_crisis_while_connected_to_a_coordinator(servers, alice) -> None:  # noq
 
 def test_crisis_after_the_chat_is_handed_back_files_a_new_urgent_ticket(servers, alice) -> None:  # noqa: F811
     async def scenario() -> None:
-        async with alice.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(ws_url(servers)) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                await fill_handoff_form(visitor)
-                ticket = (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
-                assert alice.post(f"api/tickets/{ticket['id']}/claim").ok
-                await next_frame(visitor, "handoff")
-                assert alice.post(f"api/tickets/{ticket['id']}/handback").ok
-                assert (await next_frame(visitor, "handoff"))["state"] == "ended"
+        async with live_visitor(servers, alice) as (console, visitor, conversation):
+            ticket = await claimed_by_alice(alice, console, visitor, conversation)
+            await next_frame(visitor, "handoff")
+            assert alice.post(f"api/tickets/{ticket['id']}/handback").ok
+            assert (await next_frame(visitor, "handoff"))["state"] == "ended"
 
-                frames = await answer(visitor, "i have a plan to kill myself")
-                assert_resources_first(frames)
-                fresh = await urgent_ticket(console, conversation)
-                assert fresh["id"] != ticket["id"] and fresh["status"] == "waiting"
-                assert alice.post(f"api/tickets/{fresh['id']}/close", {"outcome": "Called; safe"}).ok
+            frames = await answer(visitor, "i have a plan to kill myself")
+            assert_resources_first(frames)
+            fresh = await urgent_ticket(console, conversation)
+            assert fresh["id"] != ticket["id"] and fresh["status"] == "waiting"
+            assert alice.post(f"api/tickets/{fresh['id']}/close", {"outcome": "Called; safe"}).ok
 
     asyncio.run(scenario())
 
 
 def test_crisis_after_the_request_became_a_call_back(servers, alice) -> None:  # noqa: F811
     async def scenario() -> None:
-        async with alice.console() as console:
-            await next_frame(console, "queue")
-            async with websockets.connect(ws_url(servers)) as visitor:
-                conversation = (await open_session(visitor))["session_id"]
-                await fill_handoff_form(visitor)
-                callback = await next_frame(visitor, "handoff", timeout=CALLBACK_WAIT_S)
-                assert callback["state"] == "callback"
+        async with live_visitor(servers, alice) as (console, visitor, conversation):
+            await fill_handoff_form(visitor)
+            callback = await next_frame(visitor, "handoff", timeout=CALLBACK_WAIT_S)
+            assert callback["state"] == "callback"
 
-                frames = await answer(visitor, CRISIS)
-                assert_resources_first(frames)
-                assert any("call-back" in t and "urgent" in t for t in texts(frames)), texts(frames)
-                ticket = await urgent_ticket(console, conversation)
-                assert ticket["kind"] == "callback" and ticket["reason"].startswith(f"Crisis message: {CRISIS}")
-                due = {t["id"]: t for t in alice.get("api/callbacks").json()["tickets"]}
-                assert due[ticket["id"]]["priority"] == "urgent"
-                assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Called; safe"}).ok
+            frames = await answer(visitor, CRISIS)
+            assert_resources_first(frames)
+            assert any("call-back" in t and "urgent" in t for t in texts(frames)), texts(frames)
+            ticket = await urgent_ticket(console, conversation)
+            assert ticket["kind"] == "callback" and ticket["reason"].startswith(f"Crisis message: {CRISIS}")
+            due = {t["id"]: t for t in alice.get("api/callbacks").json()["tickets"]}
+            assert due[ticket["id"]]["priority"] == "urgent"
+            assert alice.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Called; safe"}).ok
 
     asyncio.run(scenario())
 
