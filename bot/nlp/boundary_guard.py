@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Container, Dict, Iterable, List, Optional, Set, Text, Tuple, Type
+from typing import Any, Container, Dict, List, Optional, Set, Text, Tuple, Type
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -23,9 +23,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
+
+from bot.nlp.intent_override import override_intent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
@@ -168,10 +170,10 @@ class BoundaryGuard(GraphComponent):
         """Set the intent (and for a regulatory question the selected answer) with certainty."""
         guards = self.boundaries_or_raise()
         if rule == "personal_advice":
-            set_intent(message, {"name": guards.advice_intent, "confidence": 1.0})
+            override_intent(message, guards.advice_intent)
             return
         key = guards.regulatory_answer
-        set_intent(message, {"name": "faq", "confidence": 1.0, "full_retrieval_intent_name": key})
+        override_intent(message, "faq", {"full_retrieval_intent_name": key})
         selector = dict(message.get("response_selector") or {})
         faq = dict(selector.get("faq") or {})
         response = {k: v for k, v in (faq.get("response") or {}).items() if k not in ("responses", "response_templates")}
@@ -187,10 +189,3 @@ class BoundaryGuard(GraphComponent):
             raise RuntimeError("BoundaryGuard used before its rules were compiled")
         return self._compiled[1]
 
-
-def set_intent(message: Message, intent: Dict[str, Any]) -> None:
-    """Put `intent` first, with its confidence, keeping the rest of the ranking."""
-    ranking: Iterable[Dict[str, Any]] = message.get(INTENT_RANKING_KEY) or []
-    message.set(INTENT, intent, add_to_output=True)
-    message.set(INTENT_RANKING_KEY, [intent] + [r for r in ranking if r.get("name") != intent["name"]],
-                add_to_output=True)

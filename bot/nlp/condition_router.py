@@ -16,8 +16,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY
+from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.intent_override import override_intent
 
 CONDITION_INTENT = "ask_condition"
 OUTPUT_KEY = "condition_router"
@@ -58,9 +60,6 @@ class ConditionRouter(GraphComponent):
             conditions = [e for e in message.get(ENTITIES) or [] if e.get("entity") == "condition"]
             if intent.get("name") != "faq" or key not in self.answer_keys or not conditions:
                 continue
-            routed = {"name": CONDITION_INTENT, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != CONDITION_INTENT]
-            message.set(INTENT, routed, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [routed] + ranking, add_to_output=True)
+            override_intent(message, CONDITION_INTENT)
             message.set(OUTPUT_KEY, {"from": key, "condition": conditions[0].get("value")}, add_to_output=True)
         return messages

@@ -39,6 +39,8 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
+from bot.nlp.intent_override import override_intent
+
 CRISIS_INTENT = "crisis"
 DISTRESS_INTENT = "distress"
 QUESTION_ABOUT_TREATMENT = "question"  # not an intent: the classifier's next guess is used
@@ -229,9 +231,6 @@ class CrisisDetector(GraphComponent):
                 if (message.get(INTENT) or {}).get("name") in (CRISIS_INTENT, DISTRESS_INTENT):
                     self.use_next_guess(message)
                 continue
-            override = {"name": intent, "confidence": 1.0}
-            ranking = [r for r in message.get(INTENT_RANKING_KEY, []) if r.get("name") != intent]
-            message.set(INTENT, override, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [override] + ranking, add_to_output=True)
+            override_intent(message, intent)
             message.set(OUTPUT_KEY, {"level": intent, "pattern": group, "phrase": phrase}, add_to_output=True)
         return messages

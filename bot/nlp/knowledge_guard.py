@@ -37,12 +37,13 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.nlp.boundary_guard import allowed_edits, edit_distance
+from bot.nlp.intent_override import override_intent
 
 OUTPUT_KEY = "knowledge_guard"
 UNKNOWN_INTENT = "out_of_scope"
@@ -238,17 +239,11 @@ class KnowledgeGuard(GraphComponent):
                 if signals["decision"] == "doubtful" and any(
                         e.get("entity") == "condition" for e in message.get(ENTITIES) or []):
                     signals["decision"] = "condition"
-                    routed = {"name": CONDITION_INTENT, "confidence": 1.0}
-                    message.set(INTENT, routed, add_to_output=True)
-                    message.set(INTENT_RANKING_KEY, [routed] + [r for r in message.get(INTENT_RANKING_KEY) or []
-                                                                 if r.get("name") != CONDITION_INTENT], add_to_output=True)
+                    override_intent(message, CONDITION_INTENT)
             message.set(OUTPUT_KEY, signals, add_to_output=True)
             if signals["decision"] in ("unknown", "doubtful"):
                 name = UNKNOWN_INTENT if signals["decision"] == "unknown" else DOUBTFUL_INTENT
-                overridden = {"name": name, "confidence": 1.0}
-                ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != name]
-                message.set(INTENT, overridden, add_to_output=True)
-                message.set(INTENT_RANKING_KEY, [overridden] + ranking, add_to_output=True)
+                override_intent(message, name)
                 if name == UNKNOWN_INTENT:
                     self.name_topic(message, signals["unknown_words"])
         return messages
