@@ -60,3 +60,16 @@ def test_malformed_terms_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text("condition:\n  PTSD: []\n")
     with pytest.raises(ValueError, match="condition/PTSD"):
         load_terms(bad)
+
+
+def test_a_more_specific_condition_in_the_same_message_wins(nlp) -> None:
+    from rasa.nlu.utils.spacy_utils import SpacyModel
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.term_extractor import TermEntityExtractor
+
+    extractor = TermEntityExtractor({"dimensions": ["condition", "treatment"]})
+    message = Message(data={"text": "my psychiatrist says my depression is treatment resistant"})
+    extractor.process([message], SpacyModel(model=nlp, model_name="clinic_en"))
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "condition"] == [
+        "treatment-resistant depression"]

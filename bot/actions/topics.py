@@ -60,6 +60,7 @@ TOPICS: Dict[Text, Topic] = {
     "faq/clinic_background": Topic("About the clinic", "How long has the clinic been open?"),
     "faq/success_rate": Topic("Success rates", "What is the success rate?"),
     "faq/nausea": Topic("Nausea", "Does ketamine cause nausea?"),
+    "faq/other_side_effects": Topic("Other side effects", "Does ketamine cause weight gain?"),
     "faq/blood_pressure": Topic("Blood pressure and heart rate", "Does ketamine raise blood pressure?"),
     "faq/what_to_bring": Topic("What to bring", "What should I wear or bring?"),
     "faq/mental_health_general": Topic("General mental-health questions", "What causes depression?"),

@@ -3,10 +3,13 @@
 - A question about regulatory approval, legality or regulation ("is it fda aproved for depresion")
   always gets the honest regulatory answer: the intent becomes `faq` and the response selector's
   answer `faq/fda_status`, so no condition or yes/no answer can fire on it.
-- A personal dosing or medication-change question ("how much should I take", "what dose is right
-  for me", "should I stop my lithium") always becomes `personal_advice`, which goes to a clinician.
+- A personal dosing or medication question ("how much should I take", "what dose is right for me",
+  "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
+  `personal_advice`, which goes to a clinician.
 
-It runs after the classifiers and before the crisis detector (which has the last word). Words are
+It runs after the classifiers, on the whole message (all of its questions), and before the crisis
+detector (which has the last word). When it answers a message that asks several questions, the
+questions its answer does not cover are the ones offered next. Words are
 repaired before matching: a word that is not English (not in the spaCy pipeline's lemma table) and
 is one edit away from a word the boundaries use becomes that word. The rules live in
 `bot/nlp/boundaries.yml`. An override is recorded in the parse as `boundary_guard: {"rule", "word"}`.
@@ -28,6 +31,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
 from bot.nlp.intent_override import override_intent
+from bot.nlp.question_splitter import offer_instead
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
@@ -71,7 +75,13 @@ class Boundaries:
         self.advice_intent: str = advice["intent"]
         self.advice_patterns = [re.compile(p) for p in advice["patterns"]]
         literals = {w for p in advice["patterns"] for w in re.findall(r"[a-z]{4,}", p)}
-        self.vocabulary = {w for w in self.regulatory_words | literals if len(w) >= MIN_REPAIR_LENGTH}
+        medication = advice.get("medication") or {}
+        self.medicines: Set[str] = set(medication.get("medicines") or [])
+        self.people: Set[str] = set(medication.get("people") or [])
+        self.medication_asks = [re.compile(p) for p in medication.get("asks") or []]
+        asks = {w for p in medication.get("asks") or [] for w in re.findall(r"[a-z]{4,}", p)}
+        self.vocabulary = {w for w in self.regulatory_words | literals | self.medicines | asks
+                           if len(w) >= MIN_REPAIR_LENGTH}
         self.english: Container[str] = english if english is not None else set()
         self.aliases: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("aliases") or {}).items()}
 
@@ -95,6 +105,9 @@ class Boundaries:
             match = pattern.search(repaired)
             if match:
                 return "personal_advice", match.group(0).strip()
+        medicine = next((w for w in words if w in self.medicines), None)
+        if medicine and self.people.intersection(words) and any(p.search(repaired) for p in self.medication_asks):
+            return "personal_advice", medicine
         found = next((w for w in words if w in self.regulatory_words), None)
         if found and not self.regulatory_unless.intersection(words):
             return "regulatory", found
@@ -159,11 +172,13 @@ class BoundaryGuard(GraphComponent):
         """Override intent (and answer) of the messages that cross a boundary."""
         for message in messages:
             text = message.get(TEXT)
-            found = self.boundaries(model.model).check(text) if text else None
+            boundaries = self.boundaries(model.model)
+            found = boundaries.check(text) if text else None
             if found is not None:
                 rule, word = found
                 self.apply(message, rule)
                 message.set(OUTPUT_KEY, {"rule": rule, "word": word}, add_to_output=True)
+                offer_instead(message, lambda question: boundaries.check(question) is not None)
         return messages
 
     def apply(self, message: Message, rule: str) -> None:

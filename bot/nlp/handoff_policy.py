@@ -11,19 +11,14 @@ Nothing is trained: the policy reads only the tracker's slot, active loop and la
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Optional, Text
 
-from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.conversation.handoff_state import CONNECTED, WAITING, tracker_state
+from bot.nlp.tracker_policy import TrackerRulePolicy
 
 # Intents that are answered by the assistant even while a person has the chat, per state.
 ANSWERED_WHILE = {WAITING: ("crisis", "distress"), CONNECTED: ("crisis",)}
@@ -32,41 +27,12 @@ ANSWERED_WHILE = {WAITING: ("crisis", "distress"), CONNECTED: ("crisis",)}
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.POLICY_WITHOUT_END_TO_END_SUPPORT, is_trainable=False
 )
-class HandoffPolicy(Policy):
+class HandoffPolicy(TrackerRulePolicy):
     """Predicts `action_listen` after a visitor message while the care team has the chat."""
 
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        """Above RulePolicy (6), so no rule answers a visitor who is talking to a person."""
-        return {"priority": 7}
-
-    def __init__(
-        self,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        featurizer: Optional[Any] = None,
-    ) -> None:
-        """A policy with no featurizer of its own (it reads the tracker directly)."""
-        super().__init__(config, model_storage, resource, execution_context, featurizer)
-
-    def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
-        """Nothing to learn."""
-        return self._resource
-
-    def predict_action_probabilities(
-        self,
-        tracker: DialogueStateTracker,
-        domain: Domain,
-        rule_only_data: Optional[Dict[Text, Any]] = None,
-        **kwargs: Any,
-    ) -> PolicyPrediction:
-        """`action_listen` with certainty, or no opinion (all zeros)."""
-        probabilities = self._default_predictions(domain)
-        if self.stays_quiet(tracker):
-            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
-        return self._prediction(probabilities)
+    def next_action(self, tracker: DialogueStateTracker) -> Optional[Text]:
+        """`action_listen` while the visitor is talking to a person, else no opinion."""
+        return ACTION_LISTEN_NAME if self.stays_quiet(tracker) else None
 
     @staticmethod
     def stays_quiet(tracker: DialogueStateTracker) -> bool:

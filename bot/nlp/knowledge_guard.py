@@ -64,6 +64,12 @@ FILLER = {"hi", "hello", "hey", "please", "thanks", "thank", "ok", "okay", "yes"
           "ketamine", "ketamin", "infusion", "infusions", "treatment", "treatments", "therapy"}
 
 
+# Words that ask whether the treatment suits a condition ("could infusions be an option for my PTSD").
+SUITS_WORDS = {"help", "helps", "helped", "helpful", "work", "works", "worked", "option", "options", "candidate",
+               "candidates", "treat", "treats", "treated", "treating", "effective", "benefit", "try", "worth",
+               "suitable", "qualify", "eligible", "recommended", "good", "right", "fit", "case"}
+
+
 def content_words(words: Iterable[str]) -> List[str]:
     """The words of a message that can name a topic (no stop words, fillers or short words)."""
     return [w for w in words if len(w) >= MIN_CONTENT_LENGTH and w not in STOP_WORDS and w not in FILLER]
@@ -236,8 +242,7 @@ class KnowledgeGuard(GraphComponent):
                 signals["decision"] = "unknown"
             else:
                 signals["decision"] = "unknown" if intent == UNKNOWN_INTENT else self.decide(signals)
-                if signals["decision"] == "doubtful" and any(
-                        e.get("entity") == "condition" for e in message.get(ENTITIES) or []):
+                if self.about_a_named_condition(message, signals["decision"]):
                     signals["decision"] = "condition"
                     override_intent(message, CONDITION_INTENT)
             message.set(OUTPUT_KEY, signals, add_to_output=True)
@@ -247,6 +252,20 @@ class KnowledgeGuard(GraphComponent):
                 if name == UNKNOWN_INTENT:
                     self.name_topic(message, signals["unknown_words"])
         return messages
+
+    @staticmethod
+    def about_a_named_condition(message: Message, decision: str) -> bool:
+        """Whether a question the answers do not fit asks about a condition the domain knows.
+
+        A doubtful answer to a message naming a known condition gives way to the condition's
+        answer; so does an unknown one when the message asks whether the treatment suits it
+        (a story about "combat PTSD" and "nightmares" asking if infusions are an option).
+        """
+        if decision not in ("doubtful", "unknown"):
+            return False
+        if not any(e.get("entity") == "condition" for e in message.get(ENTITIES) or []):
+            return False
+        return decision == "doubtful" or bool(SUITS_WORDS.intersection(message_words(message)))
 
     @staticmethod
     def name_topic(message: Message, unknown_words: List[str]) -> None:

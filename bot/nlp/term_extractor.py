@@ -18,6 +18,22 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 
+# A condition named with a more specific form of it: the specific one is what the message is about
+# ("my depression is treatment resistant" asks about treatment-resistant depression).
+MORE_SPECIFIC = {
+    "treatment-resistant depression": "depression",
+    "postpartum depression": "depression",
+    "generalized anxiety disorder": "anxiety",
+}
+
+
+def most_specific(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+    """The entities without a condition that a more specific one in the same message refines."""
+    values = {e.get("value") for e in entities if e.get("entity") == "condition"}
+    refined = {MORE_SPECIFIC[v] for v in values if v in MORE_SPECIFIC}
+    return [e for e in entities if not (e.get("entity") == "condition" and e.get("value") in refined)]
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
 )
@@ -66,6 +82,6 @@ class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
                 }
                 for ent in doc.ents
             ]
-            found = self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions)
+            found = most_specific(self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions))
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages

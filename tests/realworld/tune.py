@@ -20,7 +20,9 @@ from typing import Any, Dict, List, Tuple
 from tests.realworld import scoring
 
 CONDITION_ANSWERS = {"postpartum depression": "utter_condition_not_covered", "chronic pain": "utter_condition_not_covered",
-                     "eating disorders": "utter_condition_not_covered"}
+                     "eating disorders": "utter_condition_not_covered", "ADHD": "utter_condition_not_covered",
+                     "schizophrenia": "utter_condition_not_covered", "autism": "utter_condition_not_covered",
+                     "insomnia": "utter_condition_not_covered"}
 INTENT_ANSWERS = {
     "crisis": "utter_crisis_resources", "distress": "utter_distress_checkin", "personal_advice": "utter_personal_advice",
     "out_of_scope": "utter_out_of_scope", "nlu_fallback": "action_clarify", "greet": "utter_greet",
@@ -48,10 +50,13 @@ def answer_for(parse: Dict[str, Any], guard: Any, thresholds: Dict[str, float]) 
         rule = parse["boundary_guard"]["rule"]
         return "utter_personal_advice" if rule == "personal_advice" else "utter_faq/fda_status"
     signals = parse.get("knowledge_guard")
-    if signals and parse["intent"]["name"] in ("faq", "out_of_scope") and signals.get("answer_key"):
+    replayed = parse["intent"]["name"] in ("faq", "out_of_scope") or signals and signals.get("decision") == "condition"
+    if signals and replayed and signals.get("answer_key"):
+        from rasa.shared.nlu.training_data.message import Message
         guard.config.update(thresholds)
         decision = guard.decide(signals)
-        if decision == "doubtful" and any(e.get("entity") == "condition" for e in parse.get("entities") or []):
+        if guard.about_a_named_condition(Message(data={"text": parse.get("text") or "",
+                                                       "entities": parse.get("entities") or []}), decision):
             return condition_answer(parse)
         if decision != "known":
             return "utter_out_of_scope" if decision == "unknown" else "action_clarify"
