@@ -66,8 +66,8 @@ FILLER = {"hi", "hello", "hey", "please", "thanks", "thank", "ok", "okay", "yes"
 
 # Words that ask whether the treatment suits a condition ("could infusions be an option for my PTSD").
 SUITS_WORDS = {"help", "helps", "helped", "helpful", "work", "works", "worked", "option", "options", "candidate",
-               "candidates", "treat", "treats", "treated", "treating", "effective", "benefit", "try", "worth",
-               "suitable", "qualify", "eligible", "recommended", "good", "right", "fit", "case"}
+               "candidates", "treat", "treats", "treated", "treating", "effective", "benefit", "worth",
+               "suitable", "qualify", "eligible", "recommended"}
 
 
 def content_words(words: Iterable[str]) -> List[str]:

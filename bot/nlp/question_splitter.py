@@ -41,6 +41,7 @@ FILLER = {
     "i", "have", "got", "ok", "okay", "so", "um", "well", "please", "thanks", "thank", "you",
     "also", "one", "more", "another", "and", "just", "wondering", "wonder", "was", "had", "two",
     "couple", "of", "few", "things", "thing", "sorry", "yes", "no", "why", "how", "what", "really",
+    "help", "ask", "something", "anyone", "anybody", "someone", "somebody", "here", "hows", "going",
 }
 # Words that carry no topic: a question made only of these ("what are they?") leans on the one before.
 FUNCTION_WORDS = {

@@ -27,11 +27,23 @@ MORE_SPECIFIC = {
 }
 
 
+# Conditions the article does not name: when a message also names one it does ("ADHD and
+# depression"), the answer is about the one the article covers.
+NOT_NAMED_BY_ARTICLE = {"postpartum depression", "chronic pain", "eating disorders", "ADHD", "schizophrenia",
+                        "autism", "insomnia"}
+
+
 def most_specific(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
-    """The entities without a condition that a more specific one in the same message refines."""
+    """The entities without the conditions that another condition in the same message outranks.
+
+    A more specific condition outranks the one it refines, and a condition the article covers
+    outranks one it does not name.
+    """
     values = {e.get("value") for e in entities if e.get("entity") == "condition"}
-    refined = {MORE_SPECIFIC[v] for v in values if v in MORE_SPECIFIC}
-    return [e for e in entities if not (e.get("entity") == "condition" and e.get("value") in refined)]
+    dropped = {MORE_SPECIFIC[v] for v in values if v in MORE_SPECIFIC}
+    if values - NOT_NAMED_BY_ARTICLE - dropped:
+        dropped |= values & NOT_NAMED_BY_ARTICLE - set(MORE_SPECIFIC)
+    return [e for e in entities if not (e.get("entity") == "condition" and e.get("value") in dropped)]
 
 
 @DefaultV1Recipe.register(

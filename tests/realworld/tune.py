@@ -1,17 +1,18 @@
-"""Tune the knowledge guard's thresholds on the DEV half only, and print the trade-off.
+"""Tune the knowledge guard's thresholds on the dev sets only, and print the trade-off.
 
-Parses every dev question once with a trained model (in process, no servers), then replays the
+Parses every question of the dev sets (`dev.yml`, `dev2.yml`) once with a trained model (in process, no servers), then replays the
 guard's decision (`KnowledgeGuard.decide`) for a grid of thresholds from the signals it recorded,
 mapping each parse to the answer the rules would give. Prints, per setting, the share of
 answerable questions still answered right, of not-covered questions answered honestly, and of
 wrong answers; the guard's precision and recall at catching questions it should not answer.
 The test half is never read here.
 
-Usage: python -m tests.realworld.tune models/clinic-<fingerprint>.tar.gz
+Usage: python -m tests.realworld.tune models/clinic-<fingerprint>.tar.gz [--sets dev,dev2]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import asyncio
 import itertools
 import logging
@@ -81,15 +82,19 @@ def main() -> None:
     from bot.nlp.knowledge_guard import KnowledgeGuard
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model")
+    parser.add_argument("--sets", default="dev,dev2", help="tuning sets, comma-separated (never test)")
     args = parser.parse_args()
+    names = [n.strip() for n in args.sets.split(",") if n.strip()]
+    if "test" in names:
+        parser.error("the test half is reported only, never tuned on")
     logging.disable(logging.WARNING)
-    questions = scoring.load("dev")
+    questions = [q for name in names for q in scoring.load(name)]
     parses = asyncio.run(parse_all(args.model, [q.text for q in questions]))
     honest_answers = scoring.not_covered_answers()
     guard = KnowledgeGuard(dict(KnowledgeGuard.get_default_config()), None, None)  # type: ignore[arg-type]
-    grid = {"min_answer_confidence": [0.0, 0.3, 0.4, 0.5, 0.6, 0.7],
-            "min_confidence_with_unknown": [0.0, 0.8, 0.9, 0.95, 1.01],
-            "min_overlap_with_unknown": [0.0, 0.4, 0.6, 0.8, 1.01]}
+    grid = {"min_answer_confidence": [0.0, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5],
+            "min_confidence_with_unknown": [0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01],
+            "min_overlap_with_unknown": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.01]}
     rows: List[Tuple[float, ...]] = []
     for values in itertools.product(*grid.values()):
         thresholds = dict(zip(grid, values))
@@ -103,7 +108,7 @@ def main() -> None:
         rows.append((figures["wrong_overall"], -figures["answerable_right"], *values, figures["answerable_right"],
                      figures["not_covered_honest"], precision, recall))
     print("min_conf  conf_unknown  overlap_unknown | answerable right  not-covered honest  wrong | guard precision  recall")
-    for row in sorted(rows)[:25]:
+    for row in sorted(rows)[:int(os.environ.get("TUNE_ROWS", "25"))]:
         wrong, _, a, b, c, right, honest, precision, recall = row
         print(f"{a:8.2f}  {b:12.2f}  {c:15.2f} | {right:16.1%}  {honest:18.1%}  {wrong:5.1%} | {precision:15.1%}  {recall:6.1%}")
 
