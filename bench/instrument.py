@@ -64,7 +64,7 @@ def patch() -> None:
     from sanic.request import Request
     from sanic.server.websockets.impl import WebsocketImplProtocol
 
-    from bot.channels import web
+    from bot.channels import visitor_socket as web
 
     handle_message = Agent.handle_message
 

@@ -6,10 +6,14 @@ with the same environment, and nginx in front of them. Every process gets the sa
 PostgreSQL `DATABASE_URL`, `REDIS_URL`, shared random `WEB_CHANNEL_SECRET` and `STAFF_SESSION_SECRET`,
 `ACTION_ENDPOINT_URL`, `SANIC_PROXIES_COUNT=1` (the per-address limits see the visitor's address
 from nginx's X-Forwarded-For) and `SANIC_WORKERS` when a server runs more than one worker.
+Rasa's HTTP API is on for each server's own port (the tests read trackers through it) and needs
+the token in `RASA_API_TOKEN` (`?token=...`), generated for the run when it is not set; nginx
+never forwards it (cluster/nginx.py).
 `running_cluster` is the same as a context manager that always stops everything.
 
 The command line (`make run-cluster`) keeps the cluster under `var/cluster/` (PostgreSQL's data
-survives a restart), prints the URLs and runs until Ctrl-C. It trains nothing: Make does.
+survives a restart), writes the API token to `var/cluster/api-token` (mode 0600), prints the URLs
+and runs until Ctrl-C. It trains nothing: Make does.
 """
 from __future__ import annotations
 
@@ -27,8 +31,8 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
 from bench.servers import ServerError, project_env, trained_model, wait_until_up
-from cluster.services import (LOOPBACK, Service, ServiceError, free_port, kill_hard, start_nginx, start_postgres,
-                              start_redis)
+from cluster.nginx import start_nginx
+from cluster.services import LOOPBACK, Service, ServiceError, free_port, kill_hard, start_postgres, start_redis
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -82,6 +86,11 @@ class Cluster:
         """The visitor websocket through the balancer."""
         return self.url.replace("http://", "ws://", 1) + "/webhooks/web/ws"
 
+    @property
+    def api_token(self) -> str:
+        """The token Rasa's HTTP API wants on each server's own port (`?token=...`)."""
+        return self.env["RASA_API_TOKEN"]
+
     def start_server(self, index: int) -> AssistantServer:
         """Start server `index` (again, on its port) and wait until it answers /status."""
         self.launch_server(index)
@@ -95,14 +104,16 @@ class Cluster:
         with server.log.open("a") as out:
             server.process = subprocess.Popen(
                 [str(VENV_BIN / "rasa"), "run", "-m", str(self.model), "-i", LOOPBACK, "-p", str(server.port),
-                 "--enable-api", "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+                 "--enable-api", "--auth-token", self.api_token,
+                 "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def wait_for_server(self, index: int) -> AssistantServer:
         """Wait until server `index` answers /status (ServerError if it exits or takes too long)."""
         server = self.servers[index]
         assert server.process is not None
-        wait_until_up(f"{server.url}/status", server.process, server.log, time.monotonic() + STARTUP_TIMEOUT_S)
+        wait_until_up(f"{server.url}/status?token={self.api_token}", server.process, server.log,
+                      time.monotonic() + STARTUP_TIMEOUT_S)
         return server
 
     def kill_server(self, index: int) -> None:
@@ -159,6 +170,7 @@ def cluster_env(postgres: Service, redis: Service, actions_port: int, workdir: P
         ACTIONS_HOST=LOOPBACK,
         PENDING_HANDOFFS_FILE=str(workdir / "pending-handoffs.jsonl"),
         SANIC_PROXIES_COUNT="1",
+        RASA_API_TOKEN=os.environ.get("RASA_API_TOKEN", "").strip() or secrets.token_hex(32),
     )
     env.pop("SANIC_WORKERS", None)
     if workers > 1:
@@ -229,7 +241,8 @@ def describe(cluster: Cluster) -> str:
     lines = [
         f"Widget demo page: {cluster.url}/webhooks/web/demo.html",
         f"Staff console:    {cluster.url}/webhooks/staff/",
-        "Servers behind the balancer:",
+        "Servers behind the balancer (Rasa's HTTP API on their own ports only, with "
+        f"?token=<{cluster.workdir / 'api-token'}>):",
         *(f"  {i}: {s.url}  (log {s.log.relative_to(ROOT) if s.log.is_relative_to(ROOT) else s.log})"
           for i, s in enumerate(cluster.servers)),
         f"Action server:    {cluster.actions_url}",
@@ -240,6 +253,15 @@ def describe(cluster: Cluster) -> str:
         "Ctrl-C stops everything.",
     ]
     return "\n".join(lines)
+
+
+def write_api_token(cluster: Cluster) -> None:
+    """Keep the run's API token where only this account can read it (var/cluster/api-token)."""
+    path = cluster.workdir / "api-token"
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(cluster.api_token + "\n")
 
 
 def watch(cluster: Cluster) -> None:
@@ -272,6 +294,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"Starting PostgreSQL, Redis, the action server and {args.servers} Rasa servers with {model.name} "
               f"(about a minute) ...", flush=True)
         with running_cluster(args.workdir, model, args.servers, args.workers, balancer_port=args.port) as cluster:
+            write_api_token(cluster)
             print(describe(cluster), flush=True)
             watch(cluster)
     except (ServerError, ServiceError, ValueError) as exc:

@@ -1,5 +1,7 @@
 """PostgreSQL, Redis and nginx from the machine's Debian packages, started on loopback for one run.
 
+nginx's configuration and start are in `cluster/nginx.py`.
+
 Each service lives in its own folder (data, socket, log) under a work directory the caller owns,
 listens on 127.0.0.1 only, and is stopped by `Service.stop()`. Missing packages are installed
 with apt-get (as root, or with sudo). Used by `make run-cluster` and by the cluster tests; a real
@@ -216,71 +218,6 @@ def restart_redis(service: Service) -> Service:
     """Stop the Redis of `service` and start a new one on the same port (pub/sub clients are cut)."""
     service.stop()
     return start_redis(service.workdir.parent, service.port)
-
-
-NGINX_CONF = """\
-worker_processes 1;
-daemon off;
-pid {home}/nginx.pid;
-error_log {home}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {home}/tmp/body;
-    proxy_temp_path {home}/tmp/proxy;
-    fastcgi_temp_path {home}/tmp/fastcgi;
-    uwsgi_temp_path {home}/tmp/uwsgi;
-    scgi_temp_path {home}/tmp/scgi;
-    # An upgrade passes through; other requests keep their upstream connection alive.
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}
-    upstream assistant {{
-{servers}
-        keepalive 32;
-    }}
-    server {{
-        listen {address}:{port};
-        client_max_body_size 1m;
-        # In memory only: nginx's workers (nobody, when root starts it) may not write under the work folder.
-        client_body_buffer_size 1m;
-        proxy_max_temp_file_size 0;
-        location / {{
-            proxy_pass http://assistant;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_read_timeout 3600s;
-            proxy_send_timeout 3600s;
-            proxy_next_upstream error timeout;
-            proxy_connect_timeout 2s;
-        }}
-    }}
-}}
-"""
-
-
-def nginx_conf(home: Path, port: int, upstream_ports: Sequence[int]) -> str:
-    """The balancer's configuration: round robin over the servers, websocket upgrade passed through."""
-    servers = "\n".join(f"        server {LOOPBACK}:{p} max_fails=1 fail_timeout=5s;" for p in upstream_ports)
-    return NGINX_CONF.format(home=home, address=LOOPBACK, port=port, servers=servers)
-
-
-def start_nginx(workdir: Path, upstream_ports: Sequence[int], port: Optional[int] = None) -> Service:
-    """nginx in front of the assistant servers on `upstream_ports`."""
-    ensure_packages(["nginx-light"])
-    port = port or free_port()
-    home = workdir / "nginx"
-    (home / "tmp").mkdir(parents=True, exist_ok=True)
-    conf = home / "nginx.conf"
-    conf.write_text(nginx_conf(home, port, upstream_ports))
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    log = home / "error.log"
-    process = subprocess.Popen([nginx, "-c", str(conf), "-p", str(home)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for_port(port, process=process, log=log)
-    return Service("nginx", f"http://{LOOPBACK}:{port}", port, home, process)
 
 
 def kill_hard(process: subprocess.Popen) -> None:

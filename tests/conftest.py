@@ -1,7 +1,10 @@
 """Shared fixtures: paths, the trained model, and the real servers on loopback ports.
 
 `servers` starts the action server (`python -m bot.actions.server`) and `rasa run` (REST channel and HTTP API, bound to
-127.0.0.1) once per test session, with a fresh SQLite database in a temporary folder.
+127.0.0.1) once per test session, with a fresh SQLite database in a temporary folder. Every test is a visitor
+at 127.0.0.1, so the per-address request limit is raised there (`ONE_ADDRESS_MANY_VISITORS`); the other
+visitor limits are the defaults. `production_servers` is the same in production mode, with Redis
+(tests/production_servers.py).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import requests
 
 from bench.servers import free_port, project_env, stop, wait_until_up
 from cluster.services import Service, start_postgres, start_redis
+from tests.production_servers import ProductionServers, running_production
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -26,6 +30,8 @@ STARTUP_TIMEOUT_S = 240
 # The servers' clinic facts: live chat open around the clock and a short wait, so hand-off
 # tests behave the same at any hour.
 TEST_CLINIC_FILE = ROOT / "tests" / "fixtures" / "clinic-open.yml"
+# The whole suite talks from 127.0.0.1: the per-address request bucket would be shared by every test.
+ONE_ADDRESS_MANY_VISITORS = {"WEB_ADDRESS_REQUESTS_PER_SECOND": "1000", "WEB_ADDRESS_REQUEST_BURST": "1000"}
 
 
 def trained_model() -> Path:
@@ -110,6 +116,7 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
         CLINIC_CONFIG=str(TEST_CLINIC_FILE),
         STAFF_SESSION_SECRET=secrets.token_hex(32),
+        **ONE_ADDRESS_MANY_VISITORS,
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     processes = []
@@ -139,3 +146,15 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
     finally:
         stop(processes)
+
+
+@pytest.fixture(scope="session")
+def production_servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionServers]:
+    """The assistant in production mode (secrets, REST token, Redis, one trusted proxy), for the session."""
+    work = tmp_path_factory.mktemp("production")
+    redis = start_redis(work)
+    try:
+        with running_production(model_path, work, redis.url, TEST_CLINIC_FILE) as running:
+            yield running
+    finally:
+        redis.stop()

@@ -25,7 +25,7 @@ from bot.store import staff
 from bot.store.db import session_scope
 from cluster.run import Cluster, running_cluster
 from cluster.services import restart_redis, resume_postgres, stop_postgres
-from tests.conftest import TEST_CLINIC_FILE
+from tests.conftest import ONE_ADDRESS_MANY_VISITORS, TEST_CLINIC_FILE
 from tests.staff_client import PASSWORD, StaffClient, next_frame, texts
 from tests.test_handoff_e2e import fill_handoff_form
 from tests.test_web_protocol import ask, open_session
@@ -38,7 +38,7 @@ RECOVERY_S = 30
 def cluster(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Two servers behind nginx on PostgreSQL and Redis, with a coordinator account."""
     with running_cluster(tmp_path_factory.mktemp("cluster"), model_path, servers=2, workers=2,
-                         extra_env={"CLINIC_CONFIG": str(TEST_CLINIC_FILE)}) as running:
+                         extra_env={"CLINIC_CONFIG": str(TEST_CLINIC_FILE), **ONE_ADDRESS_MANY_VISITORS}) as running:
         with session_scope(running.postgres.url) as s:
             staff.create_staff(s, email=CAROL, first_name="Carol", role="coordinator", password=PASSWORD)
         yield running
@@ -203,6 +203,16 @@ def test_the_widget_and_the_console_work_through_the_balancer(cluster: Cluster) 
     asyncio.run(scenario())
 
 
+def test_rasas_http_api_needs_the_token_and_is_not_served_through_the_balancer(cluster: Cluster) -> None:
+    server = cluster.servers[0].url
+    assert requests.get(f"{server}/status", timeout=10).status_code == 401
+    assert requests.get(f"{server}/status", params={"token": "wrong"}, timeout=10).status_code == 401
+    assert requests.get(f"{server}/status", params={"token": cluster.api_token}, timeout=10).status_code == 200
+    for path in ("/status", "/model/parse", "/conversations/x/tracker", "/version", "/"):
+        response = requests.get(f"{cluster.url}{path}", params={"token": cluster.api_token}, timeout=10)
+        assert response.status_code == 404, path
+
+
 def test_messages_of_one_visitor_sent_to_two_servers_are_processed_once_each_in_turn(cluster: Cluster) -> None:
     """Pairs of messages for one conversation hit both servers at the same moment (Rasa's REST channel)."""
     sender = f"ordering-{uuid.uuid4().hex}"
@@ -220,7 +230,8 @@ def test_messages_of_one_visitor_sent_to_two_servers_are_processed_once_each_in_
             answers = list(pool.map(say, (0, 1), (a, b)))
             assert all(answer for answer in answers), "both servers answered"
 
-    events = requests.get(f"{cluster.servers[0].url}/conversations/{sender}/tracker", timeout=60).json()["events"]
+    events = requests.get(f"{cluster.servers[0].url}/conversations/{sender}/tracker",
+                          params={"token": cluster.api_token}, timeout=60).json()["events"]
     users = [e["text"] for e in events if e["event"] == "user"]
     assert sorted(users) == sorted(questions), "every message stored exactly once"
     # In turn: after a user message the bot finishes (action_listen) before the next one is read.

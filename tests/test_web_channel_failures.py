@@ -10,8 +10,20 @@ import json
 from typing import Any, Dict, List
 
 from bot.channels.session_token import SessionSigner
-from bot.channels.web import VisitorSocket, WebOutput
+from bot.channels.visitor_sessions import VisitorSessions
+from bot.channels.visitor_socket import VisitorSocket
+from bot.channels.web_output import WebOutput
 from bot.channels.web_settings import WebSettings
+
+
+class NothingEnded:
+    """No conversation was ended (no database needed)."""
+
+    async def is_ended(self, conversation_id: str) -> bool:
+        return False
+
+    async def end(self, conversation_id: str) -> None:
+        pass
 
 
 class StandInSocket:
@@ -33,7 +45,8 @@ def visitor(on_new_message) -> tuple[VisitorSocket, StandInSocket]:
     async def no_history(_: str) -> List[Dict[str, Any]]:
         return []
 
-    socket = VisitorSocket(ws, WebSettings(), SessionSigner(b"k" * 32), on_new_message, no_history)
+    sessions = VisitorSessions(SessionSigner(b"k" * 32), NothingEnded())
+    socket = VisitorSocket(ws, WebSettings(), sessions, on_new_message, no_history)
     return socket, ws
 
 

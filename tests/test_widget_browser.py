@@ -4,10 +4,15 @@ Screenshots are saved under tests/artifacts/ (git-ignored) for a person to look 
 """
 from __future__ import annotations
 
+import asyncio
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Dict, Iterator
 
 import pytest
+import websockets
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
@@ -42,6 +47,23 @@ def by_id(page: Page, test_id: str):
 
 def bot_messages(page: Page):
     return page.locator("[data-testid=msg][data-from=bot] [data-testid=msg-text]")
+
+
+def stored_session(page: Page) -> Any:
+    return page.evaluate("() => JSON.parse(localStorage.getItem('clinic-chat:session'))")
+
+
+def resume(servers, session: Dict[str, str]) -> Dict[str, Any]:
+    """What the server answers a socket presenting `session` (another device with the same token).
+
+    On its own thread: Playwright's sync API keeps an event loop running on this one.
+    """
+    async def scenario() -> Dict[str, Any]:
+        async with websockets.connect(servers.url.replace("http://", "ws://") + "/webhooks/web/ws") as ws:
+            await ws.send(json.dumps({"type": "session_request", **session}))
+            return json.loads(await asyncio.wait_for(ws.recv(), 30))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(scenario())).result()
 
 
 def ask(page: Page, text: str) -> None:
@@ -111,3 +133,52 @@ def test_usable_on_a_phone(browser: Browser, servers) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "widget-phone.png"))
     context.close()
+
+
+def test_end_chat_and_clear_forgets_the_conversation_here_and_on_the_server(page: Page, servers) -> None:
+    by_id(page, "launcher").click()
+    expect(bot_messages(page).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    ask(page, "is ketamine addictive")
+    expect(bot_messages(page).last).to_contain_text("dependence", timeout=ANSWER_TIMEOUT_MS)
+    before = stored_session(page)
+    assert before["session_id"] and before["token"]
+
+    end = by_id(page, "end-chat")
+    expect(end).to_have_attribute("aria-label", "End chat and clear")
+    end.click()
+    expect(by_id(page, "end-chat-dialog")).to_be_visible()
+    expect(by_id(page, "end-chat-cancel")).to_be_focused()
+    page.keyboard.press("Escape")                       # cancelling changes nothing
+    expect(by_id(page, "end-chat-dialog")).to_be_hidden()
+    expect(end).to_be_focused()
+    expect(by_id(page, "panel")).to_be_visible()
+    assert stored_session(page) == before
+    page.keyboard.press("Enter")                        # and again, with the keyboard only
+    expect(by_id(page, "end-chat-cancel")).to_be_focused()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-end-chat.png"))
+    page.keyboard.press("Tab")
+    expect(by_id(page, "end-chat-confirm")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("[data-testid=msg][data-from=user]")).to_have_count(0)
+    expect(page.locator("[data-testid=msg][data-from=bot]")).to_have_count(0)
+    expect(page.locator("[data-testid=msg][data-from=system]")).to_contain_text("cleared from this device")
+    assert stored_session(page) is None
+    page.screenshot(path=str(ARTIFACTS / "widget-ended.png"))
+
+    deadline = time.monotonic() + 10                    # the server ended it too: the old token resumes nothing
+    while (answer := resume(servers, before))["session_id"] == before["session_id"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert answer["type"] == "session_confirm" and answer["session_id"] != before["session_id"]
+    assert answer["history"] == []
+
+    ask(page, "what are the side effects")             # the next message starts a new conversation
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("[data-testid=msg][data-from=user]")).to_have_count(1)
+    after = stored_session(page)
+    assert after["session_id"] not in (None, before["session_id"])
+    page.reload()
+    by_id(page, "launcher").click()
+    expect(bot_messages(page).filter(has_text="headache")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("[data-testid=msg][data-from=user]").filter(has_text="addictive")).to_have_count(0)

@@ -40,6 +40,11 @@
     subtitle: 'virtual assistant',
     openChat: 'Open chat',
     closeChat: 'Close chat',
+    endChat: 'End chat and clear',
+    endChatQuestion: 'End this chat and clear it from this device?',
+    endChatDetail: 'The conversation is removed from this browser and can\u2019t be continued, here or anywhere else.',
+    endChatCancel: 'Cancel',
+    ended: 'Chat ended and cleared from this device. Type a message to start a new one.',
     send: 'Send message',
     inputLabel: 'Type your message',
     placeholder: 'Type your message...',
@@ -153,7 +158,7 @@
   }
 
   /* ------------------------------------------------------------------------------------------
-   * Storage: one localStorage key, {session_id, token, greeted}
+   * Storage: one localStorage key, {session_id, token, greeted}; "End chat and clear" removes it
    * ---------------------------------------------------------------------------------------- */
 
   /** The visitor's conversation credentials; every call survives a browser that blocks storage. */
@@ -188,6 +193,15 @@
 
     hasSession() {
       return Boolean(this.load().session_id);
+    },
+
+    /** Forget the conversation on this device ("End chat and clear"). */
+    clear() {
+      try {
+        window.localStorage.removeItem(STORAGE_KEY);
+      } catch (error) {
+        /* Storage blocked: there was nothing stored. */
+      }
     },
 
     write(value) {
@@ -412,6 +426,7 @@
     close: 'M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12l5.6 5.6-1.4 1.4-5.6-5.6L6.4 19 5 17.6l5.6-5.6L5 6.4z',
     send: 'M3 20.5 21 12 3 3.5v6.6l12.4 1.9L3 13.9z',
     person: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-4 0-8 2-8 5v1h16v-1c0-3-4-5-8-5z',
+    endChat: 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm2.5 0v8H14v-8h-1.5z',
   };
 
   /* ------------------------------------------------------------------------------------------
@@ -599,7 +614,8 @@
     /**
      * @param {ShadowRoot} root
      * @param {{title: string}} config
-     * @param {{onOpen: Function, onClose: Function, onSubmit: Function, onHuman: Function, onTyping: Function}} actions
+     * @param {{onOpen: Function, onClose: Function, onSubmit: Function, onHuman: Function, onTyping: Function,
+     *   onEndChat: Function}} actions
      */
     constructor(root, config, actions) {
       this.actions = actions;
@@ -617,6 +633,11 @@
         'aria-expanded': 'false', 'aria-controls': 'clinic-chat-panel', onclick: () => this.actions.onOpen(),
       }, [icon(ICONS.chat), this.badge]);
 
+      this.endButton = h('button', {
+        type: 'button', class: 'icon-button', 'data-testid': 'end-chat', 'aria-label': TEXT.endChat,
+        title: TEXT.endChat, 'aria-haspopup': 'dialog', 'aria-controls': 'clinic-chat-end', 'aria-expanded': 'false',
+        onclick: () => this.askEndChat(),
+      }, icon(ICONS.endChat));
       this.closeButton = h('button', {
         type: 'button', class: 'icon-button', 'data-testid': 'close', 'aria-label': TEXT.closeChat,
         onclick: () => this.actions.onClose(),
@@ -626,6 +647,7 @@
           h('h2', { class: 'header__title', id: 'clinic-chat-title', text: title }),
           h('p', { class: 'header__subtitle', text: TEXT.subtitle }),
         ]),
+        this.endButton,
         this.closeButton,
       ]);
 
@@ -645,10 +667,55 @@
       this.panel = h('section', {
         class: 'panel', id: 'clinic-chat-panel', 'data-testid': 'panel', role: 'dialog',
         'aria-labelledby': 'clinic-chat-title', hidden: true,
-        onkeydown: (event) => { if (event.key === 'Escape') this.actions.onClose(); },
-      }, [header, this.bannerSlot, this.status, this.log, this.typing, this.buildFooter()]);
+        onkeydown: (event) => { if (event.key === 'Escape') this.handleEscape(); },
+      }, [header, this.buildEndChat(), this.bannerSlot, this.status, this.log, this.typing, this.buildFooter()]);
 
       root.append(this.launcher, this.panel);
+    }
+
+    /** @private The confirm step of "End chat and clear": a question, Cancel and End chat and clear. */
+    buildEndChat() {
+      this.endCancel = h('button', {
+        type: 'button', class: 'confirm__cancel', 'data-testid': 'end-chat-cancel', text: TEXT.endChatCancel,
+        onclick: () => this.hideEndChat(true),
+      });
+      this.endConfirm = h('button', {
+        type: 'button', class: 'confirm__end', 'data-testid': 'end-chat-confirm', text: TEXT.endChat,
+        onclick: () => {
+          this.hideEndChat(false);
+          this.actions.onEndChat();
+          this.input.focus();
+        },
+      });
+      this.endDialog = h('div', {
+        class: 'confirm', id: 'clinic-chat-end', 'data-testid': 'end-chat-dialog', role: 'alertdialog',
+        'aria-labelledby': 'clinic-chat-end-question', 'aria-describedby': 'clinic-chat-end-detail', hidden: true,
+      }, [
+        h('p', { class: 'confirm__question', id: 'clinic-chat-end-question', text: TEXT.endChatQuestion }),
+        h('p', { class: 'confirm__detail', id: 'clinic-chat-end-detail', text: TEXT.endChatDetail }),
+        h('div', { class: 'confirm__actions' }, [this.endCancel, this.endConfirm]),
+      ]);
+      return this.endDialog;
+    }
+
+    /** @private Show the confirm step, with focus on Cancel (the safe choice). */
+    askEndChat() {
+      this.endDialog.hidden = false;
+      this.endButton.setAttribute('aria-expanded', 'true');
+      this.endCancel.focus();
+    }
+
+    /** @private Hide the confirm step; `refocus` puts focus back on the header button. */
+    hideEndChat(refocus) {
+      this.endDialog.hidden = true;
+      this.endButton.setAttribute('aria-expanded', 'false');
+      if (refocus) this.endButton.focus();
+    }
+
+    /** @private Escape cancels the confirm step if it is open, else closes the panel. */
+    handleEscape() {
+      if (!this.endDialog.hidden) this.hideEndChat(true);
+      else this.actions.onClose();
     }
 
     /** @private The "Talk to a person" button and the message form. */
@@ -867,6 +934,18 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
   background: transparent; color: inherit;
 }
 .icon-button:hover { background: rgba(255, 255, 255, .16); }
+.icon-button svg { width: 20px; height: 20px; }
+
+.confirm {
+  display: flex; flex-direction: column; gap: 6px; margin: 0; padding: 12px 16px;
+  background: #fff; border-bottom: 1px solid #e4e7ec; color: #1b2430;
+}
+.confirm__question { margin: 0; font-weight: 650; }
+.confirm__detail { margin: 0; font-size: 13px; color: #475467; }
+.confirm__actions { display: flex; gap: 8px; justify-content: flex-end; margin-top: 4px; }
+.confirm__cancel, .confirm__end { padding: 6px 14px; border-radius: 999px; font-size: 14px; }
+.confirm__cancel { border: 1px solid #c4cad3; background: #fff; color: #344054; }
+.confirm__end { border: 0; background: #b42318; color: #fff; }
 .header :focus-visible { outline-color: var(--cc-on-accent); outline-offset: -3px; }
 
 .crisis {
@@ -982,6 +1061,10 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
    * It connects when a stored conversation exists (so replies that arrived while the visitor was
    * away are counted) or when the panel is first opened. Messages typed while offline wait in an
    * outbox, in order, and go out once the next session_confirm arrives.
+   *
+   * "End chat and clear" sends session_end (with the stored id and token, so it also works on a
+   * new socket), forgets the session in storage and clears the log; the next message starts a
+   * new conversation. Until then no session is requested, even on reconnect.
    */
   class ClinicChat extends HTMLElement {
     constructor() {
@@ -1001,6 +1084,9 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
       this.unread = 0;
       /** @type {{message: string, node: HTMLElement}[]} visitor messages not yet handed to the socket */
       this.outbox = [];
+      this.ended = false;            // the visitor ended the chat; no session until their next message
+      this.endedIds = new Set();     // conversations ended here: a late session_confirm for one is ignored
+      this.pendingEnd = null;        // a session_end frame waiting for the socket
     }
 
     connectedCallback() {
@@ -1041,6 +1127,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
         onSubmit: (text) => this.sendMessage(text, text),
         onHuman: () => this.sendMessage(ASK_HUMAN, ASK_HUMAN_TITLE),
         onTyping: (hasText) => this.onVisitorTyping(hasText),
+        onEndChat: () => this.endChat(),
       });
       this.transport = new Transport(socketUrl(config.server));
       this.transport.onstatus = (state) => this.handleStatus(state);
@@ -1058,7 +1145,14 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
     /** @private */
     handleStatus(state) {
       if (state === 'open') {
-        this.transport.send(this.sessionRequest());
+        if (this.pendingEnd && this.transport.send(this.pendingEnd)) this.pendingEnd = null;
+        if (!this.ended) {
+          this.transport.send(this.sessionRequest());
+          return;
+        }
+        this.connection = 'ok';
+        this.transport.markHealthy();
+        this.renderStatus();
         return;
       }
       if (state === 'connecting') return;
@@ -1103,6 +1197,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
         typing: () => this.view.setTyping(frame.on === true),
         handoff: () => this.onHandoff(frame),
         error: () => this.onError(frame),
+        session_ended: () => this.onSessionEnded(frame),
       };
       if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
     }
@@ -1113,6 +1208,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
      */
     onSessionConfirm(frame) {
       if (typeof frame.session_id !== 'string' || !frame.session_id) return;
+      if (this.ended || this.endedIds.has(frame.session_id)) return;
       if (frame.session_id !== this.sessionId) this.view.setBanner(null);
       this.setHandoff(handoffOf(frame.handoff));
       this.sessionId = frame.session_id;
@@ -1150,6 +1246,49 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
         this.view.showQuickReplies(buttonsOf(last), (button) => this.pickQuickReply(button));
       }
       this.view.scrollToEnd();
+    }
+
+    /* ---- ending the chat ---- */
+
+    /**
+     * "End chat and clear" (confirmed): the server ends the conversation for good, this device
+     * forgets it, and the log is emptied. The next message starts a new conversation.
+     */
+    endChat() {
+      const stored = SessionStore.load();
+      const frame = { type: 'session_end' };
+      if (stored.session_id && stored.token) {
+        frame.session_id = stored.session_id;
+        frame.token = stored.token;
+      }
+      const known = this.sessionId || stored.session_id;
+      SessionStore.clear();
+      this.forgetConversation(known);
+      if (known && !this.transport.send(frame)) this.pendingEnd = frame;
+    }
+
+    /** @private The server (or another tab) ended this conversation. */
+    onSessionEnded(frame) {
+      if (typeof frame.session_id !== 'string' || frame.session_id !== this.sessionId) return;
+      if (SessionStore.load().session_id === frame.session_id) SessionStore.clear();
+      this.forgetConversation(frame.session_id);
+    }
+
+    /** @private Drop everything of the current conversation and wait for the visitor's next message. */
+    forgetConversation(sessionId) {
+      if (sessionId) this.endedIds.add(sessionId);
+      this.ended = true;
+      this.sessionId = null;
+      this.ready = false;
+      this.outbox = [];
+      this.historyEmpty = true;
+      this.typingSignal.stop();
+      this.view.setTyping(false);
+      this.view.clear();
+      this.view.setBanner(null);
+      this.setHandoff(null);
+      this.setUnread(0);
+      this.view.append(renderSystemNote(TEXT.ended));
     }
 
     /** @private A message from the assistant or a care-team member. */
@@ -1218,6 +1357,7 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
      */
     sendMessage(message, shown) {
       if (this.connection === 'closed') return;
+      if (this.ended) this.startAfresh();
       this.view.clearQuickReplies();
       const item = { message: message, node: renderUserMessage(shown, new Date()) };
       this.view.append(item.node, true);
@@ -1225,6 +1365,13 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
       if (this.ready && !this.outbox.length && this.deliver(item)) return;
       this.outbox.push(item);
       this.view.setHint(item.node, TEXT.sending);
+    }
+
+    /** @private After "End chat and clear": ask for a new conversation (now, or when the socket opens). */
+    startAfresh() {
+      this.ended = false;
+      this.view.clear();
+      this.transport.send(this.sessionRequest());
     }
 
     /** @private Send the queued messages in order; stop at the first that cannot go. */

@@ -1,14 +1,28 @@
 """Settings of the visitor websocket channel: credentials.yml values, overridden by the environment.
 
-| credentials key            | environment variable          | default |
-| max_message_chars          | WEB_MAX_MESSAGE_CHARS         | 2000    |
-| max_frame_bytes            | WEB_MAX_FRAME_BYTES           | 16384   |
-| messages_per_second        | WEB_MESSAGES_PER_SECOND       | 2       |
-| message_burst              | WEB_MESSAGE_BURST             | 8       |
-| sockets_per_address        | WEB_SOCKETS_PER_ADDRESS       | 20      |
-| max_violations             | WEB_MAX_VIOLATIONS            | 20      |
-| allowed_origins            | WEB_ALLOWED_ORIGINS           | own origin and localhost |
-| history_limit              | WEB_HISTORY_LIMIT             | 200     |
+| credentials key             | environment variable            | default |
+| max_message_chars           | WEB_MAX_MESSAGE_CHARS           | 2000    |
+| max_frame_bytes             | WEB_MAX_FRAME_BYTES             | 16384   |
+| messages_per_second         | WEB_MESSAGES_PER_SECOND         | 2       |
+| message_burst               | WEB_MESSAGE_BURST               | 8       |
+| sockets_per_address         | WEB_SOCKETS_PER_ADDRESS         | 20      |
+| max_violations              | WEB_MAX_VIOLATIONS              | 20      |
+| frames_per_second           | WEB_FRAMES_PER_SECOND           | 10      |
+| frame_burst                 | WEB_FRAME_BURST                 | 30      |
+| session_requests_per_minute | WEB_SESSION_REQUESTS_PER_MINUTE | 12      |
+| session_request_burst       | WEB_SESSION_REQUEST_BURST       | 4       |
+| address_requests_per_second | WEB_ADDRESS_REQUESTS_PER_SECOND | 5       |
+| address_request_burst       | WEB_ADDRESS_REQUEST_BURST       | 40      |
+| token_max_age_days          | WEB_TOKEN_MAX_AGE_DAYS          | 30      |
+| allowed_origins             | WEB_ALLOWED_ORIGINS             | own origin and localhost |
+| history_limit               | WEB_HISTORY_LIMIT               | 200     |
+
+Per socket: every frame counts against `frames_per_second`; `session_request` and `session_end`
+also against `session_requests_per_minute`, `user_uttered` against `messages_per_second`. Per
+address (an IPv4 address or an IPv6 /64, on all servers together when `REDIS_URL` is set):
+`sockets_per_address` open sockets, and `address_requests_per_second` for session requests and
+messages from the widget and the REST channel together. The websocket itself refuses frames over
+twice `max_frame_bytes` (close code 1009); smaller oversized frames get an `error` frame.
 """
 from __future__ import annotations
 
@@ -30,8 +44,26 @@ class WebSettings:
     message_burst: float = 8.0
     sockets_per_address: int = 20
     max_violations: int = 20
+    frames_per_second: float = 10.0
+    frame_burst: float = 30.0
+    session_requests_per_minute: float = 12.0
+    session_request_burst: float = 4.0
+    address_requests_per_second: float = 5.0
+    address_request_burst: float = 40.0
+    token_max_age_days: float = 30.0
     allowed_origins: Tuple[str, ...] = ()
     history_limit: int = 200
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, (int, float)) and value <= 0:
+                raise ValueError(f"WEB_{spec.name.upper()} must be a positive number, not {value}")
+
+    @property
+    def websocket_max_bytes(self) -> int:
+        """The largest frame the websocket reads (Sanic's WEBSOCKET_MAX_SIZE): twice `max_frame_bytes`."""
+        return 2 * self.max_frame_bytes
 
     @classmethod
     def load(cls, credentials: Optional[Dict[str, Any]] = None) -> "WebSettings":

@@ -196,3 +196,15 @@ class ReviewIndexState(Base):
 
     id = Column(Integer, primary_key=True)
     refreshed_at = Column(DateTime, nullable=True)
+
+
+class EndedVisitorSession(Base):
+    """A widget conversation its visitor ended ("End chat and clear"): its token no longer resumes it.
+
+    Rows older than the token lifetime are removed: every token issued before then has expired.
+    """
+
+    __tablename__ = "ended_visitor_sessions"
+
+    conversation_id = Column(String(64), primary_key=True)
+    ended_at = Column(DateTime, nullable=False, default=utcnow, index=True)

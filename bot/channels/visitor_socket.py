@@ -1,0 +1,291 @@
+"""One visitor's websocket: frames in, Rasa's replies and coordinators' frames out.
+
+Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
+`session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`. Every frame
+is rate-limited (`bot.channels.frame_limits`); a bad or limited frame gets an `error` frame and
+the socket stays usable, but a socket that keeps sending them is closed with 1008 (policy
+violation). History and the hand-off state are read off the event loop.
+
+The visitor's messages, typing and presence, and what the assistant sends them, are published on
+the hub for the consoles watching the conversation; a coordinator's messages arrive through the hub.
+Whether a person has the chat is read from the conversation itself, never kept in the socket:
+every message goes through Rasa, so crisis language gets the crisis resources in every state.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import UserMessage
+from sanic.exceptions import WebsocketClosed
+from websockets.exceptions import ConnectionClosed
+
+from bot.channels.address_limits import AddressLimits, LocalAddressLimits
+from bot.channels.frame_limits import LimitHit, SocketLimits
+from bot.channels.history import history_items
+from bot.channels.hub import conversation_topic, get_hub, visitor_topic
+from bot.channels.limits import TokenBucket
+from bot.channels.store_guard import ConversationStoreUnavailable
+from bot.channels.tracker_reads import handoff_state
+from bot.channels.untrusted_text import is_text
+from bot.channels.visitor_sessions import SessionStoreUnavailable, VisitorSessions
+from bot.channels.web_output import WebOutput
+from bot.channels.web_settings import WebSettings
+from bot.conversation.handoff_state import WITH_STAFF
+
+logger = logging.getLogger(__name__)
+
+POLICY_VIOLATION = 1008
+TRY_AGAIN_LATER = 1013
+FRAME_TYPES = "session_request, session_end, user_uttered or typing"
+
+
+class VisitorSocket:
+    """One visitor connection: validates frames, keeps its conversation, relays to Rasa."""
+
+    def __init__(
+        self,
+        ws: Any,
+        settings: WebSettings,
+        sessions: VisitorSessions,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        tracker_events: Callable[[str], Awaitable[List[Dict[str, Any]]]],
+        agent: Any = None,
+        address_limits: Optional[AddressLimits] = None,
+        address_key: str = "",
+    ) -> None:
+        """Bind the socket to the channel's settings, sessions, limits and Rasa's message handler."""
+        self.ws = ws
+        self.settings = settings
+        self.sessions = sessions
+        self.on_new_message = on_new_message
+        self.tracker_events = tracker_events
+        self.agent = agent
+        self.replies = 0
+        self.session_id: Optional[str] = None
+        self.hub = get_hub()
+        self._unsubscribe: Optional[Callable[[], None]] = None
+        self.limits = SocketLimits(settings, address_limits or LocalAddressLimits(), address_key)
+        # Bad frames are forgiven at one per second; a burst beyond the allowance is abuse.
+        self.forgiveness = TokenBucket(1.0, float(settings.max_violations))
+
+    async def send(self, frame: Dict[str, Any]) -> None:
+        """Write one frame; a socket that has gone away is not an error (history redraws it)."""
+        try:
+            await self.ws.send(json.dumps(frame, ensure_ascii=False))
+        except (ConnectionClosed, WebsocketClosed, asyncio.CancelledError, OSError):
+            logger.debug("visitor socket closed before a frame could be sent")
+
+    async def error(self, code: str, message: str, **extra: Any) -> None:
+        """Tell the visitor what went wrong; a flood of bad frames closes the socket."""
+        await self.send({"type": "error", "code": code, "message": message, **extra})
+        if not self.forgiveness.allow():
+            await self.ws.close(POLICY_VIOLATION, "too many invalid messages")
+
+    async def refuse(self, hit: LimitHit) -> None:
+        """A frame over a rate limit: an `error` naming the limit (counts as a bad frame)."""
+        await self.error("rate_limited", hit.message, limit=hit.limit)
+
+    async def serve(self) -> None:
+        """Read frames until the visitor leaves."""
+        while True:
+            try:
+                raw = await self.ws.recv()
+            except ConnectionClosed:
+                return await self.leave()
+            if raw is None:
+                return await self.leave()
+            await self.handle_frame(raw)
+
+    async def leave(self) -> None:
+        """Stop receiving coordinator frames; tell the console if the visitor has no other socket open.
+
+        The visitor may still have another tab open, here or on another server (the hub counts them).
+        """
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            if not await self.hub.subscribers(visitor_topic(self.session_id or "")):
+                await self.publish_activity({"type": "visitor_presence", "online": False})
+
+    async def detach(self) -> None:
+        """Leave the conversation: this socket has none until the next `session_request`."""
+        await self.leave()
+        self.session_id = None
+
+    async def publish_activity(self, message: Dict[str, Any]) -> None:
+        """Tell coordinators what the visitor is doing (no subscriber: nobody is watching)."""
+        if self.session_id:
+            await self.hub.publish(conversation_topic(self.session_id),
+                                   {**message, "conversation_id": self.session_id})
+
+    async def handle_frame(self, raw: Any) -> None:
+        """Dispatch one frame by type, answering bad or limited frames with an `error` frame."""
+        hit = self.limits.frame()
+        if hit:
+            return await self.refuse(hit)
+        size = len(raw.encode() if isinstance(raw, str) else raw)
+        if size > self.settings.max_frame_bytes:
+            return await self.error("frame_too_large", f"Frames are limited to {self.settings.max_frame_bytes} bytes.")
+        try:
+            frame = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return await self.error("bad_json", "Messages must be JSON objects.")
+        if not isinstance(frame, dict):
+            return await self.error("bad_json", "Messages must be JSON objects.")
+        handlers = {"session_request": self.start_session, "session_end": self.end_session,
+                    "user_uttered": self.user_uttered, "typing": self.typing}
+        handler = handlers.get(frame.get("type")) if isinstance(frame.get("type"), str) else None
+        if handler is None:
+            return await self.error("unknown_type", f"Unknown message type; use {FRAME_TYPES}.")
+        await handler(frame)
+
+    async def typing(self, frame: Dict[str, Any]) -> None:
+        """Relay the visitor's typing to a coordinator (never stored; excess frames dropped)."""
+        if self.session_id and self.limits.typing():
+            await self.publish_activity({"type": "visitor_typing", "on": bool(frame.get("on"))})
+
+    async def start_session(self, frame: Dict[str, Any]) -> None:
+        """Resume the presented conversation if its token is good and it was not ended, else start a new one."""
+        hit = await self.limits.session()
+        if hit:
+            return await self.refuse(hit)
+        try:
+            grant = await self.sessions.resume_or_start(frame.get("session_id"), frame.get("token"))
+        except SessionStoreUnavailable:
+            await self.send({"type": "error", "code": "store_unavailable",
+                             "message": "Sorry, your conversation can't be opened right now because of a problem "
+                                        "on our side. The chat will try again by itself in a moment."})
+            await self.ws.close(TRY_AGAIN_LATER, "conversation store unavailable")
+            return
+        await self.leave()
+        self.session_id = grant.session_id
+        history = await self.history() if grant.resumed else []
+        confirm: Dict[str, Any] = {"type": "session_confirm", "session_id": grant.session_id, "token": grant.token,
+                                   "history": history}
+        handoff = await self.open_handoff() if grant.resumed else None
+        if handoff:
+            confirm["handoff"] = handoff
+        await self.send(confirm)
+        self._unsubscribe = self.hub.subscribe(visitor_topic(grant.session_id), self.from_coordinator)
+        await self.publish_activity({"type": "visitor_presence", "online": True})
+
+    async def end_session(self, frame: Dict[str, Any]) -> None:
+        """"End chat and clear": the conversation can never be resumed, on any socket or server.
+
+        The conversation is the one named by the frame's `session_id` and `token`, else this socket's.
+        Other sockets of the conversation (other tabs) are told with a `session_ended` frame.
+        """
+        hit = await self.limits.session()
+        if hit:
+            return await self.refuse(hit)
+        target = self.sessions.owned(frame.get("session_id"), frame.get("token")) or self.session_id
+        if target is None:
+            return await self.error("no_session", "There is no conversation to end.")
+        try:
+            await self.sessions.end(target)
+        except SessionStoreUnavailable:
+            return await self.send({"type": "error", "code": "store_unavailable",
+                                    "message": "Sorry, the chat couldn't be ended just now because of a problem on "
+                                               "our side. It is cleared from this device; please try again later."})
+        if target == self.session_id:
+            await self.detach()
+        ended = {"type": "session_ended", "session_id": target}
+        await self.hub.publish(visitor_topic(target), ended)
+        await self.send(ended)
+
+    async def from_coordinator(self, frame: Dict[str, Any]) -> None:
+        """A frame from the staff side (a coordinator's message, typing, a hand-off change) or another tab."""
+        if frame.get("type") == "session_ended" and frame.get("session_id") == self.session_id:
+            await self.detach()
+        await self.send(frame)
+
+    async def from_assistant(self, frame: Dict[str, Any]) -> None:
+        """A frame of the assistant's reply: to the visitor, and to any console watching.
+
+        Coordinators see exactly what the visitor was shown; crisis resources also raise an
+        alert on the console that has the conversation open.
+        """
+        if frame.get("type") == "bot_uttered":
+            self.replies += 1
+            custom = frame.get("custom") if isinstance(frame.get("custom"), dict) else {}
+            if frame.get("text"):
+                await self.publish_activity({"type": "bot_message", "text": frame["text"],
+                                             "timestamp": frame.get("timestamp")})
+            if custom.get("type") == "crisis_banner":
+                await self.publish_activity({"type": "visitor_crisis", "timestamp": frame.get("timestamp")})
+        await self.send(frame)
+
+    async def open_handoff(self) -> Optional[Dict[str, Any]]:
+        """The conversation's live hand-off, so a reloaded page shows it (None if none or unknown).
+
+        Read from the conversation's hand-off state; a call-back is not shown: the visitor was
+        told when to expect contact.
+        """
+        try:
+            current = await handoff_state(self.agent, self.session_id or "")
+        except Exception:
+            logger.exception("could not read the hand-off state for a visitor")
+            return None
+        if current["state"] not in WITH_STAFF:
+            return None
+        return {"state": current["state"], **({"agent": current["agent"]} if current["agent"] else {})}
+
+    async def with_staff(self) -> bool:
+        """Whether a person has (or is about to take) this chat, so silence from the assistant is right."""
+        try:
+            return (await handoff_state(self.agent, self.session_id or ""))["state"] in WITH_STAFF
+        except Exception:
+            logger.exception("could not read the hand-off state for a visitor")
+            return False
+
+    async def history(self) -> List[Dict[str, Any]]:
+        """The stored conversation (empty if the store cannot be read right now)."""
+        try:
+            events = await self.tracker_events(self.session_id or "")
+        except Exception:  # the store being down must not end the chat
+            logger.exception("could not read history for a visitor")
+            await self.send({"type": "error", "code": "history_unavailable",
+                             "message": "Earlier messages can't be shown right now."})
+            return []
+        return history_items(events, self.settings.history_limit)
+
+    async def user_uttered(self, frame: Dict[str, Any]) -> None:
+        """Check the message and hand it to Rasa, showing typing while the bot works."""
+        message = frame.get("message")
+        if self.session_id is None:
+            return await self.error("no_session", "Send a session_request first.")
+        if not isinstance(message, str) or not message.strip():
+            return await self.error("empty_message", "Please type a message.")
+        if not is_text(message):
+            return await self.error("bad_text", "That message contains characters that aren't text. Please retype it.")
+        if len(message) > self.settings.max_message_chars:
+            return await self.error(
+                "too_long", f"Messages are limited to {self.settings.max_message_chars} characters. "
+                            "Please shorten it or split it in two.")
+        hit = await self.limits.message()
+        if hit:
+            return await self.refuse(hit)
+        await self.publish_activity({"type": "visitor_message", "text": message.strip(), "timestamp": time.time()})
+        await self.send({"type": "typing", "on": True})
+        try:
+            self.replies = 0
+            await self.on_new_message(UserMessage(
+                message.strip(), WebOutput(self.from_assistant), self.session_id, input_channel="web"))
+            if self.replies == 0 and not await self.with_staff():
+                await self.send({"type": "error", "code": "no_reply",
+                                 "message": "Sorry, I couldn't answer that just now. Your message is saved; "
+                                            "please try again in a moment, or ask to talk to a person."})
+        except ConversationStoreUnavailable:
+            await self.send({"type": "error", "code": "store_unavailable",
+                             "message": "Sorry, I couldn't save your message because of a problem on our side, "
+                                        "so I haven't answered it. Please send it again in a minute."})
+        except Exception:
+            logger.exception("message from a visitor could not be handled")
+            await self.send({"type": "error", "code": "server_error",
+                             "message": "Sorry, something went wrong on our side. Please try again."})
+        finally:
+            await self.send({"type": "typing", "on": False})
