@@ -61,12 +61,17 @@ DEFAULT_RISK_WORDS = (
 # A question about the treatment ("can it make suicidal thoughts worse?") that the classifier
 # calls a crisis, with no crisis phrase, is answered as the question it is.
 QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
+# The distress group of feeling statements, which a word of the treatment turns into a question.
+FEELING_GROUP = "feeling_statements"
 TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
 # A question whose subject is the treatment ("will it hurt my baby?", "can ketamine kill you?") is
 # about the treatment, whatever phrase it contains.
 TREATMENT_SUBJECT = re.compile(
     r"^\s*(will|would|can|could|does|do|might|is|are)\s+(it|ketamine|ketamin|the infusions?|infusions?|the treatment|"
     r"this|that|they)\s+(\w+\s+){0,2}?(hurt|harm|kill|affect|damage|injure)\b")
+# Crisis groups that are statements of a plan or means: a question about the treatment before them
+# ("does the infusion hurt? ... I've got the rope") does not make them a question.
+STATEMENT_GROUPS = {"finality_and_means", "means_and_plans"}
 # Crisis groups that stand for a word, not a statement: a question about the treatment with them is a question.
 QUESTION_GROUPS = {"suicide_word"}
 # A classifier's `distress` with no distress phrase stands only with one of these words (or a word of
@@ -189,11 +194,12 @@ class CrisisDetector(GraphComponent):
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
         found = crisis.find(text)
         if found is not None:
-            if TREATMENT_SUBJECT.match(lowered) or (found[0] in QUESTION_GROUPS and about_treatment):
+            if (TREATMENT_SUBJECT.match(lowered) and found[0] not in STATEMENT_GROUPS) or (
+                    found[0] in QUESTION_GROUPS and about_treatment):
                 return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
         found = distress.find(text)
-        if found is not None:
+        if found is not None and not (found[0] == FEELING_GROUP and (TREATMENT_WORDS - {"it"}) & words):
             return (DISTRESS_INTENT,) + found
         if intent.get("name") == DISTRESS_INTENT and (
                 (TREATMENT_WORDS - {"it"}) & words or not (DISTRESS_WORDS | self.risk_words) & words):
