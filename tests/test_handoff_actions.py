@@ -268,12 +268,13 @@ def test_live_when_a_coordinator_is_online_and_open(store: Path) -> None:
     assert returned == [SlotSet("handoff_state", "waiting")] + RESET
 
 
-def test_no_consent_saves_nothing_and_gives_the_clinic_contacts(store: Path) -> None:
+def test_no_consent_makes_no_request_says_what_stays_and_gives_the_clinic_contacts(store: Path) -> None:
     dispatcher, returned = run(ActionSubmitHandoff(), make_tracker([], {**FILLED, "contact_consent": False}))
     assert tickets() == []
     assert [m["text"] for m in dispatcher.messages] == [
-        "That's fine, I haven't saved anything. You can reach the care team yourself at "
-        "555-0100 (test) or care@test.invalid."]
+        "That's fine: no request was made and I haven't passed your details to anyone. What you "
+        "typed stays in this chat's record for as long as the clinic keeps chats; the care team can "
+        "delete it if you ask. You can reach them yourself at 555-0100 (test) or care@test.invalid."]
     assert returned == RESET
 
 

@@ -41,8 +41,10 @@ INVALID_NAME = Message("Sorry, I didn't catch a name there. A first name is fine
 INVALID_DETAIL = Message("Sorry, that doesn't look like a phone number (10 to 15 digits) or an "
                          "email address.")
 INVALID_TIME = Message("Could you tell me a day or a time of day that suits you?")
-NO_CONSENT = Message("That's fine, I haven't saved anything. You can reach the care team yourself "
-                     "at {clinic_phone} or {clinic_email}.")
+NO_CONSENT = Message("That's fine: no request was made and I haven't passed your details to anyone. "
+                     "What you typed stays in this chat's record for as long as the clinic keeps chats; "
+                     "the care team can delete it if you ask. You can reach them yourself at "
+                     "{clinic_phone} or {clinic_email}.")
 WAITING = Message("Thank you, {contact_name}. A care coordinator will join this chat shortly. "
                   "Please keep this window open.")
 CALLBACK = Message("Thank you, {contact_name}. No coordinator can join the chat right now, so one "
