@@ -26,6 +26,8 @@ STARTUP_TIMEOUT_S = 240
 # The servers' clinic facts: live chat open around the clock and a short wait, so hand-off
 # tests behave the same at any hour.
 TEST_CLINIC_FILE = ROOT / "tests" / "fixtures" / "clinic-open.yml"
+# The servers believe X-Forwarded-* headers from this loopback address only (FORWARDED_ALLOW_IPS).
+TRUSTED_PROXY = "127.0.0.3"
 
 
 def trained_model() -> Path:
@@ -110,6 +112,9 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
         CLINIC_CONFIG=str(TEST_CLINIC_FILE),
         STAFF_SESSION_SECRET=secrets.token_hex(32),
+        STAFF_SOCKET_CHECK_SECONDS="2",  # console sockets notice an ended login quickly
+        FORWARDED_ALLOW_IPS=TRUSTED_PROXY,  # a "proxy" the staff tests connect from
+        PENDING_HANDOFFS_FILE=str(work / "pending-handoffs.jsonl"),
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     processes = []
