@@ -20,6 +20,7 @@ import requests
 from websockets.exceptions import InvalidStatusCode
 
 from bench.servers import free_port, stop, wait_until_up
+from bot.store import totp
 from tests.conftest import ROOT, STARTUP_TIMEOUT_S, TEST_CLINIC_FILE, VENV_BIN, base_env
 from tests.staff_client import PASSWORD, StaffClient, make_staff, next_frame
 
@@ -209,3 +210,20 @@ def test_sign_in_and_out_are_audited_and_the_cookie_is_secure_with_hsts(producti
     assert failed["detail"]["reason"] == "wrong_password" and "password" not in failed["detail"]
     again = admin.get("api/audit?limit=5").json()["entries"]
     assert again[0]["action"] == "view_audit" and again[0]["staff_id"] == admin.user["id"], "reading it is audited"
+
+
+def test_an_administrator_with_one_time_codes_needs_the_current_code(production: ProductionServer) -> None:
+    email = "tia.prod@clinic.example"
+    make_staff(production, email, "Tia", role="admin")
+    enrolled = staff_cli(production, "totp", "--email", email)
+    assert enrolled.returncode == 0, enrolled.stderr
+    secret = enrolled.stdout.split("Secret (to type in by hand): ")[1].split()[0]
+    client = StaffClient(production, source="127.0.0.8")
+    asked = client.login(email)
+    assert asked.status_code == 401 and asked.json()["error"] == "code_required"
+    assert client.login(email, code="000000" if totp.code_at(secret, totp.current_step()) != "000000"
+                        else "111111").json()["error"] == "bad_code"
+    signed = client.login(email, code=totp.code_at(secret, totp.current_step()))
+    assert signed.status_code == 200 and signed.json()["user"]["totp"] is True
+    assert StaffClient(production, source="127.0.0.9").login(email, "not the password").json()["error"] == \
+        "bad_credentials", "a wrong password says nothing about codes"
