@@ -148,3 +148,22 @@ def test_the_hashing_executor_is_bounded_and_separate() -> None:
 
     asyncio.run(scenario())
     assert names and all(name.startswith("password-hash") for name in names), "not the default thread pool"
+
+
+def test_a_parallel_burst_from_one_address_gets_no_more_than_the_free_attempts() -> None:
+    async def scenario() -> int:
+        t = throttle()
+        checked = []
+
+        async def attempt() -> None:
+            async with t.one_at_a_time("203.0.113.200"):
+                if await t.check("203.0.113.200") is None:
+                    checked.append(1)
+                    await asyncio.sleep(0.01)  # the password check
+                    await t.failed("203.0.113.200")
+
+        await asyncio.gather(*(attempt() for _ in range(12)))
+        assert t._turns == {}, "nothing left behind"
+        return len(checked)
+
+    assert asyncio.run(scenario()) == 5

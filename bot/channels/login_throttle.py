@@ -11,19 +11,23 @@ email). Instead failed sign-ins are counted over a window (`STAFF_LOGIN_WINDOW_S
   spraying from many addresses slows to a trickle while a coordinator is only ever delayed.
 
 An attempt that must wait is refused before any password is checked, with the seconds to wait
-(`Retry-After`); the refusal says nothing about the account. Failures are kept in Redis when
+(`Retry-After`); the refusal says nothing about the account. Attempts from one address run one at
+a time in each process (`one_at_a_time`), so a burst sent in parallel cannot slip past the check
+before the first failures are counted. Failures are kept in Redis when
 `REDIS_URL` is set, so every server and worker shares them (`bot.channels.login_throttle_redis`),
 and in this process's memory otherwise.
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import math
 import os
 import time
 from collections import deque
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Deque, Dict, Optional, Protocol, Tuple
+from typing import AsyncIterator, Deque, Dict, Optional, Protocol, Tuple
 
 GLOBAL_KEY = "everyone"
 MAX_MEMORY_KEYS = 50_000
@@ -118,6 +122,7 @@ class LoginThrottle:
         self.rules = {"address": per_address, "everyone": everyone}
         self.window_s = window_s
         self._refused_after: Dict[str, float] = {}  # key -> the failure its last refusal waited on
+        self._turns: Dict[str, Tuple[asyncio.Lock, int]] = {}  # address key -> its lock and how many use it
 
     @classmethod
     def from_environment(cls, store: Optional[FailureStore] = None) -> "LoginThrottle":
@@ -131,6 +136,22 @@ class LoginThrottle:
         everyone = Backoff(_setting("STAFF_LOGIN_GLOBAL_FREE_FAILURES", 100), 1.0,
                            _setting("STAFF_LOGIN_GLOBAL_MAX_WAIT_SECONDS", 60))
         return cls(store, per_address, everyone, _setting("STAFF_LOGIN_WINDOW_SECONDS", 900))
+
+    @asynccontextmanager
+    async def one_at_a_time(self, address: str) -> AsyncIterator[None]:
+        """Run the block for one attempt from `address` at a time (in this process)."""
+        key = address_key(address)
+        lock, users = self._turns.get(key) or (asyncio.Lock(), 0)
+        self._turns[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turns[key]
+            if users <= 1:
+                del self._turns[key]
+            else:
+                self._turns[key] = (lock, users - 1)
 
     def _keys(self, address: str) -> Tuple[Tuple[str, str], ...]:
         return (("address", address_key(address)), ("everyone", GLOBAL_KEY))

@@ -107,33 +107,8 @@ def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
         if len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
             return error(400, "too_long", "That email or password is too long.")
         address = desk.proxies.client_address(request)
-        refusal = await desk.throttle.check(address)
-        if refusal is not None:
-            if refusal.first:
-                await in_db(lambda s: audit.record(s, None, "login_throttled", None, {
-                    "address": address, "scope": refusal.scope, "retry_after_s": refusal.retry_after_s}))
-            return throttled(refusal)
-        candidate = await in_db(lambda s: staff.login_candidate(s, email))
-        try:
-            reason, new_hash, step = await _check(desk, candidate, password, code)
-        except HashingBusy:
-            return busy()
-        if reason is None:
-            def succeed(s: Any) -> Any:
-                user = staff.record_login_success(s, candidate.id, new_hash=new_hash, totp_step=step)
-                token, csrf = staff_sessions.open_session(s, user)
-                audit.record(s, user.id, "login", None, {"address": address})
-                return staff.user_dict(user), token, csrf
-
-            try:
-                user, token, csrf = await in_db(succeed)
-            except StaffError:  # the code was used by another sign-in a moment ago
-                reason = "wrong_code"
-        if reason is not None:
-            return await _refuse(desk, candidate, address, reason)
-        answer = response.json({"user": user, "csrf_token": csrf})
-        set_session_cookie(answer, request, desk.signer.sign(token), staff_sessions.SESSION_MAX_SECONDS, desk.proxies)
-        return answer
+        async with desk.throttle.one_at_a_time(address):
+            return await _attempt(request, desk, address, email, password, code)
 
     @bp.route("/api/logout", methods=["POST"])
     async def logout(request: Request) -> HTTPResponse:
@@ -158,6 +133,38 @@ def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
         if who is None:
             return error(401, "login_required", "Please log in.")
         return response.json({"user": who.as_dict(), "csrf_token": who.csrf_token})
+
+
+async def _attempt(request: Request, desk: LoginDesk, address: str, email: str, password: str,
+                   code: str) -> HTTPResponse:
+    """One sign-in attempt from `address`: throttle, check, then open a session or count the failure."""
+    refusal = await desk.throttle.check(address)
+    if refusal is not None:
+        if refusal.first:
+            await in_db(lambda s: audit.record(s, None, "login_throttled", None, {
+                "address": address, "scope": refusal.scope, "retry_after_s": refusal.retry_after_s}))
+        return throttled(refusal)
+    candidate = await in_db(lambda s: staff.login_candidate(s, email))
+    try:
+        reason, new_hash, step = await _check(desk, candidate, password, code)
+    except HashingBusy:
+        return busy()
+    if reason is None:
+        def succeed(s: Any) -> Any:
+            user = staff.record_login_success(s, candidate.id, new_hash=new_hash, totp_step=step)
+            token, csrf = staff_sessions.open_session(s, user)
+            audit.record(s, user.id, "login", None, {"address": address})
+            return staff.user_dict(user), token, csrf
+
+        try:
+            user, token, csrf = await in_db(succeed)
+        except StaffError:  # the code was used by another sign-in a moment ago
+            reason = "wrong_code"
+    if reason is not None:
+        return await _refuse(desk, candidate, address, reason)
+    answer = response.json({"user": user, "csrf_token": csrf})
+    set_session_cookie(answer, request, desk.signer.sign(token), staff_sessions.SESSION_MAX_SECONDS, desk.proxies)
+    return answer
 
 
 async def _refuse(desk: LoginDesk, candidate: Optional[LoginCandidate], address: str, reason: str) -> HTTPResponse:
