@@ -291,13 +291,9 @@ def admin_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
         if audit_days is not None and (not isinstance(audit_days, int) or isinstance(audit_days, bool) or audit_days < 1):
             return error(400, "bad_days", "audit_days must be a whole number of at least 1.")
         dry_run = body.get("dry_run", True) is not False
-        if audit_days is not None and audit_days < audit.min_retention_days():
-            await in_db(lambda s: audit.record(s, who.id, "purge_refused", None, {
-                "days": days, "audit_days": audit_days, "min_retention_days": audit.min_retention_days()}))
-            return error(400, "retention", f"Audit entries are kept at least {audit.min_retention_days()} days "
-                         "(AUDIT_MIN_RETENTION_DAYS); ask for that many audit_days or more, or leave it out.")
         try:
             result = await in_db(lambda s: purge(s, days, dry_run=dry_run, audit_days=audit_days, staff_id=who.id))
-        except RetentionError as problem:
+        except RetentionError as problem:  # nothing was deleted; the attempt is kept
+            await in_db(lambda s: audit.record(s, who.id, "purge_refused", None, {"days": days, "audit_days": audit_days}))
             return error(400, "retention", str(problem))
         return response.json(result.as_dict())
