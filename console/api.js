@@ -22,15 +22,14 @@
   }
 
   /**
-   * Seconds until a locked account may try again: the Retry-After header (seconds), or the body's
-   * retry_after (seconds) or locked_until (ISO time). null when the server says nothing.
+   * Seconds to wait before trying again (a throttled sign-in, a busy server): the Retry-After
+   * header, else the body's retry_after_s. null when the server says nothing.
    */
   function retryAfter(response, data) {
     const header = Number(response.headers.get('Retry-After'));
     if (isFinite(header) && header > 0) return header;
-    if (typeof data.retry_after === 'number' && data.retry_after > 0) return data.retry_after;
-    const until = Staff.dom.parseTime(data.locked_until);
-    return until ? Math.max(0, (until.getTime() - Date.now()) / 1000) : null;
+    if (typeof data.retry_after_s === 'number' && data.retry_after_s > 0) return data.retry_after_s;
+    return null;
   }
 
   const Api = {
@@ -68,8 +67,11 @@
       return this.call('POST', path, body);
     },
 
-    async login(email, password) {
-      const data = await this.post('login', { email: email, password: password });
+    /** Sign in; `code` is the one-time code of an account that uses one (else empty). */
+    async login(email, password, code) {
+      const body = { email: email, password: password };
+      if (code) body.code = code;
+      const data = await this.post('login', body);
       this.csrfToken = data.csrf_token || null;
       return data.user;
     },

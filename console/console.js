@@ -95,6 +95,7 @@
       this.socket = new Staff.LiveSocket(Staff.liveSocketUrl());
       this.socket.onframe = (frame) => this.handleFrame(frame);
       this.socket.onstatus = (state) => this.handleStatus(state);
+      this.socket.onended = () => this.signedOut('Your session has ended. Please sign in again.');
       this.socket.start();
       this.callbacks.load();
       byId('queue-heading').focus();

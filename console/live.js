@@ -4,6 +4,8 @@
  * Parses JSON frames, sends {"type": "ping"} every 20 s (the server's presence heartbeat), and
  * reconnects after 1 s, 2 s, 4 s ... at most 30 s with jitter. The backoff resets only once a
  * frame has arrived, so a server that accepts and at once closes the socket is not hammered.
+ * A close with code 4401 means the login ended (signed out, expired, disabled): no reconnect,
+ * `onended` instead.
  */
 (function (Staff) {
   'use strict';
@@ -11,6 +13,7 @@
   const PING_EVERY_MS = 20000;
   const BACKOFF_FIRST_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
+  const LOGIN_ENDED = 4401;
 
   /** The console socket address: `ws` resolved against the page, with the ws/wss scheme. */
   function liveSocketUrl() {
@@ -33,6 +36,8 @@
       this.onframe = () => {};
       /** @type {(state: 'connecting'|'online'|'offline') => void} */
       this.onstatus = () => {};
+      /** @type {(reason: string) => void} the server closed the socket because the login ended */
+      this.onended = () => {};
     }
 
     start() {
@@ -76,7 +81,7 @@
         this.onstatus('online');
       };
       socket.onmessage = (event) => this.receive(event.data);
-      socket.onclose = () => this.handleClose();
+      socket.onclose = (event) => this.handleClose(event);
     }
 
     /** @private */
@@ -92,10 +97,15 @@
     }
 
     /** @private */
-    handleClose() {
+    handleClose(event) {
       this.socket = null;
       this.stopPing();
       if (this.stopped) return;
+      if (event && event.code === LOGIN_ENDED) {
+        this.stopped = true;
+        this.onended(event.reason || '');
+        return;
+      }
       this.onstatus('offline');
       this.scheduleRetry();
     }

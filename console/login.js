@@ -1,8 +1,9 @@
 /**
  * Staff console: the sign-in form.
  *
- * 401 says the email or password is wrong; 423 says the account is locked and for how many
- * minutes (from the server's Retry-After, when it gives one). On success it hands the user on.
+ * 401 says the email or password is wrong (the same words whichever it was); 401 `code_required`
+ * shows the one-time code field, `bad_code` says the code was wrong; 429 says how long to wait
+ * (from the server's Retry-After); 503 says the server is busy. On success it hands the user on.
  */
 (function (Staff) {
   'use strict';
@@ -10,15 +11,24 @@
   const { byId, showText } = Staff.dom;
   const { Api, Alerts, errorText } = Staff;
 
+  /** "30 seconds", "2 minutes". */
+  function waitText(seconds) {
+    if (seconds < 60) return Math.ceil(seconds) + (Math.ceil(seconds) === 1 ? ' second' : ' seconds');
+    const minutes = Math.ceil(seconds / 60);
+    return minutes + (minutes === 1 ? ' minute' : ' minutes');
+  }
+
   /** The sentence for a failed sign-in. */
   function loginErrorText(error) {
+    if (error.code === 'code_required') return 'Enter the 6-digit code from your authenticator app.';
+    if (error.code === 'bad_code') return errorText(error, 'That code is not right. Enter the current code.');
     if (error.status === 401) return 'Wrong email or password.';
-    if (error.status === 423) {
-      const minutes = error.retryAfterSeconds ? Math.max(1, Math.ceil(error.retryAfterSeconds / 60)) : null;
-      return 'This account is locked after too many failed sign-ins. ' + (minutes
-        ? 'Try again in ' + minutes + (minutes === 1 ? ' minute.' : ' minutes.')
-        : (error.serverMessage || 'Try again later.'));
+    if (error.status === 429) {
+      return 'Too many sign-in attempts. ' + (error.retryAfterSeconds
+        ? 'Please wait ' + waitText(error.retryAfterSeconds) + ' and try again.'
+        : (error.serverMessage || 'Please wait and try again.'));
     }
+    if (error.status === 503) return errorText(error, 'Signing in is busy right now. Please try again in a moment.');
     if (error.status === 400) return errorText(error, 'Enter your email and password.');
     return errorText(error, 'Signing in failed. Please try again.');
   }
@@ -31,6 +41,8 @@
       this.form = byId('login-form');
       this.email = byId('login-email');
       this.password = byId('login-password');
+      this.codeField = byId('login-code-field');
+      this.code = byId('login-code');
       this.error = byId('login-error');
       this.submit = byId('login-submit');
       this.form.addEventListener('submit', (event) => {
@@ -43,6 +55,8 @@
     show(message) {
       this.view.hidden = false;
       this.password.value = '';
+      this.code.value = '';
+      this.codeField.hidden = true;
       showText(this.error, message || '');
       (this.email.value ? this.password : this.email).focus();
     }
@@ -64,11 +78,19 @@
       }
       this.submit.disabled = true;
       try {
-        const user = await Api.login(email, password);
+        const user = await Api.login(email, password, this.codeField.hidden ? '' : this.code.value.trim());
         this.password.value = '';
+        this.code.value = '';
+        this.codeField.hidden = true;
         this.onSignedIn(user);
       } catch (error) {
         showText(this.error, loginErrorText(error));
+        this.code.value = '';
+        if (error.code === 'code_required' || error.code === 'bad_code') {
+          this.codeField.hidden = false;
+          this.code.focus();
+          return;
+        }
         this.password.value = '';
         this.password.focus();
       } finally {

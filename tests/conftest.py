@@ -32,6 +32,8 @@ STARTUP_TIMEOUT_S = 240
 TEST_CLINIC_FILE = ROOT / "tests" / "fixtures" / "clinic-open.yml"
 # The whole suite talks from 127.0.0.1: the per-address request bucket would be shared by every test.
 ONE_ADDRESS_MANY_VISITORS = {"WEB_ADDRESS_REQUESTS_PER_SECOND": "1000", "WEB_ADDRESS_REQUEST_BURST": "1000"}
+# The servers believe X-Forwarded-* headers from this loopback address only (FORWARDED_ALLOW_IPS).
+TRUSTED_PROXY = "127.0.0.3"
 
 
 def trained_model() -> Path:
@@ -117,6 +119,9 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         CLINIC_CONFIG=str(TEST_CLINIC_FILE),
         STAFF_SESSION_SECRET=secrets.token_hex(32),
         **ONE_ADDRESS_MANY_VISITORS,
+        STAFF_SOCKET_CHECK_SECONDS="2",  # console sockets notice an ended login quickly
+        FORWARDED_ALLOW_IPS=TRUSTED_PROXY,  # a "proxy" the staff tests connect from
+        PENDING_HANDOFFS_FILE=str(work / "pending-handoffs.jsonl"),
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     processes = []

@@ -1,5 +1,6 @@
 """Test helpers for the staff side: accounts in the servers' database, a logged-in API client,
-and the console websocket."""
+and the console websocket. A client can speak from another loopback address (`source`, such as
+127.0.0.2), so throttling per address can be tested on one machine."""
 from __future__ import annotations
 
 import asyncio
@@ -8,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import requests
 import websockets
+from requests.adapters import HTTPAdapter
 
 from bot.store import staff, tickets
 from bot.store.db import session_scope
@@ -37,19 +39,39 @@ def make_ticket(servers: Any, conversation_id: str, **fields: Any) -> int:
         return ticket.id
 
 
+class SourceAddressAdapter(HTTPAdapter):
+    """Connections that leave from a given local address."""
+
+    def __init__(self, source: str) -> None:
+        """Bind every connection to `source` (any free port)."""
+        self.source = source
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Pass the source address down to urllib3."""
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class StaffClient:
     """A coordinator's browser session against the staff API."""
 
-    def __init__(self, servers: Any) -> None:
-        """Not logged in yet."""
+    def __init__(self, servers: Any, source: Optional[str] = None) -> None:
+        """Not logged in yet; `source` is the local address to connect from (default: the system's choice)."""
         self.base = f"{servers.url}/webhooks/staff/"
         self.http = requests.Session()
+        self.source = source
+        if source:
+            self.http.mount("http://", SourceAddressAdapter(source))
         self.csrf: Optional[str] = None
         self.user: Dict[str, Any] = {}
 
-    def login(self, email: str, password: str = PASSWORD) -> requests.Response:
-        """Log in; keeps the cookie and the CSRF token on success."""
-        response = self.http.post(self.base + "api/login", json={"email": email, "password": password}, timeout=TIMEOUT_S)
+    def login(self, email: str, password: str = PASSWORD, **extra: Any) -> requests.Response:
+        """Log in (`extra` goes into the body, say a `code`); keeps the cookie and the CSRF token on success."""
+        body = {"email": email, "password": password, **extra}
+        response = self.http.post(self.base + "api/login", json=body, timeout=TIMEOUT_S)
+        for cookie in self.http.cookies:  # production marks it Secure (TLS is the proxy's); tests speak plain HTTP
+            cookie.secure = False
         if response.ok:
             self.csrf = response.json()["csrf_token"]
             self.user = response.json()["user"]
@@ -72,7 +94,8 @@ class StaffClient:
         """Open the console websocket (an async context manager)."""
         url = self.base.replace("http://", "ws://") + "ws"
         origin = origin or self.base.split("/webhooks")[0]
-        return websockets.connect(url, extra_headers={"Cookie": self.cookie_header(), "Origin": origin})
+        local = {"local_addr": (self.source, 0)} if self.source else {}
+        return websockets.connect(url, extra_headers={"Cookie": self.cookie_header(), "Origin": origin}, **local)
 
 
 async def next_frame(ws: Any, wanted: str, timeout: float = TIMEOUT_S, **match: Any) -> Dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from bot.store import staff
+from bot.store import passwords
 from bot.store.db import get_engine, reset_engines
 from bot.store.migrate import upgrade_database
 
@@ -38,13 +38,15 @@ def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch:
     """`DATABASE_URL` for an empty database: a SQLite file not created yet, or PostgreSQL emptied.
 
     Every store test runs on both engines. PostgreSQL is the session's real server (fixture
-    `postgres_server` in conftest.py), or `STORE_TEST_DATABASE_URL` when that is set.
+    `postgres_server` in conftest.py), or `STORE_TEST_DATABASE_URL` when that is set. The pending
+    hand-off file is in the test's own folder, so a purge never touches the project's `var/`.
     """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'var' / 'store.db'}"
     else:
         url = os.environ.get("STORE_TEST_DATABASE_URL") or request.getfixturevalue("postgres_server").url
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("PENDING_HANDOFFS_FILE", str(tmp_path / "var" / "pending-handoffs.jsonl"))
     reset_engines()
     if request.param == "postgresql":
         with get_engine(url).begin() as connection:
@@ -63,7 +65,7 @@ def store_url(empty_store_url: str) -> str:
 
 @pytest.fixture
 def hasher(monkeypatch: pytest.MonkeyPatch) -> CountingHasher:
-    """Swap the account module's hasher for a quick, counting one."""
+    """Swap the password hasher for a quick, counting one."""
     quick = CountingHasher()
-    monkeypatch.setattr(staff, "HASHER", quick)
+    monkeypatch.setattr(passwords, "HASHER", quick)
     return quick

@@ -329,7 +329,8 @@ def test_purge_dry_run_counts_then_purge_deletes(events: str) -> None:
     now = time.time()
     seed_old_and_new(now)
     expected = {"conversations": 1, "events": 7, "handoff_tickets": 1, "conversation_topics": 2,
-                "conversation_tags": 1, "conversation_notes": 1, "annotations": 1, "conversation_summaries": 1}
+                "conversation_tags": 1, "conversation_notes": 1, "annotations": 1, "conversation_summaries": 1,
+                "pending_handoff_files": 0}
     with session_scope() as s:
         assert purge(s, 30, dry_run=True).counts == expected
     assert summary("old") is not None
@@ -343,8 +344,10 @@ def test_purge_dry_run_counts_then_purge_deletes(events: str) -> None:
     with session_scope() as s:
         assert [e.action for e in audit.entries(s)] == ["purge", "view_conversation"], "the audit log is kept"
         assert tickets.open_tickets(s) == []
-        assert purge(s, 1, audit_days=1, now=s.execute(select(func.max(ConversationSummary.last_event_at))).scalar()
+        assert purge(s, 1, audit_days=365, now=s.execute(select(func.max(ConversationSummary.last_event_at))).scalar()
                      ).counts["audit_log"] == 0
+        with pytest.raises(audit.RetentionError, match="at least 365 days"):
+            purge(s, 1, audit_days=1)
 
 
 def test_purge_command_line(events: str) -> None:

@@ -41,7 +41,7 @@ def test_upgrade_creates_the_tables_in_a_new_file() -> None:
     upgrade_database()
     engine = get_engine()
     assert TABLES <= set(inspect(engine).get_table_names())
-    assert current_revision(engine) == head_revision() == "0004"
+    assert current_revision(engine) == head_revision() == "0005"
 
 
 @in_empty_database

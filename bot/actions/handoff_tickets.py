@@ -1,8 +1,12 @@
 """Writing hand-off tickets from the actions, without ever losing one.
 
 A request is written to the database (`bot.store`). When the database fails, it is appended as
-one JSON line to the pending file (`PENDING_HANDOFFS_FILE`, default `var/pending-handoffs.jsonl`);
-the next successful write imports those lines first, as call-back tickets, then removes them.
+one JSON line to the pending file (`bot.store.pending_handoffs`, created 0600); the next
+successful write imports those lines first, as call-back tickets, then removes them.
+
+A request holds health data (name, phone, email, the reason in the visitor's words), so it never
+reaches a log: logs name the conversation id and the kind of error only, never the error's text
+(a database error can quote the values it was given).
 """
 from __future__ import annotations
 
@@ -10,9 +14,8 @@ import json
 import logging
 import os
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Iterator, List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,27 +23,28 @@ from sqlalchemy.orm import Session
 
 from bot.actions.clinic import load_live_chat
 from bot.store.db import session_scope, utcnow
+from bot.store.pending_handoffs import importing_file, pending_file, rejected_file
+from bot.store.private_files import append_private
 from bot.store.staff import coordinators_online
 from bot.store.tickets import attach_contact, create_ticket, escalate_ticket, open_ticket_for
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PENDING_FILE = Path(__file__).resolve().parents[2] / "var" / "pending-handoffs.jsonl"
 # What can go wrong on the way to the database: its own errors, or a file it cannot open.
 STORAGE_ERRORS = (SQLAlchemyError, OSError)
 
 
 @dataclass(frozen=True)
 class TicketRequest:
-    """One hand-off to record: who asked, why, and how to reach them."""
+    """One hand-off to record: who asked, why, and how to reach them (its repr shows only the ids)."""
 
     conversation_id: str
-    reason: str
+    reason: str = field(repr=False)
     priority: str = "normal"
-    name: Optional[str] = None
-    phone: Optional[str] = None
-    email: Optional[str] = None
-    best_time: Optional[str] = None
+    name: Optional[str] = field(default=None, repr=False)
+    phone: Optional[str] = field(default=None, repr=False)
+    email: Optional[str] = field(default=None, repr=False)
+    best_time: Optional[str] = field(default=None, repr=False)
     consent: bool = False
 
 
@@ -52,18 +56,10 @@ class RecordedTicket:
     kind: str
 
 
-def pending_file() -> Path:
-    """Where requests wait while the database is unavailable."""
-    return Path(os.environ.get("PENDING_HANDOFFS_FILE") or DEFAULT_PENDING_FILE)
-
-
 def save_pending(request: TicketRequest, now: Optional[datetime] = None) -> None:
-    """Append `request` to the pending file as one JSON line."""
-    path = pending_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Append `request` to the pending file (mode 0600) as one JSON line."""
     line = dict(asdict(request), saved_at=(now or utcnow()).isoformat())
-    with path.open("a", encoding="utf-8") as out:
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    append_private(pending_file(), json.dumps(line, ensure_ascii=False) + "\n")
 
 
 @contextmanager
@@ -73,7 +69,7 @@ def claimed_pending_lines() -> Iterator[List[str]]:
     Removed when the block succeeds; put back (appended) when it raises.
     """
     path = pending_file()
-    claimed = path.with_name(f"{path.name}.{os.getpid()}.importing")
+    claimed = importing_file()
     try:
         os.replace(path, claimed)
     except FileNotFoundError:
@@ -83,8 +79,7 @@ def claimed_pending_lines() -> Iterator[List[str]]:
     try:
         yield lines
     except BaseException:
-        with path.open("a", encoding="utf-8") as out:
-            out.writelines(line + "\n" for line in lines)
+        append_private(path, "".join(line + "\n" for line in lines))
         claimed.unlink()
         raise
     claimed.unlink()
@@ -93,17 +88,17 @@ def claimed_pending_lines() -> Iterator[List[str]]:
 def import_pending_line(session: Session, line: str) -> None:
     """Write one pending request as a call-back ticket (the visitor has left the live chat).
 
-    A line that is not a request is moved to `<pending file>.rejected` and logged, so it cannot
-    block every later ticket.
+    A line that is not a request is moved to `<pending file>.rejected` (its length is logged, never
+    its content), so it cannot block every later ticket.
     """
     try:
         data = json.loads(line)
         saved_at = data.pop("saved_at", "")
         request = TicketRequest(**data)
     except (ValueError, TypeError, AttributeError):
-        logger.error("Pending hand-off line is not a request; moved aside: %s", line)
-        with pending_file().with_name(pending_file().name + ".rejected").open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        logger.error("A pending hand-off line (%d characters) is not a request; moved to %s",
+                     len(line), rejected_file())
+        append_private(rejected_file(), line + "\n")
         return
     create_ticket(
         session, conversation_id=request.conversation_id, kind="callback",
@@ -158,8 +153,9 @@ def escalate_or_record(request: TicketRequest) -> Optional[RecordedTicket]:
             ticket = open_ticket_for(session, request.conversation_id)
             if ticket is not None and escalate_ticket(session, ticket.id, request.reason) is not None:
                 return RecordedTicket(ticket.id, ticket.kind)
-    except STORAGE_ERRORS:
-        logger.exception("Could not raise the open ticket of a conversation to urgent")
+    except STORAGE_ERRORS as error:
+        logger.error("Could not raise the open ticket of conversation %s to urgent (%s)",
+                     request.conversation_id, type(error).__name__)
     return record_or_keep(request)
 
 
@@ -167,10 +163,12 @@ def record_or_keep(request: TicketRequest) -> Optional[RecordedTicket]:
     """Record `request`; on a storage error keep it in the pending file and return None."""
     try:
         return record_ticket(request)
-    except STORAGE_ERRORS:
-        logger.exception("Could not write the hand-off ticket; keeping it in %s", pending_file())
+    except STORAGE_ERRORS as error:
+        logger.error("Could not write the hand-off ticket of conversation %s (%s); keeping it in %s",
+                     request.conversation_id, type(error).__name__, pending_file())
     try:
         save_pending(request)
-    except OSError:
-        logger.exception("Could not keep the hand-off request in %s either", pending_file())
+    except OSError as error:
+        logger.error("Could not keep the hand-off request of conversation %s in %s either (%s)",
+                     request.conversation_id, pending_file(), type(error).__name__)
     return None

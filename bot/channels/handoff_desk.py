@@ -1,7 +1,8 @@
 """What a coordinator does to a ticket, applied to the database, the conversation and the hub.
 
-Each operation changes the ticket in `bot.store.tickets` (the database decides races), then
-records the conversation's new hand-off state and what the visitor sees in Rasa's tracker
+Each operation changes the ticket in `bot.store.tickets` (the database decides races), with its
+audit entry in the same transaction (`claim`, `send_message`, `hand_back`, `close`: ids only,
+never the message or the outcome note), then records the conversation's new hand-off state and what the visitor sees in Rasa's tracker
 (`bot.conversation.handoff_state`: connected, callback, ended; agent messages, notices), then
 tells the visitor's sockets and every console through the hub, once for all servers. A ticket
 change goes to the ticket watchers (`tickets` topic), and each passes it to its own server's
@@ -18,7 +19,7 @@ from bot.channels import conversation_log as log
 from bot.channels.hub import STAFF_TOPIC, TICKETS_TOPIC, Hub, visitor_topic
 from bot.channels.staff_auth import StaffIdentity
 from bot.conversation.handoff_state import CALLBACK, CONNECTED, ENDED, WAITING
-from bot.store import tickets
+from bot.store import audit, tickets
 from bot.store.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,12 @@ def ticket_payload(s: Any, ticket: Any) -> Dict[str, Any]:
     return tickets.ticket_dict(ticket, tickets.staff_names(s))
 
 
+def audited(s: Any, who: StaffIdentity, action: str, ticket: Any) -> Dict[str, Any]:
+    """Write the audit entry of a coordinator's action on `ticket`, and return the ticket as the console shows it."""
+    audit.record(s, who.id, action, ticket.conversation_id, {"ticket_id": ticket.id})
+    return ticket_payload(s, ticket)
+
+
 class HandoffDesk:
     """Coordinator operations on tickets, shared by the HTTP API and the ticket watcher."""
 
@@ -74,7 +81,7 @@ class HandoffDesk:
 
     async def claim(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
         """Claim a waiting ticket (raises `tickets.TicketError` if someone else was first)."""
-        ticket = await in_db(lambda s: ticket_payload(s, tickets.claim_ticket(s, ticket_id, who.id)))
+        ticket = await in_db(lambda s: audited(s, who, "claim", tickets.claim_ticket(s, ticket_id, who.id)))
         text = JOINED.format(agent=who.first_name)
         await self._record(ticket["conversation_id"], log.form_ended() + log.state_change(CONNECTED, who.first_name)
                            + [log.notice(text, CONNECTED, who.first_name)])
@@ -86,7 +93,7 @@ class HandoffDesk:
 
     async def send(self, ticket_id: int, who: StaffIdentity, text: str) -> Dict[str, Any]:
         """A coordinator's message to the visitor, stored in the conversation as theirs."""
-        ticket = await in_db(lambda s: ticket_payload(s, self._own(s, ticket_id, who)))
+        ticket = await in_db(lambda s: audited(s, who, "send_message", self._own(s, ticket_id, who)))
         event = log.agent_message(text, who.first_name, who.id)
         await log.append_events(self._agent(), ticket["conversation_id"], [event])
         frame = {"type": "bot_uttered", "from": "agent", "agent": who.first_name, "text": text,
@@ -103,13 +110,13 @@ class HandoffDesk:
 
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
         """Give the conversation back to the bot and close the ticket."""
-        ticket = await in_db(lambda s: ticket_payload(s, tickets.hand_back(s, ticket_id, who.id)))
+        ticket = await in_db(lambda s: audited(s, who, "hand_back", tickets.hand_back(s, ticket_id, who.id)))
         await self._finish(ticket, {CONNECTED: HANDED_BACK})
         return ticket
 
     async def close(self, ticket_id: int, who: StaffIdentity, outcome: str) -> Dict[str, Any]:
         """Close the ticket with an outcome note; the bot answers the visitor again."""
-        ticket = await in_db(lambda s: ticket_payload(s, tickets.close_ticket(s, ticket_id, who.id, outcome)))
+        ticket = await in_db(lambda s: audited(s, who, "close", tickets.close_ticket(s, ticket_id, who.id, outcome)))
         await self._finish(ticket, {CONNECTED: CLOSED.format(agent=who.first_name), WAITING: CLOSED_WHILE_WAITING})
         return ticket
 

@@ -6,7 +6,9 @@ know where the other side's socket lives. Topics:
 - `conversation:<conversation_id>`: the visitor's activity, for the ticket watchers (messages,
   typing, presence), which pass it to their consoles;
 - `tickets`: ticket changes made by a coordinator on any server, for the ticket watchers;
-- `staff`: what every console shows (ticket changes, visitor activity, agent messages).
+- `staff`: what every console shows (ticket changes, visitor activity, agent messages);
+- `staff_sessions`: `kill` messages that close the console sockets of a session or an account
+  that ended (logout, disabling; `bot.channels.session_end`).
 
 `publish` reaches every subscriber in every server process; `publish_local` only this process's
 (a ticket watcher tells its own consoles, since every server runs one).
@@ -79,14 +81,18 @@ class LocalCallbacks:
         return len(self._by_topic.get(topic, ()))
 
     async def deliver(self, topic: str, message: Message) -> None:
-        """Call each callback of `topic`; one failing callback never stops the others (it is logged)."""
+        """Call each callback of `topic`; one failing callback never stops the others.
+
+        A failure is logged by its kind only: its message may quote the frame, which can hold a
+        visitor's words.
+        """
         callbacks = list(self._by_topic.get(topic, ()))
         if not callbacks:
             return
         results = await asyncio.gather(*(callback(message) for callback in callbacks), return_exceptions=True)
         for result in results:
             if isinstance(result, Exception):
-                logger.error("a %s subscriber failed: %r", topic.split(":")[0], result)
+                logger.error("a %s subscriber failed (%s)", topic.split(":")[0], type(result).__name__)
 
 
 class InProcessHub:
@@ -142,3 +148,4 @@ def conversation_topic(conversation_id: str) -> str:
 
 STAFF_TOPIC = "staff"
 TICKETS_TOPIC = "tickets"
+SESSIONS_TOPIC = "staff_sessions"

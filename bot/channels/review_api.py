@@ -2,8 +2,11 @@
 
 Coordinators and admins list, filter, read, tag, note, annotate and mark conversations reviewed,
 and export one conversation. Only admins export the filtered set, export NLU training data, read
-the audit log and purge. Every view, export and change writes an audit entry in the same
-transaction. Database work runs off the event loop (`in_db`); errors are `{"error", "message"}`.
+the audit log and purge. Every view, search, export and change writes an audit entry in the same
+transaction (search words are never stored: `audit.redacted_filter`), and so does reading the
+audit log. A purge may not delete audit entries younger than `AUDIT_MIN_RETENTION_DAYS`; asking
+is refused (400 `retention`) and audited. Database work runs off the event loop (`in_db`);
+errors are `{"error", "message"}`.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from bot.channels.review_refresher import STEP_EVENTS
 from bot.channels.staff_api import json_body
 from bot.channels.staff_auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.store import audit, review_export, review_labels, review_transcript, tickets
+from bot.store.audit import RetentionError
 from bot.store.purge import purge
 from bot.store.review_index import refresh_summaries
 from bot.store.review_labels import ReviewError
@@ -90,7 +94,8 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
         def load(s: Any) -> Dict[str, Any]:
             refresh_summaries(s, max_events=STEP_EVENTS)
             rows, cursor = list_conversations(s, f, limit, params.get("cursor") or None)
-            audit.record(s, who.id, "view_list", None, {"filter": f.as_dict(), "rows": len(rows)})
+            audit.record(s, who.id, "search" if f.text else "view_list", None,
+                         {"filter": audit.redacted_filter(f.as_dict()), "rows": len(rows)})
             body = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
             if with_count:
                 body["total"] = count_conversations(s, f)
@@ -235,8 +240,8 @@ def export_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
         def load(s: Any) -> Tuple[str, bool]:
             records, cut = _records(s, f, None)
-            audit.record(s, who.id, f"export_{fmt}", None,
-                         {"filter": f.as_dict(), "conversations": len(records), "truncated": cut})
+            audit.record(s, who.id, f"export_{fmt}", None, {"filter": audit.redacted_filter(f.as_dict()),
+                                                            "conversations": len(records), "truncated": cut})
             return _render(records, fmt), cut
 
         body, cut = await in_db(load)
@@ -268,6 +273,10 @@ def admin_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
             names = tickets.staff_names(s)
             rows = audit.entries(s, limit, before, params.get("action") or None, staff_id,
                                  params.get("target") or None)
+            asked = {"action": params.get("action"), "staff_id": staff_id, "target": params.get("target"),
+                     "before": before}
+            audit.record(s, who.id, "view_audit", None,
+                         {**{k: v for k, v in asked.items() if v}, "rows": len(rows)})
             return {"entries": [audit.entry_dict(e, names) for e in rows],
                     "next_before": rows[-1].id if len(rows) == limit else None}
 
@@ -282,5 +291,9 @@ def admin_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
         if audit_days is not None and (not isinstance(audit_days, int) or isinstance(audit_days, bool) or audit_days < 1):
             return error(400, "bad_days", "audit_days must be a whole number of at least 1.")
         dry_run = body.get("dry_run", True) is not False
-        result = await in_db(lambda s: purge(s, days, dry_run=dry_run, audit_days=audit_days, staff_id=who.id))
+        try:
+            result = await in_db(lambda s: purge(s, days, dry_run=dry_run, audit_days=audit_days, staff_id=who.id))
+        except RetentionError as problem:  # nothing was deleted; the attempt is kept
+            await in_db(lambda s: audit.record(s, who.id, "purge_refused", None, {"days": days, "audit_days": audit_days}))
+            return error(400, "retention", str(problem))
         return response.json(result.as_dict())

@@ -2,13 +2,15 @@
 
 In production (`CLINIC_ENV=production`) a missing secret is an error that names the
 variable to set; in development a random secret is written to `var/<name>.secret` (mode
-0600) and reused, so tokens survive restarts.
+0600, in a folder created 0700) and reused, so tokens survive restarts.
 """
 from __future__ import annotations
 
 import os
 import secrets as random_secrets
 from pathlib import Path
+
+from bot.store.private_files import private_folder
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_DIR = PROJECT_ROOT / "var"
@@ -35,7 +37,7 @@ def load_secret(env_var: str, name: str, secret_dir: Path = SECRET_DIR) -> bytes
         )
     path = secret_dir / f"{name}.secret"
     if not path.exists():
-        secret_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(secret_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(random_secrets.token_hex(32))

@@ -5,38 +5,44 @@ Served by `rasa run` under `/webhooks/staff/`:
 - `api/...`: login and ticket operations (`bot.channels.staff_api`);
 - `ws`: the console socket, pushing queue changes and visitor activity (`queue`, `ticket`,
   `visitor_message`, `visitor_typing`, `visitor_presence`, `agent_message` frames); a `ping`
-  every 20 s keeps the coordinator "online", which lets the assistant offer live chat.
+  every 20 s keeps the coordinator "online", which lets the assistant offer live chat. It
+  closes when its login ends (`bot.channels.console_socket`).
+
+Only pages of the console's own origin may use the socket or the API (`bot.channels.staff_origins`;
+the widget's origins are not accepted here). In production every staff response carries HSTS,
+and API answers are never cached (`Cache-Control: no-store`).
 
 The channel never answers visitors itself, so it hands Rasa no messages.
 """
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
-from sanic.exceptions import WebsocketClosed
 from sanic.request import Request
 from sanic.response import HTTPResponse
-from websockets.exceptions import ConnectionClosed
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 
-from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
-from bot.channels.hub import STAFF_TOPIC, get_hub
+from bot.channels.console_socket import UNAUTHORIZED_CLOSE, ConsoleSocket
+from bot.channels.handoff_desk import HandoffDesk
+from bot.channels.hub import get_hub
 from bot.channels.insights_api import insights_routes
+from bot.channels.login_throttle import LoginThrottle
+from bot.channels.password_workers import PasswordWorkers
 from bot.channels.review_api import review_routes
 from bot.channels.review_refresher import ReviewRefresher
-from bot.channels.staff_api import login_route, ticket_routes
+from bot.channels.secrets import is_production
+from bot.channels.staff_api import ticket_routes
 from bot.channels.staff_auth import CookieSigner, identify
+from bot.channels.staff_login import LoginDesk, login_routes
+from bot.channels.staff_origins import StaffOrigins
 from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.channels.ticket_watcher import TicketWatcher
-from bot.channels.web import own_origin
-from bot.channels.web_settings import WebSettings
-from bot.store import staff, tickets
+from bot.channels.tls_proxy import HSTS, TrustedProxies
+from bot.store import audit
 from bot.store.migrate import upgrade_database
 
 logger = logging.getLogger(__name__)
@@ -48,7 +54,6 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; "
                                "style-src 'self'; script-src 'self'; frame-ancestors 'none'",
 }
-UNAUTHORIZED_CLOSE = 4401
 
 
 def max_wait_seconds() -> int:
@@ -71,15 +76,19 @@ class StaffInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        """The console's origins follow the web channel's allow-list settings."""
-        return cls(WebSettings.load(credentials))
+        """Everything comes from the environment (`STAFF_*`, `FORWARDED_ALLOW_IPS`...); nothing from credentials."""
+        return cls()
 
-    def __init__(self, settings: Optional[WebSettings] = None) -> None:
-        """Read the cookie secret and make sure the tables exist."""
-        self.settings = settings or WebSettings.load()
+    def __init__(self, origins: Optional[StaffOrigins] = None) -> None:
+        """Read the secrets and settings (a bad one fails here, at start-up) and make sure the tables exist."""
+        self.origins = origins or StaffOrigins.load()
+        self.proxies = TrustedProxies()
         self.signer = CookieSigner()
+        audit.min_retention_days()
         upgrade_database()
         self.agent: Any = None
+        self.hashing = PasswordWorkers()
+        self.login = LoginDesk(self.signer, self.proxies, LoginThrottle.from_environment(), self.hashing, get_hub())
         self.desk = HandoffDesk(lambda: self.agent, get_hub())
         self.watcher = TicketWatcher(self.desk, max_wait_seconds)
         self.refresher = ReviewRefresher()
@@ -93,20 +102,32 @@ class StaffInput(InputChannel):
             self.agent = app.ctx.agent
             self.watcher.start()
             self.refresher.start()
+            await self.hashing.warm_up()
 
         @bp.listener("before_server_stop")
         async def stop_watching(_: Any, __: Any) -> None:
             await self.watcher.stop()
             await self.refresher.stop()
+            self.hashing.shutdown()
 
         @bp.middleware("request")
         async def refuse_foreign(request: Request) -> Optional[HTTPResponse]:
-            if request.path.endswith("/ws") and not self.same_site(request):
-                return response.json({"error": "origin not allowed"}, status=403)
+            if not self.origins.allowed(request, self.proxies):
+                return response.json({"error": "origin_not_allowed",
+                                      "message": "The staff console only works from its own address."}, status=403)
             return None
 
-        login_route(bp, self.signer)
-        ticket_routes(bp, self.signer, self.desk)
+        @bp.middleware("response")
+        async def transport_headers(request: Request, answer: HTTPResponse) -> None:
+            if answer is None:
+                return
+            if is_production():
+                answer.headers["Strict-Transport-Security"] = HSTS
+            if "/api/" in request.path:
+                answer.headers.setdefault("Cache-Control", "no-store")
+
+        login_routes(bp, self.login)
+        ticket_routes(bp, self.signer, self.desk, self.hashing)
         review_routes(bp, self.signer)
         insights_routes(bp, self.signer)
         self.file_routes(bp)
@@ -118,14 +139,9 @@ class StaffInput(InputChannel):
             if who is None:
                 await ws.close(UNAUTHORIZED_CLOSE, "login required")
                 return
-            await ConsoleSocket(ws, who.id).serve()
+            await ConsoleSocket(ws, who, get_hub()).serve()
 
         return bp
-
-    def same_site(self, request: Request) -> bool:
-        """Console sockets only from the console's own origin (or allowed local pages)."""
-        origin = request.headers.get("origin")
-        return bool(origin) and self.settings.origin_allowed(origin, own_origin(request))
 
     @staticmethod
     def file_routes(bp: Blueprint) -> None:
@@ -140,56 +156,3 @@ class StaffInput(InputChannel):
         @bp.route("/<filename>", methods=["GET"])
         async def console_file(request: Request, filename: str) -> HTTPResponse:
             return await serve_file(CONSOLE_DIR, filename or "index.html", SECURITY_HEADERS)
-
-
-class ConsoleSocket:
-    """One console connection: pushes the queue and visitor activity, records presence."""
-
-    def __init__(self, ws: Any, staff_id: int) -> None:
-        """Bind to a logged-in staff member."""
-        self.ws = ws
-        self.staff_id = staff_id
-
-    async def send(self, frame: Dict[str, Any]) -> None:
-        """Write a frame; a closed socket is not an error."""
-        try:
-            await self.ws.send(json.dumps(frame, ensure_ascii=False, default=str))
-        except (ConnectionClosed, WebsocketClosed, asyncio.CancelledError, OSError):
-            logger.debug("console socket closed before a frame could be sent")
-
-    async def serve(self) -> None:
-        """Send the queue, then relay hub frames until the console goes away."""
-        hub = get_hub()
-        unsubscribe = hub.subscribe(STAFF_TOPIC, self.send)
-        try:
-            await self.here()
-            queue = await in_db(lambda s: [ticket_payload(s, t) for t in tickets.open_tickets(s)])
-            await self.send({"type": "queue", "tickets": queue})
-            while True:
-                try:
-                    raw = await self.ws.recv()
-                except ConnectionClosed:
-                    return
-                if raw is None:
-                    return
-                await self.handle(raw)
-        finally:
-            unsubscribe()
-
-    async def handle(self, raw: Any) -> None:
-        """The console sends only pings (presence)."""
-        try:
-            frame = json.loads(raw)
-        except (ValueError, TypeError):
-            return await self.send({"type": "error", "code": "bad_json", "message": "Frames must be JSON."})
-        if isinstance(frame, dict) and frame.get("type") == "ping":
-            await self.here()
-            return await self.send({"type": "pong"})
-        await self.send({"type": "error", "code": "unknown_type", "message": "Use the HTTP API for actions."})
-
-    async def here(self) -> None:
-        """Record that this coordinator is at the console."""
-        try:
-            await in_db(lambda s: staff.touch_presence(s, self.staff_id))
-        except Exception:
-            logger.exception("could not record console presence")

@@ -1,11 +1,13 @@
-"""The staff console's HTTP API under `/webhooks/staff/api/` (see docs/handoff-contract.md).
+"""The staff console's ticket and staff HTTP API under `/webhooks/staff/api/` (see docs/handoff-contract.md).
 
 Every route needs a login; every POST needs the CSRF token; staff management needs the admin
-role. Errors are JSON `{"error", "message"}` the console shows as they are.
+role. Errors are JSON `{"error", "message"}` the console shows as they are. Every read of the
+queue, a ticket (transcript and contact details) or the call-backs is written to the audit log
+with the read, in one transaction; so is every change (the desk records claim, message, hand
+back and close). Signing in and out is `bot.channels.staff_login`.
 """
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Callable, Dict
 
 from sanic import Blueprint, response
@@ -14,12 +16,9 @@ from sanic.response import HTTPResponse
 
 from bot.channels import conversation_log
 from bot.channels.handoff_desk import HandoffDesk, in_db, ticket_payload
-from bot.channels.staff_auth import (
-    CookieSigner, Handler, StaffIdentity, clear_session_cookie, error, identify, require_staff, route_guard,
-    set_session_cookie,
-)
+from bot.channels.password_workers import HashingBusy, PasswordWorkers
+from bot.channels.staff_auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.store import audit, staff, tickets
-from bot.store.db import session_scope
 
 MAX_AGENT_MESSAGE_CHARS = 2000
 MAX_NOTE_CHARS = 2000
@@ -45,59 +44,7 @@ def text_field(body: Dict[str, Any], name: str, limit: int) -> str | HTTPRespons
     return value.strip()
 
 
-def login_route(bp: Blueprint, signer: CookieSigner) -> None:
-    """Log in, log out, who am I."""
-
-    @bp.route("/api/login", methods=["POST"])
-    async def login(request: Request) -> HTTPResponse:
-        body = json_body(request)
-        email, password = str(body.get("email", "")), str(body.get("password", ""))
-        if not email or not password:
-            return error(400, "missing_credentials", "Please enter your email and password.")
-
-        def attempt() -> Any:
-            with session_scope() as s:
-                result = staff.authenticate(s, email, password)
-                if result.user is None:
-                    return result.error, result.retry_after_s
-                token, csrf = staff.open_session(s, result.user)
-                return staff.user_dict(result.user), token, csrf
-
-        outcome = await asyncio.to_thread(attempt)
-        if len(outcome) == 2:
-            code, retry = outcome
-            if code == "locked":
-                minutes = max(1, -(-retry // 60))
-                locked = error(423, "locked", f"Too many failed attempts. Try again in {minutes} minutes.",
-                               retry_after_s=retry)
-                locked.headers["Retry-After"] = str(retry)
-                return locked
-            return error(401, "bad_credentials", "That email and password don't match an active account.")
-        user, token, csrf = outcome
-        resp = response.json({"user": user, "csrf_token": csrf})
-        set_session_cookie(resp, request, signer.sign(token), staff.SESSION_MAX_SECONDS)
-        return resp
-
-    @bp.route("/api/logout", methods=["POST"])
-    async def logout(request: Request) -> HTTPResponse:
-        who = await require_staff(request, signer)
-        if isinstance(who, HTTPResponse):
-            return who
-        token = signer.unsign(request.cookies.get("clinic_staff")) or ""
-        await in_db(lambda s: staff.close_session(s, token))
-        resp = response.json({"ok": True})
-        clear_session_cookie(resp)
-        return resp
-
-    @bp.route("/api/me", methods=["GET"])
-    async def me(request: Request) -> HTTPResponse:
-        who = await identify(request, signer)
-        if who is None:
-            return error(401, "login_required", "Please log in.")
-        return response.json({"user": who.as_dict(), "csrf_token": who.csrf_token})
-
-
-def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk) -> None:
+def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashing: PasswordWorkers) -> None:
     """Queue, detail, claim, chat, hand back, close, call-backs."""
 
     guarded = route_guard(bp, signer, {tickets.TicketError: lambda problem: error(
@@ -105,8 +52,12 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk) -> Non
 
     @guarded("/api/tickets", "GET")
     async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        rows = await in_db(lambda s: [ticket_payload(s, t) for t in tickets.open_tickets(s)])
-        return response.json({"tickets": rows})
+        def load(s: Any) -> list:
+            rows = [ticket_payload(s, t) for t in tickets.open_tickets(s)]
+            audit.record(s, who.id, "view_queue", None, {"tickets": len(rows)})
+            return rows
+
+        return response.json({"tickets": await in_db(load)})
 
     @guarded("/api/tickets/<ticket_id:int>", "GET")
     async def detail(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
@@ -114,7 +65,10 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk) -> Non
 
         def load(s: Any) -> Dict[str, Any] | None:
             ticket = tickets.get_ticket(s, ticket_id)
-            return ticket_payload(s, ticket) if ticket else None
+            if ticket is None:
+                return None
+            audit.record(s, who.id, "view_ticket", ticket.conversation_id, {"ticket_id": ticket.id})
+            return ticket_payload(s, ticket)
 
         ticket = await in_db(load)
         if ticket is None:
@@ -156,39 +110,59 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk) -> Non
 
     @guarded("/api/callbacks", "GET")
     async def callbacks(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        rows = await in_db(lambda s: [ticket_payload(s, t) for t in tickets.callbacks_due(s)])
-        return response.json({"tickets": rows})
+        def load(s: Any) -> list:
+            rows = [ticket_payload(s, t) for t in tickets.callbacks_due(s)]
+            audit.record(s, who.id, "view_callbacks", None, {"tickets": len(rows)})
+            return rows
+
+        return response.json({"tickets": await in_db(load)})
 
     @guarded("/api/callbacks/<ticket_id:int>/called", "POST")
     async def called(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
         note = str(json_body(request).get("note") or "")[:MAX_NOTE_CHARS] or None
-        ticket = await in_db(lambda s: ticket_payload(s, tickets.mark_called(s, params["ticket_id"], who.id, note)))
+
+        def mark(s: Any) -> Dict[str, Any]:
+            ticket = tickets.mark_called(s, params["ticket_id"], who.id, note)
+            audit.record(s, who.id, "mark_called", ticket.conversation_id, {"ticket_id": ticket.id})
+            return ticket_payload(s, ticket)
+
+        ticket = await in_db(mark)
         await desk.announce(ticket)
         return response.json({"ticket": ticket})
 
-    staff_routes(guarded)
+    staff_routes(guarded, hashing)
 
 
-def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
+def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]], hashing: PasswordWorkers) -> None:
     """Staff management, for administrators only."""
 
     @guarded("/api/staff", "GET", admin=True)
     async def list_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        rows = await in_db(lambda s: [staff.user_dict(u) for u in staff.list_staff(s)])
-        return response.json({"staff": rows})
+        def load(s: Any) -> list:
+            rows = [staff.user_dict(u) for u in staff.list_staff(s)]
+            audit.record(s, who.id, "staff_list", None, {"accounts": len(rows)})
+            return rows
+
+        return response.json({"staff": await in_db(load)})
 
     @guarded("/api/staff", "POST", admin=True)
     async def create_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         body = json_body(request)
+        password = str(body.get("password", ""))
         try:
+            staff.check_password(password)
+            password_hash = await hashing.hash(password)
+
             def create(s: Any) -> Dict[str, Any]:
                 user = staff.user_dict(staff.create_staff(
                     s, email=str(body.get("email", "")), first_name=str(body.get("first_name", "")),
-                    role=str(body.get("role", "coordinator")), password=str(body.get("password", ""))))
-                audit.record(s, who.id, "staff_create", user["email"], {"role": user["role"]})
+                    role=str(body.get("role", "coordinator")), password=password, password_hash=password_hash))
+                audit.record(s, who.id, "staff_create", user["email"], {"role": user["role"], "staff_id": user["id"]})
                 return user
 
             user = await in_db(create)
         except staff.StaffError as problem:
             return error(400, "invalid_staff", str(problem))
+        except HashingBusy:
+            return error(503, "busy", "The server is busy; please try again in a moment.")
         return response.json({"user": user}, status=201)

@@ -2,7 +2,8 @@
 
 The cookie holds a random session token plus an HMAC of it keyed with `STAFF_SESSION_SECRET`
 (generated into `var/` in development), so a forged or truncated cookie is refused before the
-database is asked. The database keeps only a hash of the token (see `bot.store.staff`).
+database is asked. The database keeps only a hash of the token (see `bot.store.staff_sessions`).
+The cookie is HttpOnly, SameSite=Strict and, behind HTTPS, Secure (`bot.channels.tls_proxy`).
 Every state-changing request must carry the session's CSRF token in `X-CSRF-Token`.
 """
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels.secrets import load_secret
-from bot.store import staff
+from bot.channels.tls_proxy import TrustedProxies, cookie_secure
+from bot.store import staff_sessions
 from bot.store.db import session_scope
 
 COOKIE_NAME = "clinic_staff"
@@ -36,6 +38,7 @@ class StaffIdentity:
     email: str
     role: str
     csrf_token: str
+    session_key: str = ""  # the stored key of the session (the token's digest), for closing its sockets
 
     def as_dict(self) -> Dict[str, Any]:
         """What the console is told about its user."""
@@ -58,10 +61,10 @@ class CookieSigner:
         if not value or "." not in value:
             return None
         token, mac = value.rsplit(".", 1)
-        return token if hmac.compare_digest(mac, self._mac(token)) else None
+        return token if hmac.compare_digest(mac.encode("utf-8", "replace"), self._mac(token).encode()) else None
 
     def _mac(self, token: str) -> str:
-        return hmac.new(self._secret, token.encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._secret, token.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
@@ -69,15 +72,16 @@ def error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
     return response.json({"error": code, "message": message, **extra}, status=status)
 
 
-def set_session_cookie(resp: HTTPResponse, request: Request, value: str, max_age: int) -> None:
-    """Attach the session cookie: HttpOnly, SameSite=Strict, Secure over HTTPS, expiring."""
+def set_session_cookie(resp: HTTPResponse, request: Request, value: str, max_age: int,
+                       proxies: TrustedProxies) -> None:
+    """Attach the session cookie: HttpOnly, SameSite=Strict, Secure over HTTPS or in production, expiring."""
     resp.cookies[COOKIE_NAME] = value
     cookie = resp.cookies[COOKIE_NAME]
     cookie["httponly"] = True
     cookie["samesite"] = "Strict"
     cookie["path"] = COOKIE_PATH
     cookie["max-age"] = max_age
-    if request.scheme in ("https", "wss"):
+    if cookie_secure(request, proxies):
         cookie["secure"] = True
 
 
@@ -92,25 +96,30 @@ def clear_session_cookie(resp: HTTPResponse) -> None:
 
 def _load_identity(token: str) -> Optional[StaffIdentity]:
     with session_scope() as s:
-        loaded = staff.load_session(s, token)
+        loaded = staff_sessions.load_session(s, token)
         if loaded is None:
             return None
         user, session = loaded
-        return StaffIdentity(user.id, user.first_name, user.email, user.role, session.csrf_token)
+        return StaffIdentity(user.id, user.first_name, user.email, user.role, session.csrf_token, session.id)
 
 
 async def identify(request: Request, signer: CookieSigner) -> Optional[StaffIdentity]:
     """The staff member whose valid session cookie came with the request, if any."""
-    token = signer.unsign(request.cookies.get(COOKIE_NAME))
+    token = session_token(request, signer)
     if token is None:
         return None
     return await asyncio.to_thread(_load_identity, token)
 
 
+def session_token(request: Request, signer: CookieSigner) -> Optional[str]:
+    """The session token in the request's cookie, if it was signed here."""
+    return signer.unsign(request.cookies.get(COOKIE_NAME))
+
+
 def csrf_ok(request: Request, identity: StaffIdentity) -> bool:
-    """Whether a state-changing request carries its session's CSRF token."""
+    """Whether a state-changing request carries its session's CSRF token (compared as bytes)."""
     sent = request.headers.get(CSRF_HEADER, "")
-    return bool(sent) and hmac.compare_digest(sent, identity.csrf_token)
+    return bool(sent) and hmac.compare_digest(sent.encode("utf-8", "replace"), identity.csrf_token.encode())
 
 
 async def require_staff(

@@ -23,8 +23,8 @@ class ConversationStoreUnavailable(RuntimeError):
 
 def refuse(error: Exception) -> NoReturn:
     """The wrapper's error hook: fail loudly instead of falling back to memory."""
-    logger.error("conversation store unavailable: %s", error)
-    raise ConversationStoreUnavailable(str(error)) from error
+    logger.error("conversation store unavailable (%s)", type(error).__name__)  # its text can quote values
+    raise ConversationStoreUnavailable(type(error).__name__) from error
 
 
 def guard_store(agent: Any) -> None:

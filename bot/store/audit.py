@@ -1,25 +1,63 @@
-"""The audit log: who viewed, exported, changed or purged what, and when.
+"""The audit log: who read or changed which conversation, and every staff session event, append-only.
 
-Entries hold ids and filters, never message text. `record` adds one inside the caller's
-transaction, so an action and its entry are committed together.
+`record` adds an entry inside the caller's transaction, so a read or change and its entry are
+committed together (a read whose entry cannot be written fails). Entries hold ids, counts and
+filters, never message text, contact details or search terms (`redacted_filter`). Actions:
+
+- patient data: `view_queue`, `view_ticket` (transcript and contact details), `view_callbacks`,
+  `claim`, `send_message`, `hand_back`, `close`, `mark_called`, `view_list`, `search`,
+  `view_conversation`, `export_csv`, `export_json`, `export_nlu`, `annotate`, `tag`, `untag`,
+  `note`, `review`;
+- sessions: `login`, `login_failed`, `login_throttled`, `logout`, `session_expired`;
+- administration: `staff_create`, `staff_disable`, `staff_enable`, `staff_list`, `totp_enroll`,
+  `totp_remove`, `view_audit`, `purge`, `purge_refused`.
+
+Entries made from a command line have no staff id and say so in `detail` (`cli_detail`). The
+application never updates or deletes an entry, except `delete_older_than`, the retention purge,
+which refuses to reach entries younger than `AUDIT_MIN_RETENTION_DAYS` (default 365). The
+database enforces it too (migration 0004): on SQLite no UPDATE; on PostgreSQL no UPDATE, no
+TRUNCATE and no DELETE outside the purge's transaction.
 """
 from __future__ import annotations
 
+import getpass
 import json
+import os
+from datetime import datetime, timedelta
 from typing import Any, Dict, List, Optional
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from bot.store.db import utcnow
 from bot.store.models import AuditEntry
 from bot.store.review_queries import iso
 
-ACTIONS = (
-    "view_list", "view_conversation", "export_csv", "export_json", "export_nlu", "annotate", "tag", "untag",
-    "note", "review", "purge", "staff_create",
+PATIENT_DATA = (
+    "view_queue", "view_ticket", "view_callbacks", "claim", "send_message", "hand_back", "close", "mark_called",
+    "view_list", "search", "view_conversation", "export_csv", "export_json", "export_nlu", "annotate", "tag",
+    "untag", "note", "review",
 )
+SESSIONS = ("login", "login_failed", "login_throttled", "logout", "session_expired")
+ADMINISTRATION = ("staff_create", "staff_disable", "staff_enable", "staff_list", "totp_enroll", "totp_remove",
+                  "view_audit", "purge", "purge_refused")
+ACTIONS = PATIENT_DATA + SESSIONS + ADMINISTRATION
 MAX_PAGE = 500
+DEFAULT_MIN_RETENTION_DAYS = 365
+
+
+class RetentionError(ValueError):
+    """A purge asked to delete audit entries younger than the minimum retention."""
+
+
+def min_retention_days() -> int:
+    """`AUDIT_MIN_RETENTION_DAYS` (default 365): audit entries younger than this are never deleted."""
+    raw = os.environ.get("AUDIT_MIN_RETENTION_DAYS", "").strip()
+    if not raw:
+        return DEFAULT_MIN_RETENTION_DAYS
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"AUDIT_MIN_RETENTION_DAYS must be a whole number of days above 0, not {raw!r}")
+    return int(raw)
 
 
 def record(s: Session, staff_id: Optional[int], action: str, target: Optional[str] = None,
@@ -32,6 +70,23 @@ def record(s: Session, staff_id: Optional[int], action: str, target: Optional[st
     s.add(entry)
     s.flush()
     return entry
+
+
+def cli_detail(**extra: Any) -> Dict[str, Any]:
+    """The detail of an entry made from a command line: that it was, and by which operating-system user."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container, say)
+        user = str(os.getuid())
+    return {"via": "cli", "os_user": user, **extra}
+
+
+def redacted_filter(filters: Dict[str, Any]) -> Dict[str, Any]:
+    """Review filters as the audit log keeps them: search words (often health details) become a mark."""
+    kept = {key: value for key, value in filters.items() if key != "text"}
+    if filters.get("text"):
+        kept["search"] = "redacted"
+    return kept
 
 
 def entries(s: Session, limit: int = 100, before_id: Optional[int] = None, action: Optional[str] = None,
@@ -47,6 +102,23 @@ def entries(s: Session, limit: int = 100, before_id: Optional[int] = None, actio
     if target:
         query = query.where(AuditEntry.target == target)
     return list(s.execute(query).scalars())
+
+
+def delete_older_than(s: Session, days: int, now: Optional[datetime] = None, dry_run: bool = False) -> int:
+    """Delete (or count) entries older than `days` days; RetentionError below the minimum retention."""
+    minimum = min_retention_days()
+    if days < minimum:
+        raise RetentionError(f"Audit entries are kept at least {minimum} days (AUDIT_MIN_RETENTION_DAYS); "
+                             f"audit_days must be {minimum} or more.")
+    old = AuditEntry.at < (now or utcnow()) - timedelta(days=days)
+    count = int(s.execute(select(func.count()).select_from(AuditEntry).where(old)).scalar_one())
+    if count and not dry_run:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SET LOCAL clinic.audit_purge = 'on'"))  # the trigger lets this transaction delete
+        s.execute(delete(AuditEntry).where(old))
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SET LOCAL clinic.audit_purge = 'off'"))
+    return count
 
 
 def entry_dict(entry: AuditEntry, names: Dict[int, str]) -> Dict[str, Any]:

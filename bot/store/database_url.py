@@ -6,6 +6,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from bot.store.private_files import private_file
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_FILE = PROJECT_ROOT / "var" / "clinic.db"
 
@@ -15,8 +17,12 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
 
 
-def ensure_sqlite_folder(url: str) -> None:
-    """Create the folder a SQLite file lives in, so a fresh clone starts without set-up."""
+def ensure_sqlite_file(url: str) -> None:
+    """For a SQLite URL, create its folder (0700) and an empty database file (0600) when missing.
+
+    A fresh clone starts without set-up, and the conversations are never in a file others can
+    read: SQLite gives its WAL and shared-memory files the database file's permissions.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(parsed.database).expanduser())

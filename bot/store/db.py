@@ -3,7 +3,8 @@
 Engines are made on first use (never at import) and cached per URL and process (a forked Sanic
 worker starts with none). SQLite connections get
 WAL journaling, a 5 s busy timeout and foreign keys, so several processes and threads can share
-one file. Every stored time is naive UTC from `utcnow()`.
+one file. Every stored time is naive UTC from `utcnow()`. Engines hide statement parameters in
+their errors and logs (`hide_parameters`): parameters are messages, names and phone numbers.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from bot.store.database_url import database_url, ensure_sqlite_folder
+from bot.store.database_url import database_url, ensure_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -45,8 +46,8 @@ def _create_engine(url: str) -> Engine:
     """A new engine for `url`, with the SQLite settings when it is SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, future=True, pool_pre_ping=True)
-    options: Dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        return create_engine(url, future=True, pool_pre_ping=True, hide_parameters=True)
+    options: Dict[str, Any] = {"connect_args": {"check_same_thread": False}, "hide_parameters": True}
     if parsed.database in (None, "", ":memory:"):
         options["poolclass"] = StaticPool  # one shared connection, or each would see its own empty database
     engine = create_engine(url, future=True, **options)
@@ -60,7 +61,7 @@ def get_engine(url: Optional[str] = None) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            ensure_sqlite_folder(url)
+            ensure_sqlite_file(url)
             engine = _engines[url] = _create_engine(url)
         return engine
 

@@ -46,11 +46,16 @@ class StaffUser(Base):
     role = Column(String(20), nullable=False)
     password_hash = Column(String(255), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0, server_default="0")
-    locked_until = Column(DateTime, nullable=True)
+    failed_logins = Column(Integer, nullable=False, default=0, server_default="0")  # since the last sign-in
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
     last_seen_at = Column(DateTime, nullable=True)  # console heartbeat: who is online
+    totp_secret = Column(String(64), nullable=True)  # base32; set when the account uses one-time codes
+    totp_last_step = Column(Integer, nullable=True)  # the time step of the last code accepted (no replays)
+
+    def __repr__(self) -> str:
+        """Ids only: a repr can end up in a log."""
+        return f"<StaffUser id={self.id}>"
 
 
 class StaffSession(Base):
@@ -99,6 +104,10 @@ class HandoffTicket(Base):
     call_note = Column(Text, nullable=True)
 
     claimer = relationship(StaffUser, foreign_keys=[claimed_by], lazy="joined")
+
+    def __repr__(self) -> str:
+        """Ids only: the reason and contact details are health data and must never reach a log."""
+        return f"<HandoffTicket id={self.id} status={self.status}>"
 
 
 class ConversationSummary(Base):
@@ -160,6 +169,10 @@ class ConversationNote(Base):
     text = Column(Text, nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
+    def __repr__(self) -> str:
+        """Ids only: a note may hold health data."""
+        return f"<ConversationNote id={self.id}>"
+
 
 class Annotation(Base):
     """A staff correction of what a visitor's message meant: training data for the NLU."""
@@ -175,9 +188,13 @@ class Annotation(Base):
     staff_id = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
+    def __repr__(self) -> str:
+        """Ids only: the text is a visitor's message."""
+        return f"<Annotation id={self.id}>"
+
 
 class AuditEntry(Base):
-    """Who looked at, exported, changed or purged what, and when."""
+    """Who looked at, exported, changed or purged what, and when. Append-only (see `bot.store.audit`)."""
 
     __tablename__ = "audit_log"
 

@@ -2,9 +2,14 @@
 
 For each such conversation this removes its events from Rasa's `events` table (the only place the
 project writes to Rasa's tables), its hand-off tickets, summary, topics, tags, notes, annotations
-and search rows. The audit log is kept: it holds ids, not message text, and records who saw
-what; entries older than `audit_days` are deleted only when that is given. Every purge (not a dry
-run) adds a `purge` audit entry with its counts.
+and search rows. The pending and rejected hand-off files (`bot.store.pending_handoffs`) go too
+when nothing was written to them within the N days.
+
+The audit log is kept: it holds ids, not message text, and records who saw what. Entries older
+than `audit_days` are deleted only when that is given, and never those younger than the minimum
+retention (`AUDIT_MIN_RETENTION_DAYS`, default 365): a smaller `audit_days` raises
+`audit.RetentionError` before anything is deleted. Every purge (not a dry run) adds a `purge`
+audit entry with its counts.
 """
 from __future__ import annotations
 
@@ -16,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.store import audit
+from bot.store import audit, pending_handoffs, private_files
 from bot.store.db import utcnow
 from bot.store.models import (
-    Annotation, AuditEntry, ConversationNote, ConversationSummary, ConversationTag, ConversationTopic, HandoffTicket,
+    Annotation, ConversationNote, ConversationSummary, ConversationTag, ConversationTopic, HandoffTicket,
 )
 from bot.store.review_index import EVENTS, events_table_exists, refresh_summaries
 
@@ -91,10 +96,16 @@ def _purge_chunk(s: Session, chunk: List[str], dry_run: bool, counts: Dict[str, 
 
 
 def purge(s: Session, days: int, dry_run: bool = False, audit_days: Optional[int] = None,
-          staff_id: Optional[int] = None, now: Optional[datetime] = None) -> PurgeResult:
-    """Delete (or with `dry_run` only count) conversations whose last event is more than `days` days old."""
+          staff_id: Optional[int] = None, now: Optional[datetime] = None,
+          detail: Optional[Dict[str, object]] = None) -> PurgeResult:
+    """Delete (or with `dry_run` only count) conversations whose last event is more than `days` days old.
+
+    `detail` is added to the `purge` audit entry (say, that a command line ran it).
+    """
     if days < 1 or (audit_days is not None and audit_days < 1):
         raise ValueError("days must be at least 1.")
+    if audit_days is not None and audit_days < audit.min_retention_days():
+        audit.delete_older_than(s, audit_days, now, dry_run=True)  # raises RetentionError with the reason
     now = now or utcnow()
     cutoff = now - timedelta(days=days)
     counts: Dict[str, int] = {"conversations": 0, "events": 0, **{name: 0 for name, _ in REVIEW_TABLES}}
@@ -102,12 +113,11 @@ def purge(s: Session, days: int, dry_run: bool = False, audit_days: Optional[int
     counts["conversations"] = len(conversations)
     for chunk in _chunks(conversations):
         _purge_chunk(s, chunk, dry_run, counts)
+    old_files = private_files.older_than(pending_handoffs.all_files(), cutoff)
+    counts["pending_handoff_files"] = len(old_files) if dry_run else private_files.remove(old_files)
     if audit_days is not None:
-        old = AuditEntry.at < now - timedelta(days=audit_days)
-        counts["audit_log"] = int(s.execute(select(func.count()).select_from(AuditEntry).where(old)).scalar_one())
-        if not dry_run:
-            s.execute(delete(AuditEntry).where(old))
+        counts["audit_log"] = audit.delete_older_than(s, audit_days, now, dry_run=dry_run)
     result = PurgeResult(cutoff, dry_run, counts)
     if not dry_run:
-        audit.record(s, staff_id, "purge", f"older than {days} days", result.as_dict())
+        audit.record(s, staff_id, "purge", f"older than {days} days", {**result.as_dict(), **(detail or {})})
     return result

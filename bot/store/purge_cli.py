@@ -1,9 +1,11 @@
 """Delete old conversations and their review data: `python -m bot.store.purge_cli --days N [--dry-run]`.
 
 `make purge DAYS=N [DRY_RUN=1] [AUDIT_DAYS=M]` runs it. Conversations whose last event is more
-than N days old go, with their tickets, summaries, tags, notes, annotations and search rows;
-`--audit-days M` also deletes audit entries older than M days (kept otherwise). Prints the counts;
-`--dry-run` only counts. Exits 2 with a message on any error.
+than N days old go, with their tickets, summaries, tags, notes, annotations and search rows, and
+pending or rejected hand-off files not written to within N days; `--audit-days M` also deletes
+audit entries older than M days (kept otherwise; M must be at least `AUDIT_MIN_RETENTION_DAYS`,
+365 by default). Prints the counts; `--dry-run` only counts. A real purge is written to the audit
+log (`via: cli`), and so is a refused one. Exits 2 with a message on any error.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.store import audit
 from bot.store.db import session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.purge import purge
@@ -35,7 +38,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         upgrade_database()
         with session_scope() as s:
-            result = purge(s, args.days, dry_run=args.dry_run, audit_days=args.audit_days)
+            result = purge(s, args.days, dry_run=args.dry_run, audit_days=args.audit_days, detail=audit.cli_detail())
+    except audit.RetentionError as error:
+        with session_scope() as s:
+            audit.record(s, None, "purge_refused", None, audit.cli_detail(days=args.days, audit_days=args.audit_days))
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
