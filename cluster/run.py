@@ -170,6 +170,7 @@ def cluster_env(postgres: Service, redis: Service, actions_port: int, workdir: P
         ACTIONS_HOST=LOOPBACK,
         PENDING_HANDOFFS_FILE=str(workdir / "pending-handoffs.jsonl"),
         SANIC_PROXIES_COUNT="1",
+        FORWARDED_ALLOW_IPS=LOOPBACK,  # nginx: the staff side believes its X-Forwarded-* headers
         RASA_API_TOKEN=os.environ.get("RASA_API_TOKEN", "").strip() or secrets.token_hex(32),
     )
     env.pop("SANIC_WORKERS", None)
