@@ -61,6 +61,15 @@ DEFAULT_RISK_WORDS = (
 # A question about the treatment ("can it make suicidal thoughts worse?") that the classifier
 # calls a crisis, with no crisis phrase, is answered as the question it is.
 QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
+# Figures of speech with a word of risk, which the classifier may still call a crisis: the killing
+# is of a thing ("kill this paperwork") or done to the visitor by someone upset with them ("my kids
+# are going to kill me if I miss it"). They outrank only the classifier, never a crisis phrase.
+IDIOMS = re.compile(
+    r"\b(kill|killing|killed|murder) (this|that|these|those|the|my|it) (\w+ ){0,2}(paperwork|form|forms|workout|exam|test|"
+    r"presentation|interview|project|deadline|job interview|essay|task|game|headache|back|feet|commute)\b"
+    r"|\b(are|is|am|were|was|gonna|going to|will) (going to |gonna )?kill me if\b"
+    r"|\b(this|that|the|my|it) (\w+ )?(is |are |was )?killing me\b"
+    r"|\bdying to (know|try|ask|hear|see|get)\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
 FEELING_GROUP = "feeling_statements"
 TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
@@ -205,6 +214,8 @@ class CrisisDetector(GraphComponent):
                 (TREATMENT_WORDS - {"it"}) & words or not (DISTRESS_WORDS | self.risk_words) & words):
             return QUESTION_ABOUT_TREATMENT, "classifier_distress_without_distress", ""
         if intent.get("name") == CRISIS_INTENT:
+            if IDIOMS.search(PUNCTUATION.sub(" ", lowered)):
+                return QUESTION_ABOUT_TREATMENT, "figure_of_speech", ""
             if about_treatment:
                 return QUESTION_ABOUT_TREATMENT, "question_about_treatment", ""
             if float(intent.get("confidence") or 0.0) < self.min_confidence:
