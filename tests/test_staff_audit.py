@@ -105,6 +105,7 @@ def test_a_hand_off_leaves_no_name_contact_or_reason_in_the_logs(servers, accoun
             await answer(visitor, VISITOR_EMAIL)
             frames = await answer(visitor, "weekday mornings")
             yes = [b for f in frames for b in f.get("buttons", []) if b["title"].lower().startswith("yes")]
+            assert yes, texts(frames)
             await answer(visitor, yes[0]["payload"])
 
     asyncio.run(scenario())

@@ -28,7 +28,7 @@ TOPICS: Dict[Text, Topic] = {
     "faq/long_term": Topic("Long-term benefits", "Does ketamine have long-term benefits?"),
     "faq/benefits": Topic("Benefits", "What are the benefits of ketamine infusion therapy?"),
     "faq/suicidal_ideation": Topic("Suicidal thoughts", "Can ketamine help with suicidal thoughts?"),
-    "faq/adjunct_treatment": Topic("Use with antidepressants", "Can I have ketamine while taking antidepressants?"),
+    "faq/adjunct_treatment": Topic("Use with other treatments", "Can ketamine be used alongside antidepressants or therapy?"),
     "faq/addiction": Topic("Addiction and withdrawal", "Is ketamine addictive?"),
     "faq/safety": Topic("Safety and monitoring", "Is ketamine infusion therapy safe?"),
     "faq/candidacy": Topic("Who is a good candidate", "Who is a good candidate for ketamine therapy?"),

@@ -3,6 +3,8 @@
 - A question about regulatory approval, legality or regulation ("is it fda aproved for depresion")
   always gets the honest regulatory answer: the intent becomes `faq` and the response selector's
   answer `faq/fda_status`, so no condition or yes/no answer can fire on it.
+- An intent that needs a word of its own (`stop` needs a word of stopping) and has none gives way
+  to the classifier's next guess, so a name typed into the hand-off form never stops it.
 - A personal dosing or medication question ("how much should I take", "what dose is right for me",
   "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
   `personal_advice`, which goes to a clinician.
@@ -26,7 +28,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
@@ -84,6 +86,13 @@ class Boundaries:
                            if len(w) >= MIN_REPAIR_LENGTH}
         self.english: Container[str] = english if english is not None else set()
         self.aliases: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("aliases") or {}).items()}
+        self.intent_words: Dict[str, Set[str]] = {
+            str(intent): set(words) for intent, words in (rules.get("intent_needs_words") or {}).items()}
+
+    def lacks_words(self, intent: Optional[str], text: str) -> bool:
+        """Whether a classifier's intent stands without any of the words it needs."""
+        needed = self.intent_words.get(intent or "")
+        return needed is not None and not needed.intersection(WORD.findall(text.lower()))
 
     def repair(self, word: str) -> str:
         """The nearest boundary word within a typo or two of an unknown word, else the word itself."""
@@ -173,6 +182,9 @@ class BoundaryGuard(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             boundaries = self.boundaries(model.model)
+            intent = (message.get(INTENT) or {}).get("name")
+            if text and boundaries.lacks_words(intent, text):
+                self.use_next_guess(message, intent)
             found = boundaries.check(text) if text else None
             if found is not None:
                 rule, word = found
@@ -180,6 +192,13 @@ class BoundaryGuard(GraphComponent):
                 message.set(OUTPUT_KEY, {"rule": rule, "word": word}, add_to_output=True)
                 offer_instead(message, lambda question: boundaries.check(question) is not None)
         return messages
+
+    @staticmethod
+    def use_next_guess(message: Message, intent: Optional[str]) -> None:
+        """Replace an intent that lacks its words with the classifier's next guess."""
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in (intent, None)]
+        if ranking:
+            override_intent(message, str(ranking[0]["name"]))
 
     def apply(self, message: Message, rule: str) -> None:
         """Set the intent (and for a regulatory question the selected answer) with certainty."""
