@@ -182,9 +182,12 @@ class BoundaryGuard(GraphComponent):
         for message in messages:
             text = message.get(TEXT)
             boundaries = self.boundaries(model.model)
+            tried: Set[str] = set()
             intent = (message.get(INTENT) or {}).get("name")
-            if text and boundaries.lacks_words(intent, text):
-                self.use_next_guess(message, intent)
+            while text and intent and intent not in tried and boundaries.lacks_words(intent, text):
+                tried.add(intent)
+                self.use_next_guess(message, tried)
+                intent = (message.get(INTENT) or {}).get("name")
             found = boundaries.check(text) if text else None
             if found is not None:
                 rule, word = found
@@ -194,11 +197,14 @@ class BoundaryGuard(GraphComponent):
         return messages
 
     @staticmethod
-    def use_next_guess(message: Message, intent: Optional[str]) -> None:
+    def use_next_guess(message: Message, lacking: Set[str]) -> None:
         """Replace an intent that lacks its words with the classifier's next guess."""
-        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") not in (intent, None)]
+        ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") and r["name"] not in lacking]
         if ranking:
             override_intent(message, str(ranking[0]["name"]))
+            if ranking[0]["name"] == "out_of_scope":  # its reply quotes a topic: none was found
+                from bot.nlp.knowledge_guard import KnowledgeGuard  # imports this module
+                KnowledgeGuard.name_topic(message, [])
 
     def apply(self, message: Message, rule: str) -> None:
         """Set the intent (and for a regulatory question the selected answer) with certainty."""
