@@ -22,24 +22,16 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
-import os
 import time
 from collections import deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Deque, Dict, Optional, Protocol, Tuple
 
+from bot.settings import positive_int
+
 GLOBAL_KEY = "everyone"
 MAX_MEMORY_KEYS = 50_000
-
-
-def _setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number above 0, not {raw!r}")
-    return int(raw)
 
 
 def address_key(address: str) -> str:
@@ -131,11 +123,11 @@ class LoginThrottle:
             from bot.channels.login_throttle_redis import failure_store  # it imports this module
 
             store = failure_store()
-        per_address = Backoff(_setting("STAFF_LOGIN_FREE_FAILURES", 5), 1.0,
-                              _setting("STAFF_LOGIN_MAX_WAIT_SECONDS", 900))
-        everyone = Backoff(_setting("STAFF_LOGIN_GLOBAL_FREE_FAILURES", 100), 1.0,
-                           _setting("STAFF_LOGIN_GLOBAL_MAX_WAIT_SECONDS", 60))
-        return cls(store, per_address, everyone, _setting("STAFF_LOGIN_WINDOW_SECONDS", 900))
+        per_address = Backoff(positive_int("STAFF_LOGIN_FREE_FAILURES", 5), 1.0,
+                              positive_int("STAFF_LOGIN_MAX_WAIT_SECONDS", 900))
+        everyone = Backoff(positive_int("STAFF_LOGIN_GLOBAL_FREE_FAILURES", 100), 1.0,
+                           positive_int("STAFF_LOGIN_GLOBAL_MAX_WAIT_SECONDS", 60))
+        return cls(store, per_address, everyone, positive_int("STAFF_LOGIN_WINDOW_SECONDS", 900))
 
     @asynccontextmanager
     async def one_at_a_time(self, address: str) -> AsyncIterator[None]:

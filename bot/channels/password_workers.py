@@ -9,10 +9,10 @@ one more is refused at once (`HashingBusy`), and the login route answers "try ag
 from __future__ import annotations
 
 import asyncio
-import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional, TypeVar
 
+from bot.settings import positive_int
 from bot.store import passwords
 
 T = TypeVar("T")
@@ -22,22 +22,13 @@ class HashingBusy(RuntimeError):
     """Too many password checks are waiting already."""
 
 
-def _setting(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number above 0, not {raw!r}")
-    return int(raw)
-
-
 class PasswordWorkers:
     """The executor and its admission limit; one per server process."""
 
     def __init__(self, workers: Optional[int] = None, max_pending: Optional[int] = None) -> None:
         """`workers` threads (else `STAFF_HASH_WORKERS`); `max_pending` at once (else `STAFF_HASH_QUEUE`)."""
-        self.workers = workers or _setting("STAFF_HASH_WORKERS", 2)
-        self.max_pending = max_pending or _setting("STAFF_HASH_QUEUE", 16)
+        self.workers = workers or positive_int("STAFF_HASH_WORKERS", 2)
+        self.max_pending = max_pending or positive_int("STAFF_HASH_QUEUE", 16)
         self._executor: Optional[ThreadPoolExecutor] = None
         self._pending = 0
 

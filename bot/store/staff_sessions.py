@@ -8,7 +8,6 @@ audit log (`session_expired`). Every function takes an open SQLAlchemy `Session`
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,23 +16,14 @@ from typing import List, Optional, Tuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.settings import positive_int
 from bot.store import audit
 from bot.store.db import utcnow
 from bot.store.models import StaffSession, StaffUser
 
 
-def _env_positive_int(name: str, default: int) -> int:
-    """A positive whole number from the environment, or `default` when unset."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{name} must be a whole number above 0, not {raw!r}")
-    return int(raw)
-
-
-SESSION_IDLE_SECONDS = _env_positive_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_MAX_SECONDS = _env_positive_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
+SESSION_IDLE_SECONDS = positive_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_MAX_SECONDS = positive_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
 
 
 @dataclass(frozen=True)
