@@ -113,11 +113,11 @@ migrate: $(INSTALLED) ## Create or upgrade the database tables
 ROLE ?= coordinator
 staff-user: $(INSTALLED) ## Create a staff account: make staff-user EMAIL=... NAME=... ROLE=coordinator
 	@test -n "$(EMAIL)" -a -n "$(NAME)" || { echo "Usage: make staff-user EMAIL=sam@clinic.example NAME=Sam [ROLE=coordinator|admin]"; exit 2; }
-	$(PY) -m bot.store.staff_cli create --email "$(EMAIL)" --name "$(NAME)" --role "$(ROLE)"
+	$(PY) -m bot.staff.cli create --email "$(EMAIL)" --name "$(NAME)" --role "$(ROLE)"
 
 purge: $(INSTALLED) ## Delete conversations older than N days: make purge DAYS=N [DRY_RUN=1] [AUDIT_DAYS=M]
 	@test -n "$(DAYS)" || { echo "Usage: make purge DAYS=N [DRY_RUN=1] [AUDIT_DAYS=M]"; exit 2; }
-	$(PY) -m bot.store.purge_cli --days "$(DAYS)" $(if $(DRY_RUN),--dry-run) $(if $(AUDIT_DAYS),--audit-days "$(AUDIT_DAYS)")
+	$(PY) -m bot.review.purge_cli --days "$(DAYS)" $(if $(DRY_RUN),--dry-run) $(if $(AUDIT_DAYS),--audit-days "$(AUDIT_DAYS)")
 
 clean: ## Remove trained models, the built spaCy pipeline, results and caches
 	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache

@@ -24,7 +24,7 @@ import websockets
 from bench.report import RESULTS_DIR
 from bench.servers import ROOT, running_servers
 from bench.stats import percentile_ms
-from bot.store import staff
+from bot.staff import accounts as staff
 from bot.store.db import session_scope
 
 EMAIL, PASSWORD = "bench@clinic.example", "a bench password"

@@ -30,9 +30,9 @@ from sqlalchemy.engine import Connection, Engine
 from bot.store.db import get_engine, reset_engines, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ConversationTag
-from bot.store.review_index import refresh_summaries, to_datetime
-from bot.store.review_insights import insights
-from bot.store.review_queries import ReviewFilter, count_conversations, list_conversations
+from bot.review.index import refresh_summaries, to_datetime
+from bot.review.insights import insights
+from bot.review.queries import ReviewFilter, count_conversations, list_conversations
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DAY_S = 86_400.0

@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+"""The project's folder: clinic.yml, var/, widget/ and console/ are found from here."""
 
 
 def positive_int(name: str, default: int) -> int:

@@ -11,7 +11,8 @@ import requests
 import websockets
 from requests.adapters import HTTPAdapter
 
-from bot.store import staff, tickets
+from bot.staff import accounts as staff
+from bot.handoff import tickets
 from bot.store.db import session_scope
 
 PASSWORD = "correct horse battery staple"

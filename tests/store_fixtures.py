@@ -14,7 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import text
 
-from bot.store import passwords
+from bot.staff import passwords
 from bot.store.db import get_engine, reset_engines
 from bot.store.migrate import upgrade_database
 

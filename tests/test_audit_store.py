@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.store import audit
 from bot.store.db import get_engine, session_scope, utcnow
 from bot.store.models import AuditEntry
-from bot.store.purge import purge
+from bot.review.purge import purge
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +82,7 @@ def test_the_minimum_retention_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_the_purge_command_line_refuses_a_short_audit_retention_and_audits_it() -> None:
-    run = subprocess.run([sys.executable, "-m", "bot.store.purge_cli", "--days", "30", "--audit-days", "1"],
+    run = subprocess.run([sys.executable, "-m", "bot.review.purge_cli", "--days", "30", "--audit-days", "1"],
                          cwd=ROOT, env=dict(__import__("os").environ, PYTHONPATH=str(ROOT)),
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "at least 365 days" in run.stderr

@@ -21,7 +21,7 @@ import pytest
 import requests
 import websockets
 
-from bot.store import staff
+from bot.staff import accounts as staff
 from bot.store.db import session_scope
 from cluster.run import Cluster, running_cluster
 from cluster.services import restart_redis, resume_postgres, stop_postgres

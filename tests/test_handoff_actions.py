@@ -24,8 +24,8 @@ from bot.actions.handoff_form import (
 from bot.actions.handoff_messages import render
 from bot.store.db import reset_engines, session_scope
 from bot.store.migrate import upgrade_database
-from bot.store.staff import create_staff, touch_presence
-from bot.store.tickets import open_tickets, ticket_dict
+from bot.staff.accounts import create_staff, touch_presence
+from bot.handoff.tickets import open_tickets, ticket_dict
 
 CLINIC = """name: "Test Clinic"
 phone: "555-0100 (test)"

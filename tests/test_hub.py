@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, List
 
-from bot.channels.hub import InProcessHub, visitor_topic
+from bot.realtime.hub import InProcessHub, visitor_topic
 
 
 def test_messages_reach_subscribers_of_their_topic_only_until_unsubscribed() -> None:

@@ -16,16 +16,16 @@ from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
 
-from bot.channels import hub as hub_module
-from bot.channels.handoff_desk import HandoffDesk
-from bot.channels.hub import STAFF_TOPIC, InProcessHub, conversation_topic, get_hub, visitor_topic
-from bot.channels.redis_hub import RedisHub
-from bot.channels.staff_auth import StaffIdentity
-from bot.channels.ticket_watcher import TicketWatcher
+from bot.realtime import hub as hub_module
+from bot.handoff.desk import HandoffDesk
+from bot.realtime.hub import STAFF_TOPIC, InProcessHub, conversation_topic, get_hub, visitor_topic
+from bot.realtime.redis_hub import RedisHub
+from bot.staff.auth import StaffIdentity
+from bot.handoff.watcher import TicketWatcher
 from bot.store.db import reset_engines, session_scope
 from bot.store.migrate import upgrade_database
-from bot.store.staff import create_staff
-from bot.store.tickets import create_ticket
+from bot.staff.accounts import create_staff
+from bot.handoff.tickets import create_ticket
 from cluster.services import Service, restart_redis, start_redis
 from tests.store_fixtures import hasher  # noqa: F401 - fixture
 

@@ -11,8 +11,8 @@ import pytest
 
 from bot.store.db import session_scope
 from bot.store.models import ConversationSummary, ConversationTopic
-from bot.store.review_insights import insight_range, insights
-from bot.store.review_queries import FilterError
+from bot.review.insights import insight_range, insights
+from bot.review.queries import FilterError
 from tests.staff_client import StaffClient, make_staff
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401
 from tests.test_review_api import unclear_message

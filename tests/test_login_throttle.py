@@ -1,6 +1,6 @@
 """Sign-in throttling (`bot/channels/login_throttle*.py`): backoff per address and for everyone, IPv6 by
 /64, in memory and in a real Redis shared by two "servers", and memory when Redis goes away; the
-hashing executor's bound (`bot/channels/password_workers.py`)."""
+hashing executor's bound (`bot/staff/password_workers.py`)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +11,9 @@ from typing import Iterator
 
 import pytest
 
-from bot.channels.login_throttle import Backoff, LoginThrottle, MemoryFailures, address_key
-from bot.channels.login_throttle_redis import RedisFailures
-from bot.channels.password_workers import HashingBusy, PasswordWorkers
+from bot.staff.login_throttle import Backoff, LoginThrottle, MemoryFailures, address_key
+from bot.staff.login_throttle_redis import RedisFailures
+from bot.staff.password_workers import HashingBusy, PasswordWorkers
 from cluster.services import Service, start_redis
 
 PER_ADDRESS = Backoff(free=5, first_wait_s=1.0, max_wait_s=900)

@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.actions.handoff_tickets import TicketRequest, import_pending_line, record_or_keep
-from bot.store import purge as purge_module
+from bot.review import purge as purge_module
 from bot.store.db import get_engine, reset_engines, session_scope
 from bot.store.migrate import upgrade_database
-from bot.store.tickets import create_ticket, get_ticket
+from bot.handoff.tickets import create_ticket, get_ticket
 from bot.store.tracker_store import ClinicTrackerStore
 
 NAME, PHONE, EMAIL = "Maria Quintero", "5550142377", "maria.quintero@example.com"

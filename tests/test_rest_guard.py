@@ -16,9 +16,9 @@ import pytest
 import websockets
 from sanic.compat import Header
 
-from bot.channels.address_limits import LocalAddressLimits
+from bot.visitors.address_limits import LocalAddressLimits
 from bot.channels.rest_guard import GuardedRestInput, rest_token
-from bot.channels.secrets import MissingSecretError
+from bot.secrets import MissingSecretError
 from bot.channels.web_settings import WebSettings
 
 TOKEN = "t" * 40

@@ -19,17 +19,21 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select, text
 
 from bench.review_bench import action_row, bot_row, create_events_table, event_row, insert_events, slot_row, user_row
-from bot.channels.review_refresher import ReviewRefresher
-from bot.store import audit, review_export, review_index, review_labels, tickets
+from bot.review.refresher import ReviewRefresher
+from bot.store import audit
+from bot.review import export as review_export
+from bot.review import index as review_index
+from bot.review import labels as review_labels
+from bot.handoff import tickets
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import include_name
 from bot.store.models import Base, ConversationSummary, ConversationTopic
-from bot.store.purge import purge
-from bot.store.review_index import refresh_summaries
-from bot.store.review_queries import (
+from bot.review.purge import purge
+from bot.review.index import refresh_summaries
+from bot.review.queries import (
     FilterError, ReviewFilter, count_conversations, decode_cursor, list_conversations, parse_filter,
 )
-from bot.store.review_transcript import transcript
+from bot.review.transcript import transcript
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -353,11 +357,11 @@ def test_purge_dry_run_counts_then_purge_deletes(events: str) -> None:
 def test_purge_command_line(events: str) -> None:
     seed_old_and_new(time.time())
     env = dict(__import__("os").environ, PYTHONPATH=str(ROOT), SQLALCHEMY_SILENCE_UBER_WARNING="1")
-    run = subprocess.run([sys.executable, "-m", "bot.store.purge_cli", "--days", "30", "--dry-run"], cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "bot.review.purge_cli", "--days", "30", "--dry-run"], cwd=ROOT,
                          env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "Would delete" in run.stdout and "events                   7" in run.stdout
     assert summary("old") is not None
-    bad = subprocess.run([sys.executable, "-m", "bot.store.purge_cli", "--days", "0"], cwd=ROOT, env=env,
+    bad = subprocess.run([sys.executable, "-m", "bot.review.purge_cli", "--days", "0"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "at least 1" in bad.stderr

@@ -122,7 +122,7 @@ def run_staff_cli(servers, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{servers.database_file}",
                SQLALCHEMY_SILENCE_UBER_WARNING="1")
     env.pop("REDIS_URL", None)
-    return subprocess.run([sys.executable, "-m", "bot.store.staff_cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.staff.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,4 +1,4 @@
-"""Which pages may use the staff console (`bot/channels/staff_origins.py`) and what a proxy may tell the
+"""Which pages may use the staff console (`bot/staff/origins.py`) and what a proxy may tell the
 server (`bot/channels/tls_proxy.py`), on hand-made requests."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Dict, Optional
 import pytest
 from sanic.compat import Header
 
-from bot.channels.staff_origins import StaffOrigins
+from bot.staff.origins import StaffOrigins
 from bot.channels.tls_proxy import TrustedProxies, cookie_secure
 
 

@@ -20,7 +20,7 @@ import requests
 from websockets.exceptions import InvalidStatusCode
 
 from bench.servers import free_port, stop, wait_until_up
-from bot.store import totp
+from bot.staff import totp
 from tests.conftest import ROOT, STARTUP_TIMEOUT_S, TEST_CLINIC_FILE, VENV_BIN, base_env
 from tests.staff_client import PASSWORD, StaffClient, make_staff, next_frame
 
@@ -84,7 +84,7 @@ def signed_in(server: ProductionServer, email: str, source: str) -> StaffClient:
 def staff_cli(server: ProductionServer, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT), DATABASE_URL=f"sqlite:///{server.database_file}",
                REDIS_URL=server.redis_url, SQLALCHEMY_SILENCE_UBER_WARNING="1")
-    return subprocess.run([sys.executable, "-m", "bot.store.staff_cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "bot.staff.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,4 +1,4 @@
-"""Alembic migrations (`bot/store/migrate.py`) and the staff account command line (`bot/store/staff_cli.py`)."""
+"""Alembic migrations (`bot/store/migrate.py`) and the staff account command line (`bot/staff/cli.py`)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from bot.store.db import get_engine, session_scope
 from bot.store.migrate import current_revision, head_revision, include_name, upgrade_database
 from bot.store.models import Base
-from bot.store.tickets import create_ticket, open_tickets
+from bot.handoff.tickets import create_ticket, open_tickets
 from tests.store_fixtures import empty_store_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,14 +76,14 @@ def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
 
 def test_staff_cli_create_list_disable(tmp_path: Path) -> None:
     env = project_env(f"sqlite:///{tmp_path / 'cli.db'}", STAFF_PASSWORD="a long enough password")
-    created = run_module("bot.store.staff_cli", "create", "--email", "Sam@Clinic.Example", "--name", "Sam", env=env)
+    created = run_module("bot.staff.cli", "create", "--email", "Sam@Clinic.Example", "--name", "Sam", env=env)
     assert created.returncode == 0, created.stderr
     assert "Created coordinator Sam <sam@clinic.example>" in created.stdout
-    listed = run_module("bot.store.staff_cli", "list", env=env)
+    listed = run_module("bot.staff.cli", "list", env=env)
     assert "sam@clinic.example" in listed.stdout and "active" in listed.stdout and "never" in listed.stdout
-    disabled = run_module("bot.store.staff_cli", "disable", "--email", "sam@clinic.example", env=env)
+    disabled = run_module("bot.staff.cli", "disable", "--email", "sam@clinic.example", env=env)
     assert disabled.returncode == 0 and "now disabled" in disabled.stdout
-    assert "disabled" in run_module("bot.store.staff_cli", "list", env=env).stdout
+    assert "disabled" in run_module("bot.staff.cli", "list", env=env).stdout
 
 
 @pytest.mark.parametrize(
@@ -96,13 +96,13 @@ def test_staff_cli_create_list_disable(tmp_path: Path) -> None:
 )
 def test_staff_cli_errors_exit_with_status_2(tmp_path: Path, args: tuple, password: str, message: str) -> None:
     env = project_env(f"sqlite:///{tmp_path / 'cli.db'}", STAFF_PASSWORD=password)
-    done = run_module("bot.store.staff_cli", *args, env=env)
+    done = run_module("bot.staff.cli", *args, env=env)
     assert done.returncode == 2 and message in done.stderr
 
 
 def test_staff_cli_refuses_a_duplicate_account(tmp_path: Path) -> None:
     env = project_env(f"sqlite:///{tmp_path / 'cli.db'}", STAFF_PASSWORD="a long enough password")
     args = ("create", "--email", "kim@clinic.example", "--name", "Kim", "--role", "admin")
-    assert run_module("bot.store.staff_cli", *args, env=env).returncode == 0
-    again = run_module("bot.store.staff_cli", *args, env=env)
+    assert run_module("bot.staff.cli", *args, env=env).returncode == 0
+    again = run_module("bot.staff.cli", *args, env=env)
     assert again.returncode == 2 and "already exists" in again.stderr

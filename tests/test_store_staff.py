@@ -1,5 +1,5 @@
 """Staff accounts, sign-in bookkeeping (no lock-out), one-time codes, login sessions and console presence
-(`bot/store/staff.py`, `staff_sessions.py`, `passwords.py`, `totp.py`)."""
+(`bot/staff/accounts.py`, `staff_sessions.py`, `passwords.py`, `totp.py`)."""
 from __future__ import annotations
 
 import asyncio
@@ -14,11 +14,13 @@ from typing import Optional
 import pytest
 from sqlalchemy import select
 
-from bot.channels.password_workers import PasswordWorkers
-from bot.store import audit, passwords, totp
+from bot.staff.password_workers import PasswordWorkers
+from bot.store import audit
+from bot.staff import passwords
+from bot.staff import totp
 from bot.store.db import session_scope, utcnow
 from bot.store.models import StaffSession, StaffUser
-from bot.store.staff import (
+from bot.staff.accounts import (
     StaffError,
     coordinators_online,
     create_staff,
@@ -32,7 +34,7 @@ from bot.store.staff import (
     touch_presence,
     user_dict,
 )
-from bot.store.staff_sessions import close_session, load_session, open_session, session_status
+from bot.staff.sessions import close_session, load_session, open_session, session_status
 from tests.store_fixtures import CountingHasher, empty_store_url, hasher, store_url  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +133,7 @@ def test_wrong_passwords_are_counted_but_never_lock_the_account() -> None:
 
 def test_session_settings_come_from_the_environment() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT), STAFF_SESSION_IDLE_SECONDS="60", STAFF_SESSION_MAX_SECONDS="600")
-    code = "from bot.store import staff_sessions as s; print(s.SESSION_IDLE_SECONDS, s.SESSION_MAX_SECONDS)"
+    code = "from bot.staff import sessions as s; print(s.SESSION_IDLE_SECONDS, s.SESSION_MAX_SECONDS)"
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["60", "600"]
 

@@ -1,4 +1,4 @@
-"""Hand-off ticket life cycle (`bot/store/tickets.py`), including two coordinators claiming at once."""
+"""Hand-off ticket life cycle (`bot/handoff/tickets.py`), including two coordinators claiming at once."""
 from __future__ import annotations
 
 import threading
@@ -10,8 +10,8 @@ from sqlalchemy import update
 
 from bot.store.db import session_scope, utcnow
 from bot.store.models import HandoffTicket
-from bot.store.staff import create_staff
-from bot.store.tickets import (
+from bot.staff.accounts import create_staff
+from bot.handoff.tickets import (
     TicketError,
     callbacks_due,
     changed_since,

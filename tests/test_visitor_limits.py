@@ -18,11 +18,11 @@ from typing import Any, Dict, List
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatusCode
 
-from bot.channels.address_limits import LocalAddressLimits, SharedAddressLimits
-from bot.channels.addresses import address_key, is_loopback
-from bot.channels.frame_limits import SocketLimits
-from bot.channels.redis_limits import RedisAddressLimits
-from bot.channels.tracker_reads import stored_events
+from bot.visitors.address_limits import LocalAddressLimits, SharedAddressLimits
+from bot.visitors.addresses import address_key, is_loopback
+from bot.visitors.frame_limits import SocketLimits
+from bot.visitors.redis_limits import RedisAddressLimits
+from bot.conversation.reads import stored_events
 from bot.channels.web_settings import WebSettings
 from cluster.services import Service, start_redis
 from tests.test_web_protocol import ask, bot_texts, receive
@@ -98,7 +98,7 @@ def test_two_servers_share_buckets_and_socket_counts_through_redis(redis_server:
 def test_a_redis_outage_degrades_to_per_process_limits_with_a_warning(tmp_path: Path,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     redis = start_redis(tmp_path)
-    caplog.set_level(logging.WARNING, logger="bot.channels.address_limits")
+    caplog.set_level(logging.WARNING, logger="bot.visitors.address_limits")
 
     async def scenario() -> None:
         limits = SharedAddressLimits(RedisAddressLimits(redis.url), retry_after_s=0.2)

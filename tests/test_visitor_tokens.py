@@ -14,9 +14,9 @@ from typing import Any, Dict, Optional, Set
 import pytest
 import websockets
 
-from bot.channels.session_token import DAY_S, SessionSigner, TokenCheck, new_session_id
-from bot.channels.visitor_sessions import VisitorSessions
-from bot.store.ended_sessions import conversation_ended, end_conversation
+from bot.visitors.tokens import DAY_S, SessionSigner, TokenCheck, new_session_id
+from bot.visitors.sessions import VisitorSessions
+from bot.visitors.ended_sessions import conversation_ended, end_conversation
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401 - fixtures
 from tests.test_web_protocol import ask, bot_texts, receive
 

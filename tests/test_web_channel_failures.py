@@ -9,8 +9,8 @@ import asyncio
 import json
 from typing import Any, Dict, List
 
-from bot.channels.session_token import SessionSigner
-from bot.channels.visitor_sessions import VisitorSessions
+from bot.visitors.tokens import SessionSigner
+from bot.visitors.sessions import VisitorSessions
 from bot.channels.visitor_socket import VisitorSocket
 from bot.channels.web_output import WebOutput
 from bot.channels.web_settings import WebSettings

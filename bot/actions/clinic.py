@@ -13,8 +13,9 @@ from typing import Any, Dict, Optional
 import yaml
 
 from bot.actions.live_chat_hours import LiveChatHours
+from bot.settings import PROJECT_ROOT
 
-DEFAULT_CLINIC_FILE = Path(__file__).resolve().parents[2] / "clinic.yml"
+DEFAULT_CLINIC_FILE = PROJECT_ROOT / "clinic.yml"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Writing hand-off tickets from the actions, without ever losing one.
 
 A request is written to the database (`bot.store`). When the database fails, it is appended as
-one JSON line to the pending file (`bot.store.pending_handoffs`, created 0600); the next
+one JSON line to the pending file (`bot.handoff.pending`, created 0600); the next
 successful write imports those lines first, as call-back tickets, then removes them.
 
 A request holds health data (name, phone, email, the reason in the visitor's words), so it never
@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from bot.actions.clinic import load_live_chat
 from bot.store.db import session_scope, utcnow
-from bot.store.pending_handoffs import importing_file, pending_file, rejected_file
+from bot.handoff.pending import importing_file, pending_file, rejected_file
 from bot.store.private_files import append_private
-from bot.store.staff import coordinators_online
-from bot.store.tickets import attach_contact, create_ticket, escalate_ticket, open_ticket_for
+from bot.staff.accounts import coordinators_online
+from bot.handoff.tickets import attach_contact, create_ticket, escalate_ticket, open_ticket_for
 
 logger = logging.getLogger(__name__)
 

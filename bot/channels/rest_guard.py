@@ -25,11 +25,11 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.channels.address_limits import AddressLimits, get_address_limits
-from bot.channels.addresses import address_key, client_address, request_is_local
+from bot.visitors.address_limits import AddressLimits, get_address_limits
+from bot.visitors.addresses import address_key, client_address, request_is_local
 from bot.channels.untrusted_text import is_text, same_secret
-from bot.channels.frame_limits import address_request
-from bot.channels.secrets import MissingSecretError, is_production
+from bot.visitors.frame_limits import address_request
+from bot.secrets import MissingSecretError, is_production
 from bot.channels.web_settings import WebSettings
 
 logger = logging.getLogger(__name__)

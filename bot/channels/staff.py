@@ -2,13 +2,13 @@
 
 Served by `rasa run` under `/webhooks/staff/`:
 - `/webhooks/staff/` and the files in `console/` (login and console page, plain JS and CSS);
-- `api/...`: login and ticket operations (`bot.channels.staff_api`);
+- `api/...`: login and ticket operations (`bot.handoff.api`);
 - `ws`: the console socket, pushing queue changes and visitor activity (`queue`, `ticket`,
   `visitor_message`, `visitor_typing`, `visitor_presence`, `agent_message` frames); a `ping`
   every 20 s keeps the coordinator "online", which lets the assistant offer live chat. It
   closes when its login ends (`bot.channels.console_socket`).
 
-Only pages of the console's own origin may use the socket or the API (`bot.channels.staff_origins`;
+Only pages of the console's own origin may use the socket or the API (`bot.staff.origins`;
 the widget's origins are not accepted here). In production every staff response carries HSTS,
 and API answers are never cached (`Cache-Control: no-store`).
 
@@ -27,20 +27,20 @@ from sanic.response import HTTPResponse
 from rasa.core.channels.channel import InputChannel, UserMessage
 
 from bot.channels.console_socket import UNAUTHORIZED_CLOSE, ConsoleSocket
-from bot.channels.handoff_desk import HandoffDesk
-from bot.channels.hub import get_hub
-from bot.channels.insights_api import insights_routes
-from bot.channels.login_throttle import LoginThrottle
-from bot.channels.password_workers import PasswordWorkers
-from bot.channels.review_api import review_routes
-from bot.channels.review_refresher import ReviewRefresher
-from bot.channels.secrets import is_production
-from bot.channels.staff_api import ticket_routes
-from bot.channels.staff_auth import CookieSigner, identify
-from bot.channels.staff_login import LoginDesk, login_routes
-from bot.channels.staff_origins import StaffOrigins
+from bot.handoff.desk import HandoffDesk
+from bot.realtime.hub import get_hub
+from bot.review.insights_api import insights_routes
+from bot.staff.login_throttle import LoginThrottle
+from bot.staff.password_workers import PasswordWorkers
+from bot.review.api import review_routes
+from bot.review.refresher import ReviewRefresher
+from bot.secrets import is_production
+from bot.handoff.api import ticket_routes
+from bot.staff.auth import CookieSigner, identify
+from bot.staff.login import LoginDesk, login_routes
+from bot.staff.origins import StaffOrigins
 from bot.channels.static_files import PROJECT_ROOT, serve_file
-from bot.channels.ticket_watcher import TicketWatcher
+from bot.handoff.watcher import TicketWatcher
 from bot.channels.tls_proxy import HSTS, TrustedProxies
 from bot.store import audit
 from bot.store.migrate import upgrade_database

@@ -10,8 +10,8 @@ from typing import Dict, Optional
 
 from sanic import response
 from sanic.response import HTTPResponse
+from bot.settings import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SERVED_FILE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|html|svg|png)$")
 CONTENT_TYPES = {
     "js": "application/javascript; charset=utf-8",

@@ -21,7 +21,7 @@ from typing import List, Optional, Set, Union
 
 from sanic.request import Request
 
-from bot.channels.secrets import is_production
+from bot.secrets import is_production
 
 logger = logging.getLogger(__name__)
 

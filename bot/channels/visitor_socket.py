@@ -2,7 +2,7 @@
 
 Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
 `session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`. Every frame
-is rate-limited (`bot.channels.frame_limits`); a bad or limited frame gets an `error` frame and
+is rate-limited (`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and
 the socket stays usable, but a socket that keeps sending them is closed with 1008 (policy
 violation). History and the hand-off state are read off the event loop.
 
@@ -23,15 +23,15 @@ from rasa.core.channels.channel import UserMessage
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
-from bot.channels.address_limits import AddressLimits, LocalAddressLimits
-from bot.channels.frame_limits import LimitHit, SocketLimits
-from bot.channels.history import history_items
-from bot.channels.hub import conversation_topic, get_hub, visitor_topic
-from bot.channels.limits import TokenBucket
+from bot.visitors.address_limits import AddressLimits, LocalAddressLimits
+from bot.visitors.frame_limits import LimitHit, SocketLimits
+from bot.conversation.history import history_items
+from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
+from bot.visitors.buckets import TokenBucket
 from bot.channels.store_guard import ConversationStoreUnavailable
-from bot.channels.tracker_reads import handoff_state
+from bot.conversation.reads import handoff_state
 from bot.channels.untrusted_text import is_text
-from bot.channels.visitor_sessions import SessionStoreUnavailable, VisitorSessions
+from bot.visitors.sessions import SessionStoreUnavailable, VisitorSessions
 from bot.channels.web_output import WebOutput
 from bot.channels.web_settings import WebSettings
 from bot.conversation.handoff_state import WITH_STAFF

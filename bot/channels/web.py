@@ -8,7 +8,7 @@ Served by `rasa run` under `/webhooks/web/`:
 
 At the handshake a socket is refused (403) from an origin that is not allowed and (429) from an
 address that holds `sockets_per_address` sockets already, counted on every server and worker
-together when `REDIS_URL` is set (`bot.channels.address_limits`). The websocket reads frames of at
+together when `REDIS_URL` is set (`bot.visitors.address_limits`). The websocket reads frames of at
 most `WebSettings.websocket_max_bytes` (Sanic's `WEBSOCKET_MAX_SIZE` is set to it at start-up).
 """
 from __future__ import annotations
@@ -21,14 +21,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.address_limits import AddressLimits, close_address_limits, get_address_limits
-from bot.channels.addresses import address_key, client_address
-from bot.channels.secrets import load_secret
-from bot.channels.session_token import DAY_S, SessionSigner
+from bot.visitors.address_limits import AddressLimits, close_address_limits, get_address_limits
+from bot.visitors.addresses import address_key, client_address
+from bot.secrets import load_secret
+from bot.visitors.tokens import DAY_S, SessionSigner
 from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.channels.store_guard import guard_store
-from bot.channels.tracker_reads import stored_events
-from bot.channels.visitor_sessions import DatabaseEndedSessions, VisitorSessions
+from bot.conversation.reads import stored_events
+from bot.visitors.sessions import DatabaseEndedSessions, VisitorSessions
 from bot.channels.visitor_socket import TRY_AGAIN_LATER, VisitorSocket
 from bot.channels.web_settings import WebSettings
 from bot.store.migrate import upgrade_database

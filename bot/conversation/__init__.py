@@ -1,1 +1,1 @@
-"""Reading a conversation's truth from Rasa's tracker: its hand-off state and who has the chat."""
+"""The one reader and writer of Rasa's events: transcript items, hand-off state, and appends under the lock."""

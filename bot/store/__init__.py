@@ -1,1 +1,1 @@
-"""Storage: Rasa's tracker store and the project's own tables (staff, hand-off tickets, review), with migrations."""
+"""Storage: engines and sessions, the project's tables and their migrations, Rasa's tracker and lock stores, the audit log."""

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from bot.store.db import utcnow
 from bot.store.models import AuditEntry
-from bot.store.review_queries import iso
+from bot.review.queries import iso
 
 PATIENT_DATA = (
     "view_queue", "view_ticket", "view_callbacks", "claim", "send_message", "hand_back", "close", "mark_called",

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from bot.store.private_files import private_file
+from bot.settings import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_FILE = PROJECT_ROOT / "var" / "clinic.db"
 
 

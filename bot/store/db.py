@@ -8,11 +8,12 @@ their errors and logs (`hide_parameters`): parameters are messages, names and ph
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Callable, Dict, Iterator, Optional, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -22,6 +23,7 @@ from sqlalchemy.pool import StaticPool
 from bot.store.database_url import database_url, ensure_sqlite_file
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 _engines: Dict[str, Engine] = {}
 _sessionmakers: Dict[str, sessionmaker] = {}
@@ -82,6 +84,16 @@ def session_scope(url: Optional[str] = None) -> Iterator[Session]:
     """A session inside one transaction: committed when the block ends, rolled back if it raises."""
     with get_sessionmaker(url).begin() as session:
         yield session
+
+
+def _run_in_session(work: Callable[[Session], T]) -> T:
+    with session_scope() as s:
+        return work(s)
+
+
+async def in_db(work: Callable[[Session], T]) -> T:
+    """Run `work(session)` in one transaction on a worker thread, off the event loop."""
+    return await asyncio.to_thread(_run_in_session, work)
 
 
 def _forget_parent_connections() -> None:

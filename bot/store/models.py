@@ -111,7 +111,7 @@ class HandoffTicket(Base):
 
 
 class ConversationSummary(Base):
-    """One row per conversation in Rasa's `events` table, kept up to date by `bot.store.review_index`."""
+    """One row per conversation in Rasa's `events` table, kept up to date by `bot.review.index`."""
 
     __tablename__ = "conversation_summaries"
     __table_args__ = (

@@ -2,7 +2,7 @@
 
 On SQLite `message_search` is an FTS5 table (rowid = the event id in Rasa's `events` table); on
 other databases it is a plain table searched with ILIKE. It is not a model (Alembic's
-autogenerate ignores it), so `bot.store.review_index` writes it with plain SQL.
+autogenerate ignores it), so `bot.review.index` writes it with plain SQL.
 
 Revision ID: 0002
 Revises: 0001

@@ -4,8 +4,8 @@
   TRUNCATE, except a DELETE inside a transaction that set `clinic.audit_purge = 'on'` (only the
   retention purge does, `bot.store.audit.delete_older_than`).
 - `staff_users.locked_until` goes: sign-ins are throttled per address and globally
-  (`bot.channels.login_throttle`), never by locking an account.
-- `staff_users.totp_secret` and `totp_last_step`: optional one-time codes (`bot.store.totp`).
+  (`bot.staff.login_throttle`), never by locking an account.
+- `staff_users.totp_secret` and `totp_last_step`: optional one-time codes (`bot.staff.totp`).
 
 Revision ID: 0004
 Revises: 0003

@@ -1,0 +1,171 @@
+"""The staff console's ticket and staff HTTP API under `/webhooks/staff/api/` (see docs/handoff-contract.md).
+
+Every route needs a login; every POST needs the CSRF token; staff management needs the admin
+role. Errors are JSON `{"error", "message"}` the console shows as they are. Every read of the
+queue, a ticket (transcript and contact details) or the call-backs is written to the audit log
+with the read, in one transaction; so is every change (the desk records claim, message, hand
+back and close). Signing in and out is `bot.staff.login`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Dict
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.conversation import writes as conversation_log
+from bot.handoff.desk import HandoffDesk, ticket_payload
+from bot.store.db import in_db
+from bot.staff.password_workers import HashingBusy, PasswordWorkers
+from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
+from bot.store import audit
+from bot.staff import accounts as staff
+from bot.handoff import tickets
+
+MAX_AGENT_MESSAGE_CHARS = 2000
+MAX_NOTE_CHARS = 2000
+TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
+
+
+def json_body(request: Request) -> Dict[str, Any]:
+    """The request's JSON object, or an empty one."""
+    try:
+        body = request.json
+    except Exception:  # Sanic raises on malformed JSON
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def text_field(body: Dict[str, Any], name: str, limit: int) -> str | HTTPResponse:
+    """A required, trimmed text field within `limit` characters."""
+    value = body.get(name)
+    if not isinstance(value, str) or not value.strip():
+        return error(400, "missing_" + name, f"Please enter the {name}.")
+    if len(value) > limit:
+        return error(400, "too_long", f"Please keep it under {limit} characters.")
+    return value.strip()
+
+
+def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashing: PasswordWorkers) -> None:
+    """Queue, detail, claim, chat, hand back, close, call-backs."""
+
+    guarded = route_guard(bp, signer, {tickets.TicketError: lambda problem: error(
+        TICKET_ERRORS.get(problem.code, 409), problem.code, str(problem))})
+
+    @guarded("/api/tickets", "GET")
+    async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        def load(s: Any) -> list:
+            rows = [ticket_payload(s, t) for t in tickets.open_tickets(s)]
+            audit.record(s, who.id, "view_queue", None, {"tickets": len(rows)})
+            return rows
+
+        return response.json({"tickets": await in_db(load)})
+
+    @guarded("/api/tickets/<ticket_id:int>", "GET")
+    async def detail(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        ticket_id = params["ticket_id"]
+
+        def load(s: Any) -> Dict[str, Any] | None:
+            ticket = tickets.get_ticket(s, ticket_id)
+            if ticket is None:
+                return None
+            audit.record(s, who.id, "view_ticket", ticket.conversation_id, {"ticket_id": ticket.id})
+            return ticket_payload(s, ticket)
+
+        ticket = await in_db(load)
+        if ticket is None:
+            return error(404, "not_found", "There is no such ticket.")
+        agent = request.app.ctx.agent
+        return response.json({
+            "ticket": ticket,
+            "transcript": await conversation_log.transcript(agent, ticket["conversation_id"]),
+            "visitor_online": await desk.visitor_online(ticket["conversation_id"]),
+        })
+
+    @guarded("/api/tickets/<ticket_id:int>/claim", "POST")
+    async def claim(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        return response.json({"ticket": await desk.claim(params["ticket_id"], who)})
+
+    @guarded("/api/tickets/<ticket_id:int>/messages", "POST")
+    async def send(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        text = text_field(json_body(request), "text", MAX_AGENT_MESSAGE_CHARS)
+        if isinstance(text, HTTPResponse):
+            return text
+        await desk.send(params["ticket_id"], who, text)
+        return response.json({"ok": True})
+
+    @guarded("/api/tickets/<ticket_id:int>/typing", "POST")
+    async def typing(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        await desk.typing(params["ticket_id"], who, bool(json_body(request).get("on")))
+        return response.json({"ok": True})
+
+    @guarded("/api/tickets/<ticket_id:int>/handback", "POST")
+    async def handback(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        return response.json({"ticket": await desk.hand_back(params["ticket_id"], who)})
+
+    @guarded("/api/tickets/<ticket_id:int>/close", "POST")
+    async def close(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        outcome = text_field(json_body(request), "outcome", MAX_NOTE_CHARS)
+        if isinstance(outcome, HTTPResponse):
+            return outcome
+        return response.json({"ticket": await desk.close(params["ticket_id"], who, outcome)})
+
+    @guarded("/api/callbacks", "GET")
+    async def callbacks(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        def load(s: Any) -> list:
+            rows = [ticket_payload(s, t) for t in tickets.callbacks_due(s)]
+            audit.record(s, who.id, "view_callbacks", None, {"tickets": len(rows)})
+            return rows
+
+        return response.json({"tickets": await in_db(load)})
+
+    @guarded("/api/callbacks/<ticket_id:int>/called", "POST")
+    async def called(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        note = str(json_body(request).get("note") or "")[:MAX_NOTE_CHARS] or None
+
+        def mark(s: Any) -> Dict[str, Any]:
+            ticket = tickets.mark_called(s, params["ticket_id"], who.id, note)
+            audit.record(s, who.id, "mark_called", ticket.conversation_id, {"ticket_id": ticket.id})
+            return ticket_payload(s, ticket)
+
+        ticket = await in_db(mark)
+        await desk.announce(ticket)
+        return response.json({"ticket": ticket})
+
+    staff_routes(guarded, hashing)
+
+
+def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]], hashing: PasswordWorkers) -> None:
+    """Staff management, for administrators only."""
+
+    @guarded("/api/staff", "GET", admin=True)
+    async def list_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        def load(s: Any) -> list:
+            rows = [staff.user_dict(u) for u in staff.list_staff(s)]
+            audit.record(s, who.id, "staff_list", None, {"accounts": len(rows)})
+            return rows
+
+        return response.json({"staff": await in_db(load)})
+
+    @guarded("/api/staff", "POST", admin=True)
+    async def create_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        body = json_body(request)
+        password = str(body.get("password", ""))
+        try:
+            staff.check_password(password)
+            password_hash = await hashing.hash(password)
+
+            def create(s: Any) -> Dict[str, Any]:
+                user = staff.user_dict(staff.create_staff(
+                    s, email=str(body.get("email", "")), first_name=str(body.get("first_name", "")),
+                    role=str(body.get("role", "coordinator")), password=password, password_hash=password_hash))
+                audit.record(s, who.id, "staff_create", user["email"], {"role": user["role"], "staff_id": user["id"]})
+                return user
+
+            user = await in_db(create)
+        except staff.StaffError as problem:
+            return error(400, "invalid_staff", str(problem))
+        except HashingBusy:
+            return error(503, "busy", "The server is busy; please try again in a moment.")
+        return response.json({"user": user}, status=201)

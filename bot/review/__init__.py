@@ -1,0 +1,1 @@
+"""Reviewing conversations afterwards: the index, search, transcripts, labels, insights, exports and retention."""

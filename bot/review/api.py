@@ -1,0 +1,303 @@
+"""Conversation review in the staff API, under `/webhooks/staff/api/` (see docs/review-api.md).
+
+Coordinators and admins list, filter, read, tag, note, annotate and mark conversations reviewed,
+and export one conversation. Only admins export the filtered set, export NLU training data, read
+the audit log and purge. Every view, search, export and change writes an audit entry in the same
+transaction (search words are never stored: `audit.redacted_filter`), and so does reading the
+audit log. A purge may not delete audit entries younger than `AUDIT_MIN_RETENTION_DAYS`; asking
+is refused (400 `retention`) and audited. Database work runs off the event loop (`in_db`);
+errors are `{"error", "message"}`.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.store.db import in_db
+from bot.review.refresher import STEP_EVENTS
+from bot.handoff.api import json_body
+from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
+from bot.store import audit
+from bot.review import export as review_export
+from bot.review import labels as review_labels
+from bot.review import transcript as review_transcript
+from bot.handoff import tickets
+from bot.store.audit import RetentionError
+from bot.review.purge import purge
+from bot.review.index import refresh_summaries
+from bot.review.labels import ReviewError
+from bot.review.queries import (
+    DEFAULT_PAGE, MAX_PAGE, FilterError, ReviewFilter, count_conversations, list_conversations, page_dicts,
+    parse_filter, summary_dict,
+)
+
+REVIEW_ERRORS = {"not_found": 404}
+EXPORT_FORMATS = ("csv", "json")
+
+
+def _args(request: Request) -> Dict[str, str]:
+    """Query parameters, first value of each."""
+    return {key: values[0] for key, values in request.args.items() if values}
+
+
+def _int(params: Dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number query parameter within [low, high]; FilterError otherwise."""
+    raw = params.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise FilterError(f"{name} must be a whole number from {low} to {high}.")
+    return int(raw)
+
+
+def _download(body: str, fmt: str, name: str, **headers: str) -> HTTPResponse:
+    """An export as a file download that browsers never sniff into HTML."""
+    content_type = "text/csv; charset=utf-8" if fmt == "csv" else "application/json; charset=utf-8"
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:80]
+    return response.text(body, content_type=content_type, headers={
+        "Content-Disposition": f'attachment; filename="{safe}.{fmt}"', "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store", **headers})
+
+
+def _format(params: Dict[str, str]) -> str:
+    """`csv` (default) or `json`."""
+    fmt = params.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        raise FilterError("format must be csv or json.")
+    return fmt
+
+
+def review_routes(bp: Blueprint, signer: CookieSigner) -> None:
+    """Register the review routes on the staff channel's blueprint (path parts arrive URL-decoded)."""
+
+    guarded = route_guard(bp, signer, {
+        FilterError: lambda problem: error(400, "bad_filter", str(problem)),
+        ReviewError: lambda problem: error(REVIEW_ERRORS.get(problem.code, 400), problem.code, str(problem)),
+    }, prefix="review_")
+
+    conversation_routes(guarded)
+    label_routes(guarded)
+    export_routes(guarded)
+    admin_routes(guarded)
+
+
+def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
+    """The list and the transcript."""
+
+    @guarded("/api/conversations", "GET")
+    async def conversations(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        params = _args(request)
+        f = parse_filter(params)
+        limit = _int(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
+        with_count = params.get("count") in ("1", "true")
+
+        def load(s: Any) -> Dict[str, Any]:
+            refresh_summaries(s, max_events=STEP_EVENTS)
+            rows, cursor = list_conversations(s, f, limit, params.get("cursor") or None)
+            audit.record(s, who.id, "search" if f.text else "view_list", None,
+                         {"filter": audit.redacted_filter(f.as_dict()), "rows": len(rows)})
+            body = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
+            if with_count:
+                body["total"] = count_conversations(s, f)
+            return body
+
+        return response.json(await in_db(load))
+
+    @guarded("/api/conversations/<conversation_id>", "GET")
+    async def conversation(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        conversation_id = params["conversation_id"]
+
+        def load(s: Any) -> Dict[str, Any]:
+            refresh_summaries(s, max_events=STEP_EVENTS)
+            summary = review_labels.require_conversation(s, conversation_id)
+            names = tickets.staff_names(s)
+            tags = review_labels.conversation_tags(s, conversation_id)
+            audit.record(s, who.id, "view_conversation", conversation_id)
+            return {
+                "conversation": summary_dict(summary, tags),
+                "transcript": review_transcript.transcript(s, conversation_id),
+                "notes": review_labels.notes(s, conversation_id, names),
+                "annotations": [review_labels.annotation_dict(a, names)
+                                for a in review_labels.annotations(s, conversation_id)],
+            }
+
+        return response.json(await in_db(load))
+
+
+def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
+    """Tags, notes, the reviewed mark and annotations."""
+
+    @guarded("/api/conversations/<conversation_id>/tags", "POST")
+    async def tag(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, value = params["conversation_id"], json_body(request).get("tag")
+
+        def change(s: Any) -> List[str]:
+            tags = review_labels.add_tag(s, cid, value)
+            audit.record(s, who.id, "tag", cid, {"tag": review_labels.clean_tag(value)})
+            return tags
+
+        return response.json({"tags": await in_db(change)})
+
+    @guarded("/api/conversations/<conversation_id>/tags/<tag>", "DELETE")
+    async def untag(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, value = params["conversation_id"], params["tag"]
+
+        def change(s: Any) -> List[str]:
+            tags = review_labels.remove_tag(s, cid, value)
+            audit.record(s, who.id, "untag", cid, {"tag": value})
+            return tags
+
+        return response.json({"tags": await in_db(change)})
+
+    @guarded("/api/conversations/<conversation_id>/notes", "POST")
+    async def note(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, text = params["conversation_id"], str(json_body(request).get("text") or "")
+
+        def change(s: Any) -> Dict[str, Any]:
+            added = review_labels.add_note(s, cid, who.id, text)
+            audit.record(s, who.id, "note", cid, {"note_id": added["id"]})
+            return dict(added, staff_name=who.first_name)
+
+        return response.json({"note": await in_db(change)}, status=201)
+
+    @guarded("/api/conversations/<conversation_id>/reviewed", "POST")
+    async def reviewed(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, value = params["conversation_id"], json_body(request).get("reviewed", True) is not False
+
+        def change(s: Any) -> Dict[str, Any]:
+            summary = review_labels.mark_reviewed(s, cid, who.id, value)
+            audit.record(s, who.id, "review", cid, {"reviewed": value})
+            return summary_dict(summary, review_labels.conversation_tags(s, cid))
+
+        return response.json({"conversation": await in_db(change)})
+
+    @guarded("/api/conversations/<conversation_id>/annotations", "POST")
+    async def annotate(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, body = params["conversation_id"], json_body(request)
+        event_id = body.get("event_id")
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            return error(400, "missing_event_id", "Say which message (event_id) the annotation is for.")
+
+        def change(s: Any) -> Dict[str, Any]:
+            added = review_labels.annotate(s, cid, event_id, str(body.get("corrected_intent") or ""), who.id)
+            audit.record(s, who.id, "annotate", cid, {"annotation_id": added.id, "event_id": event_id,
+                                                      "corrected_intent": added.corrected_intent})
+            return review_labels.annotation_dict(added, {who.id: who.first_name})
+
+        return response.json({"annotation": await in_db(change)}, status=201)
+
+    @guarded("/api/annotations", "GET")
+    async def all_annotations(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        def load(s: Any) -> List[Dict[str, Any]]:
+            names = tickets.staff_names(s)
+            rows = [review_labels.annotation_dict(a, names) for a in review_labels.annotations(s)]
+            audit.record(s, who.id, "view_list", "annotations", {"rows": len(rows)})
+            return rows
+
+        return response.json({"annotations": await in_db(load)})
+
+    @guarded("/api/review/choices", "GET")
+    async def choices(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        tags = await in_db(review_labels.all_tags)
+        return response.json({"intents": sorted(review_labels.known_intents()), "tags": tags})
+
+
+def _records(s: Any, f: Optional[ReviewFilter], conversation_id: Optional[str]) -> Tuple[List[Dict[str, Any]], bool]:
+    """The conversations to export (one, or up to the export cap of the filtered set) and whether it was cut."""
+    refresh_summaries(s, max_events=STEP_EVENTS)
+    if conversation_id is not None:
+        return review_export.conversation_records(s, [review_labels.require_conversation(s, conversation_id)]), False
+    rows, cursor = list_conversations(s, f or ReviewFilter(), MAX_PAGE)
+    while cursor and len(rows) < review_export.MAX_EXPORT_CONVERSATIONS:
+        more, cursor = list_conversations(s, f or ReviewFilter(), MAX_PAGE, cursor)
+        rows += more
+    return review_export.conversation_records(s, rows[:review_export.MAX_EXPORT_CONVERSATIONS]), cursor is not None
+
+
+def _render(records: List[Dict[str, Any]], fmt: str) -> str:
+    """CSV or JSON text of conversation records."""
+    return review_export.to_csv(records) if fmt == "csv" else review_export.to_json(records)
+
+
+def export_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
+    """CSV and JSON exports, and the NLU training data."""
+
+    @guarded("/api/conversations/<conversation_id>/export", "GET")
+    async def export_one(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        cid, fmt = params["conversation_id"], _format(_args(request))
+
+        def load(s: Any) -> str:
+            records, _ = _records(s, None, cid)
+            audit.record(s, who.id, f"export_{fmt}", cid)
+            return _render(records, fmt)
+
+        return _download(await in_db(load), fmt, f"conversation-{cid}")
+
+    @guarded("/api/exports/conversations", "GET", admin=True)
+    async def export_many(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        params = _args(request)
+        f, fmt = parse_filter(params), _format(params)
+
+        def load(s: Any) -> Tuple[str, bool]:
+            records, cut = _records(s, f, None)
+            audit.record(s, who.id, f"export_{fmt}", None, {"filter": audit.redacted_filter(f.as_dict()),
+                                                            "conversations": len(records), "truncated": cut})
+            return _render(records, fmt), cut
+
+        body, cut = await in_db(load)
+        return _download(body, fmt, "conversations", **{"X-Export-Truncated": "true" if cut else "false"})
+
+    @guarded("/api/exports/nlu", "GET", admin=True)
+    async def export_nlu(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        def load(s: Any) -> str:
+            items = review_labels.annotations(s)
+            audit.record(s, who.id, "export_nlu", None, {"annotations": len(items)})
+            return review_export.nlu_yaml(items)
+
+        return response.text(await in_db(load), content_type="application/x-yaml; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="review_annotations.yml"',
+            "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+
+
+def admin_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
+    """The audit log and the retention purge."""
+
+    @guarded("/api/audit", "GET", admin=True)
+    async def audit_log(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        params = _args(request)
+        limit = _int(params, "limit", 100, 1, audit.MAX_PAGE)
+        before = _int(params, "before", 0, 0, 2**62) or None
+        staff_id = _int(params, "staff_id", 0, 0, 2**62) or None
+
+        def load(s: Any) -> Dict[str, Any]:
+            names = tickets.staff_names(s)
+            rows = audit.entries(s, limit, before, params.get("action") or None, staff_id,
+                                 params.get("target") or None)
+            asked = {"action": params.get("action"), "staff_id": staff_id, "target": params.get("target"),
+                     "before": before}
+            audit.record(s, who.id, "view_audit", None,
+                         {**{k: v for k, v in asked.items() if v}, "rows": len(rows)})
+            return {"entries": [audit.entry_dict(e, names) for e in rows],
+                    "next_before": rows[-1].id if len(rows) == limit else None}
+
+        return response.json(await in_db(load))
+
+    @guarded("/api/purge", "POST", admin=True)
+    async def purge_old(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
+        body = json_body(request)
+        days, audit_days = body.get("days"), body.get("audit_days")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+            return error(400, "bad_days", "days must be a whole number of at least 1.")
+        if audit_days is not None and (not isinstance(audit_days, int) or isinstance(audit_days, bool) or audit_days < 1):
+            return error(400, "bad_days", "audit_days must be a whole number of at least 1.")
+        dry_run = body.get("dry_run", True) is not False
+        try:
+            result = await in_db(lambda s: purge(s, days, dry_run=dry_run, audit_days=audit_days, staff_id=who.id))
+        except RetentionError as problem:  # nothing was deleted; the attempt is kept
+            await in_db(lambda s: audit.record(s, who.id, "purge_refused", None, {"days": days, "audit_days": audit_days}))
+            return error(400, "retention", str(problem))
+        return response.json(result.as_dict())

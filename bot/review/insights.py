@@ -1,0 +1,143 @@
+"""Insights for admins over a date range: conversations per day, the topics asked most, fallback and
+hand-off rates, and the visitor messages the assistant understood least.
+
+Counts come from `conversation_summaries` and `conversation_topics` (a range scan on the start-time
+index); the least-understood messages are read from Rasa's `events` for the few conversations with
+the lowest confidence only. Call `review_index.refresh_summaries` first to include the newest events.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+from typing import Any, Dict, List, Mapping, Tuple
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.store.db import utcnow
+from bot.store.models import ConversationSummary, ConversationTopic
+from bot.review.index import EVENTS, events_table_exists, retrieval_key, user_intent
+from bot.review.queries import FilterError, parse_filter
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+TOP_TOPICS = 15
+LEAST_UNDERSTOOD = 15
+CANDIDATE_CONVERSATIONS = 50
+COUNTED_FLAGS = ("fallback", "handoff", "crisis", "low_confidence")
+S = ConversationSummary
+
+
+def insight_range(params: Mapping[str, str]) -> Tuple[datetime, datetime]:
+    """The range [start, end) from the `from` and `to` query parameters (`to` inclusive when a date);
+    the last `DEFAULT_DAYS` days up to today (UTC) when they are missing. FilterError when malformed."""
+    f = parse_filter({key: params[key] for key in ("from", "to") if params.get(key)})
+    end = f.date_to or datetime.combine(utcnow().date() + timedelta(days=1), time())
+    start = f.date_from or end - timedelta(days=DEFAULT_DAYS)
+    if start >= end:
+        raise FilterError("from must be before to.")
+    if end - start > timedelta(days=MAX_DAYS):
+        raise FilterError(f"The range may be at most {MAX_DAYS} days.")
+    return start, end
+
+
+def _day(s: Session) -> Any:
+    """The start time's UTC day as `YYYY-MM-DD` in this database's SQL."""
+    if s.get_bind().dialect.name == "sqlite":
+        return func.strftime("%Y-%m-%d", S.started_at)
+    return func.to_char(S.started_at, "YYYY-MM-DD")
+
+
+def _in_range(start: datetime, end: datetime) -> Any:
+    """Conversations that started in [start, end)."""
+    return sa.and_(S.started_at >= start, S.started_at < end)
+
+
+def _flag_sums() -> List[Any]:
+    """SUM of each counted flag, labelled by its name."""
+    return [func.sum(sa.case((getattr(S, flag).is_(True), 1), else_=0)).label(flag) for flag in COUNTED_FLAGS]
+
+
+def per_day(s: Session, start: datetime, end: datetime) -> List[Dict[str, Any]]:
+    """Conversations, messages and flagged conversations for every day of the range (zeros included)."""
+    day = _day(s).label("day")
+    query = (select(day, func.count().label("conversations"), func.sum(S.message_count).label("messages"),
+                    *_flag_sums())
+             .where(_in_range(start, end)).group_by(day).order_by(day))
+    found = {row.day: row for row in s.execute(query)}
+    days: List[Dict[str, Any]] = []
+    moment = start
+    while moment < end:
+        key = moment.strftime("%Y-%m-%d")
+        row = found.get(key)
+        days.append({"day": key, "conversations": row.conversations if row else 0,
+                     "messages": int(row.messages or 0) if row else 0,
+                     **{flag: int(getattr(row, flag) or 0) if row else 0 for flag in COUNTED_FLAGS}})
+        moment = datetime.combine(moment.date() + timedelta(days=1), time())
+    return days
+
+
+def top_topics(s: Session, start: datetime, end: datetime, limit: int = TOP_TOPICS) -> List[Dict[str, Any]]:
+    """The intents and FAQ topics asked in the most conversations. A retrieval intent (`faq`) is left
+    out when its topics (`faq/<key>`) are listed, since it would only add them up."""
+    count = func.count().label("conversations")
+    query = (select(ConversationTopic.topic, count)
+             .join(S, S.conversation_id == ConversationTopic.conversation_id)
+             .where(_in_range(start, end)).group_by(ConversationTopic.topic)
+             .order_by(count.desc(), ConversationTopic.topic))
+    rows = list(s.execute(query))
+    parents = {row.topic.split("/", 1)[0] for row in rows if "/" in row.topic}
+    return [{"topic": row.topic, "conversations": row.conversations}
+            for row in rows if row.topic not in parents][:limit]
+
+
+def totals(s: Session, start: datetime, end: datetime) -> Dict[str, int]:
+    """How many conversations and messages the range holds, and how many conversations had each flag."""
+    row = s.execute(select(func.count().label("conversations"), func.sum(S.message_count).label("messages"),
+                           *_flag_sums()).where(_in_range(start, end))).one()
+    return {"conversations": row.conversations, "messages": int(row.messages or 0),
+            **{flag: int(getattr(row, flag) or 0) for flag in COUNTED_FLAGS}}
+
+
+def rates(counts: Dict[str, int]) -> Dict[str, float]:
+    """Each flag's share of the conversations (0 when there are none)."""
+    total = counts["conversations"]
+    return {flag: round(counts[flag] / total, 4) if total else 0.0 for flag in COUNTED_FLAGS}
+
+
+def least_understood(s: Session, start: datetime, end: datetime,
+                     limit: int = LEAST_UNDERSTOOD) -> List[Dict[str, Any]]:
+    """The visitor messages with the lowest NLU confidence, from the conversations least understood."""
+    if not events_table_exists(s):
+        return []
+    candidates = list(s.execute(
+        select(S.conversation_id).where(_in_range(start, end), S.min_confidence.isnot(None))
+        .order_by(S.min_confidence, S.conversation_id).limit(CANDIDATE_CONVERSATIONS)).scalars())
+    if not candidates:
+        return []
+    query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(
+        EVENTS.c.sender_id.in_(candidates), EVENTS.c.type_name == "user")
+    messages = [_message(row) for row in s.execute(query)]
+    messages = [m for m in messages if m["confidence"] is not None and m["text"]]
+    return sorted(messages, key=lambda m: (m["confidence"], m["event_id"]))[:limit]
+
+
+def _message(row: Any) -> Dict[str, Any]:
+    """A stored user event as a least-understood entry."""
+    data = json.loads(row.data or "{}")
+    parse_data = data.get("parse_data") or {}
+    intent, confidence = user_intent(parse_data)
+    return {"conversation_id": row.sender_id, "event_id": row.id, "timestamp": row.timestamp,
+            "text": data.get("text"), "intent": intent, "retrieval_key": retrieval_key(parse_data),
+            "confidence": confidence}
+
+
+def insights(s: Session, start: datetime, end: datetime) -> Dict[str, Any]:
+    """Everything the Insights page shows for [start, end)."""
+    counts = totals(s, start, end)
+    return {
+        "from": start.date().isoformat(), "to": (end - timedelta(microseconds=1)).date().isoformat(),
+        "totals": counts, "rates": rates(counts), "days": per_day(s, start, end),
+        "top_topics": top_topics(s, start, end), "least_understood": least_understood(s, start, end),
+    }
