@@ -55,7 +55,7 @@ spacy: $(INSTALLED) ## Build the project's spaCy pipeline into models/spacy/
 	@$(PY) -m bot.nlp.build_pipeline --out $(SPACY_DIR)
 
 validate: spacy ## Check domain, data and stories (warnings are errors)
-	$(RASA) data validate --fail-on-warnings -c $(CONFIG) -d $(DOMAIN) --data $(DATA)
+	$(PY) -m bot.validate -c $(CONFIG) -d $(DOMAIN) --data $(DATA)
 
 train: validate ## Train the model if config, domain, data or terms changed
 	@if [ -f $(MODEL) ]; then echo "Model is up to date: $(MODEL)"; else \

@@ -13,7 +13,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.clarify import NONE_OF_THESE, ActionClarify
 from bot.actions.clinic import load_clinic
 from bot.actions.followup import ActionAnswerFollowup
-from bot.actions.session import DISCLAIMER, ActionSessionStart
+from bot.actions.session import ActionSessionStart
+from tests.domain_responses import rendered
 
 
 def bot_event(utter_action: str) -> Dict[str, Any]:
@@ -90,7 +91,7 @@ def fallback_parse() -> Dict[str, Any]:
 
 def test_clarify_suggests_the_likeliest_topics_as_questions() -> None:
     dispatcher, _ = run(ActionClarify(), make_tracker([], latest=fallback_parse()))
-    [message] = dispatcher.messages
+    [message] = rendered(dispatcher, make_tracker([]))
     assert "Did you mean" in message["text"]
     assert [b["title"] for b in message["buttons"]] == [
         "Side effects", "Safety and monitoring", "Conditions it treats", NONE_OF_THESE["title"]]
@@ -101,7 +102,7 @@ def test_clarify_suggests_the_likeliest_topics_as_questions() -> None:
 def test_clarify_without_candidates_asks_to_rephrase_and_offers_a_person() -> None:
     parse = {"intent": {"name": "nlu_fallback"}, "intent_ranking": [{"name": "greet"}]}
     dispatcher, _ = run(ActionClarify(), make_tracker([], latest=parse))
-    [message] = dispatcher.messages
+    [message] = rendered(dispatcher, make_tracker([]))
     assert "say it another way" in message["text"]
     assert "Talk to a person" in [b["title"] for b in message["buttons"]]
 
@@ -109,8 +110,8 @@ def test_clarify_without_candidates_asks_to_rephrase_and_offers_a_person() -> No
 def test_session_start_discloses_sets_clinic_facts_and_keeps_slots() -> None:
     tracker = make_tracker([], slots={"condition": "PTSD", "clinic_name": "old"})
     dispatcher, events = run(ActionSessionStart(), tracker)
-    assert dispatcher.messages[0]["text"] == DISCLAIMER
-    assert "not a clinician" in DISCLAIMER
+    [disclaimer] = rendered(dispatcher, tracker)
+    assert "virtual assistant, not a clinician" in disclaimer["text"]
     assert events[0] == SessionStarted()
     assert SlotSet("condition", "PTSD") in events
     assert SlotSet("clinic_name", load_clinic().name) in events
@@ -119,7 +120,8 @@ def test_session_start_discloses_sets_clinic_facts_and_keeps_slots() -> None:
 
 
 def test_a_later_session_keeps_the_handoff_state_and_does_not_repeat_the_disclaimer() -> None:
-    earlier = [{"event": "bot", "text": DISCLAIMER}, {"event": "user", "text": "hi"}]
+    earlier = [{"event": "bot", "text": "Hi, I'm a virtual assistant.", "metadata": {"utter_action": "utter_disclaimer"}},
+               {"event": "user", "text": "hi"}]
     tracker = make_tracker(earlier, slots={"handoff_state": "waiting"})
     dispatcher, events = run(ActionSessionStart(), tracker)
     assert dispatcher.messages == [], "the visitor's next message must not wait behind a repeated disclaimer"

@@ -1,39 +1,32 @@
-"""`rasa data validate` must report no problems with the domain, data and stories."""
+"""`make validate` (bot/validate.py): Rasa's checks with warnings as errors, and the responses actions send."""
 from __future__ import annotations
 
-import re
+import shutil
 import subprocess
+from pathlib import Path
 
+from bot.validate import validate
 from tests.conftest import ROOT, VENV_BIN, base_env
 
-# Rasa 3.6 merges the retrieval intents it finds in the NLU data into the domain that
-# already declares them (the story reader needs them declared) and reports that merge as a
-# duplicate. It is emitted for every project with retrieval intents and is not a data problem.
-KNOWN_RASA_FALSE_ALARM = re.compile(
-    r"duplicated intents have been found across multiple domain files: faq$")
-# A response that only a custom action sends (`response="utter_..."` under bot/actions/) is
-# used, though no story or rule names it; any other unused response is a real warning.
-UNUSED_RESPONSE = re.compile(r"The utterance '(utter_\w+)' is not used in any story or rule\.$")
-ACTIONS_SOURCE = "\n".join(path.read_text() for path in (ROOT / "bot" / "actions").glob("*.py"))
+
+def test_the_project_validates_with_no_problem() -> None:
+    result = subprocess.run([str(VENV_BIN / "python"), "-m", "bot.validate"], cwd=ROOT, env=base_env(),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    assert "Domain, data and stories are valid." in result.stdout
 
 
-def expected(line: str) -> bool:
-    """Whether a warning is one of the known ones that are not data problems."""
-    if KNOWN_RASA_FALSE_ALARM.search(line):
-        return True
-    unused = UNUSED_RESPONSE.search(line)
-    return bool(unused) and f'response="{unused.group(1)}"' in ACTIONS_SOURCE
+def test_a_response_no_rule_story_or_action_uses_is_a_problem(tmp_path: Path) -> None:
+    domain = tmp_path / "domain"
+    shutil.copytree(ROOT / "bot" / "domain", domain)
+    (domain / "extra.yml").write_text('version: "3.1"\nresponses:\n  utter_forgotten:\n  - text: "Nobody sends me."\n')
+    problems = validate("config.yml", str(domain), "bot/data")
+    assert problems == ["The utterance 'utter_forgotten' is not used in any story or rule."]
 
 
-def test_validate_reports_no_warnings() -> None:
-    result = subprocess.run(
-        [str(VENV_BIN / "rasa"), "data", "validate", "--fail-on-warnings", "-c", "config.yml",
-         "-d", "bot/domain", "--data", "bot/data"],
-        cwd=ROOT, env=base_env(), capture_output=True, text=True, timeout=600,
-    )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output[-4000:]
-    warnings = [line for line in output.splitlines() if "UserWarning" in line]
-    unexpected = [line for line in warnings if not expected(line.strip())]
-    assert unexpected == [], "\n".join(unexpected)
-    assert "No story structure conflicts found" in output
+def test_a_response_an_action_sends_but_the_domain_lacks_is_a_problem(tmp_path: Path) -> None:
+    actions = tmp_path / "actions"
+    shutil.copytree(ROOT / "bot" / "actions", actions)
+    (actions / "typo.py").write_text('def run(dispatcher, tracker):\n    say(dispatcher, tracker, "utter_handoff_wating")\n')
+    problems = validate("config.yml", "bot/domain", "bot/data", [actions])
+    assert problems == ["an action sends utter_handoff_wating, which no domain or response file defines"]

@@ -13,7 +13,6 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import handoff_messages as messages
 from bot.actions.clinic import load_live_chat
 from bot.actions.crisis import ActionCrisisAlert
 from bot.actions.handoff import ActionSubmitHandoff
@@ -21,11 +20,11 @@ from bot.actions.handoff_form import (
     DEFAULT_REASON, FORM_SLOTS, ActionStartHandoff, AskContactConsent, ValidateHandoffForm,
     clean_name, normalise_phone,
 )
-from bot.actions.handoff_messages import render
 from bot.store.db import reset_engines, session_scope
 from bot.store.migrate import upgrade_database
 from bot.staff.accounts import create_staff, touch_presence
 from bot.handoff.tickets import open_tickets, ticket_dict
+from tests.domain_responses import rendered, responses, spoken
 
 CLINIC = """name: "Test Clinic"
 phone: "555-0100 (test)"
@@ -135,8 +134,7 @@ def test_contact_detail_is_a_phone_or_an_email(value: str, expected: Dict[str, A
     dispatcher = CollectingDispatcher()
     result = ValidateHandoffForm().validate_contact_detail(value, dispatcher, make_tracker([]), {})
     assert result == expected
-    said = [m["text"] for m in dispatcher.messages]
-    assert said == ([] if expected["contact_detail"] else [messages.INVALID_DETAIL.text])
+    assert responses(dispatcher) == ([] if expected["contact_detail"] else ["utter_handoff_invalid_detail"])
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -157,7 +155,7 @@ def test_an_invalid_name_is_asked_again_with_a_reason() -> None:
     dispatcher = CollectingDispatcher()
     assert ValidateHandoffForm().validate_contact_name("4444", dispatcher, make_tracker([]), {}) == {
         "contact_name": None}
-    assert [m["text"] for m in dispatcher.messages] == [messages.INVALID_NAME.text]
+    assert responses(dispatcher) == ["utter_handoff_invalid_name"]
 
 
 def test_time_and_consent_validation() -> None:
@@ -166,7 +164,7 @@ def test_time_and_consent_validation() -> None:
     assert form.validate_contact_time("???", dispatcher, tracker, {}) == {"contact_time": None}
     assert form.validate_contact_consent(False, dispatcher, tracker, {}) == {"contact_consent": False}
     assert form.validate_contact_consent("maybe", dispatcher, tracker, {}) == {"contact_consent": None}
-    assert [m["text"] for m in dispatcher.messages] == [messages.INVALID_TIME.text]
+    assert responses(dispatcher) == ["utter_handoff_invalid_time"]
 
 
 def test_the_validation_action_sets_phone_or_email_beside_the_detail() -> None:
@@ -194,9 +192,11 @@ def test_slots_cleared_when_the_form_starts_are_not_complained_about() -> None:
 
 
 def test_the_consent_question_has_yes_and_no_buttons() -> None:
-    dispatcher, returned = run(AskContactConsent(), make_tracker([]))
+    tracker = make_tracker([])
+    dispatcher, returned = run(AskContactConsent(), tracker)
     assert AskContactConsent().name() == "action_ask_contact_consent"
-    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/affirm", "/deny"]
+    [question] = rendered(dispatcher, tracker)
+    assert [(b["title"], b["payload"]) for b in question["buttons"]] == [("Yes", "/affirm"), ("No", "/deny")]
     assert returned == []
 
 
@@ -208,7 +208,7 @@ def test_start_takes_the_last_real_question_as_the_reason_and_clears_old_answers
     dispatcher, returned = run(ActionStartHandoff(), make_tracker(events, slots={"contact_name": "Old"}))
     assert returned == [SlotSet("handoff_reason", "does insurance pay for it")] + [
         SlotSet(slot, None) for slot in FORM_SLOTS]
-    assert [m["text"] for m in dispatcher.messages] == [messages.INTRO.text]
+    assert responses(dispatcher) == ["utter_handoff_intro"]
 
 
 def test_start_without_a_question_gives_the_default_reason_and_stops_at_the_session() -> None:
@@ -221,7 +221,7 @@ def test_a_booking_request_is_its_own_reason_and_gets_the_booking_intro() -> Non
     events = [user("can i book a consult for my mom", "request_callback")]
     dispatcher, returned = run(ActionStartHandoff(), make_tracker(events))
     assert returned[0] == SlotSet("handoff_reason", "can i book a consult for my mom")
-    assert [m["text"] for m in dispatcher.messages] == [messages.INTRO_BOOKING.text]
+    assert responses(dispatcher) == ["utter_handoff_intro_booking"]
 
 
 def test_after_the_fallback_gave_up_the_form_starts_without_another_intro() -> None:
@@ -240,10 +240,12 @@ def test_callback_when_nobody_is_online(store: Path) -> None:
         "conversation_id": "visitor-1", "kind": "callback", "priority": "normal",
         "reason": "how much does it cost", "name": "Maria", "email": "maria@example.com", "phone": None,
         "best_time": "weekday mornings", "consent": True, "status": "waiting"}
-    text, payload = dispatcher.messages
-    assert text["text"] == render(messages.CALLBACK, {**CLINIC_SLOTS, **FILLED},
-                                  callback_when="as soon as one is free today")
-    assert "maria@example.com" in text["text"]
+    tracker = make_tracker([user("/ask_human", "ask_human")], FILLED)
+    [said] = spoken(dispatcher, tracker)
+    assert said == ("Thank you, Maria. No coordinator can join the chat right now, so one will contact you at "
+                    "maria@example.com as soon as one is free today, trying to match the time you gave "
+                    "(weekday mornings).")
+    _, payload = dispatcher.messages
     assert payload["custom"] == {"handoff": {"state": "callback", "ticket_id": ticket["id"], "kind": "callback"}}
     assert returned == [SlotSet("handoff_state", "callback")] + RESET
 
@@ -253,7 +255,8 @@ def test_callback_outside_hours_says_when_we_open(store: Path, monkeypatch: pyte
     coordinator_online()
     dispatcher, _ = run(ActionSubmitHandoff(), make_tracker([], FILLED))
     assert tickets()[0]["kind"] == "callback"
-    assert "once we open" in dispatcher.messages[0]["text"] and "09:00 UTC" in dispatcher.messages[0]["text"]
+    [said] = spoken(dispatcher, make_tracker([], FILLED))
+    assert "once we open" in said and "09:00 UTC" in said
 
 
 def test_live_when_a_coordinator_is_online_and_open(store: Path) -> None:
@@ -262,16 +265,18 @@ def test_live_when_a_coordinator_is_online_and_open(store: Path) -> None:
     dispatcher, returned = run(ActionSubmitHandoff(), make_tracker(events, FILLED))
     [ticket] = tickets()
     assert (ticket["kind"], ticket["priority"]) == ("live", "urgent")
-    text, payload = dispatcher.messages
-    assert text["text"] == render(messages.WAITING, FILLED)
+    assert spoken(dispatcher, make_tracker(events, FILLED)) == [
+        "Thank you, Maria. A care coordinator will join this chat shortly. Please keep this window open."]
+    _, payload = dispatcher.messages
     assert payload["custom"] == {"handoff": {"state": "waiting", "ticket_id": ticket["id"], "kind": "live"}}
     assert returned == [SlotSet("handoff_state", "waiting")] + RESET
 
 
 def test_no_consent_makes_no_request_says_what_stays_and_gives_the_clinic_contacts(store: Path) -> None:
-    dispatcher, returned = run(ActionSubmitHandoff(), make_tracker([], {**FILLED, "contact_consent": False}))
+    tracker = make_tracker([], {**FILLED, "contact_consent": False})
+    dispatcher, returned = run(ActionSubmitHandoff(), tracker)
     assert tickets() == []
-    assert [m["text"] for m in dispatcher.messages] == [
+    assert spoken(dispatcher, tracker) == [
         "That's fine: no request was made and I haven't passed your details to anyone. What you "
         "typed stays in this chat's record for as long as the clinic keeps chats; the care team can "
         "delete it if you ask. You can reach them yourself at 555-0100 (test) or care@test.invalid."]
@@ -285,7 +290,8 @@ def test_database_failure_is_said_honestly_and_the_request_kept_then_imported(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{store / 'not-a-folder' / 'clinic.db'}")
     reset_engines()
     dispatcher, returned = run(ActionSubmitHandoff(), make_tracker([], FILLED))
-    assert [m["text"] for m in dispatcher.messages] == [render(messages.SAVE_FAILED, CLINIC_SLOTS)]
+    [said] = spoken(dispatcher, make_tracker([], FILLED))
+    assert "couldn't save your request" in said and "555-0100 (test)" in said and "care@test.invalid" in said
     assert returned == RESET
     [line] = (store / "pending.jsonl").read_text().splitlines()
     assert json.loads(line)["email"] == "maria@example.com"

@@ -16,11 +16,6 @@ from bot.actions.topics import topic_for
 
 MAX_SUGGESTIONS = 3
 RESPONSES_PER_RETRIEVAL_INTENT = 2
-SUGGEST_TEXT = "I'm not sure I understood. Did you mean one of these?"
-REPHRASE_TEXT = (
-    "Sorry, I didn't catch that. Could you say it another way? I can answer questions "
-    "about ketamine infusion therapy, such as how it works, side effects and who it may suit."
-)
 NONE_OF_THESE = {"title": "Something else", "payload": "/deny"}
 STARTERS = ["faq/what_is_ketamine", "faq/side_effects", "ask_human"]
 
@@ -64,7 +59,7 @@ class ActionClarify(Action):
         """Send "did you mean" buttons built from the message's intent and response ranking."""
         suggestions = buttons_for(candidate_keys(tracker.latest_message or {}))
         if suggestions:
-            dispatcher.utter_message(text=SUGGEST_TEXT, buttons=suggestions + [NONE_OF_THESE])
+            dispatcher.utter_message(response="utter_clarify_suggest", buttons=suggestions + [NONE_OF_THESE])
         else:
-            dispatcher.utter_message(text=REPHRASE_TEXT, buttons=buttons_for(STARTERS))
+            dispatcher.utter_message(response="utter_clarify_rephrase", buttons=buttons_for(STARTERS))
         return []

@@ -15,10 +15,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions import handoff_messages as messages
 from bot.actions.clinic import load_live_chat
 from bot.actions.handoff_form import DEFAULT_REASON, FORM_SLOTS, intent_of
-from bot.actions.handoff_messages import say
+from bot.actions.responses import say
 from bot.actions.handoff_tickets import RecordedTicket, TicketRequest, record_or_keep
 from bot.conversation.handoff_state import CALLBACK, STATE_SLOT, WAITING
 from bot.store.db import utcnow
@@ -77,17 +76,17 @@ class ActionSubmitHandoff(Action):
         """
         reset: List[EventType] = [SlotSet(slot, None) for slot in FORM_SLOTS + ("handoff_reason",)]
         if tracker.get_slot("contact_consent") is not True:
-            say(dispatcher, tracker, messages.NO_CONSENT)
+            say(dispatcher, tracker, "utter_handoff_no_consent")
             return reset
         ticket = record_or_keep(request_from(tracker))
         if ticket is None:
-            say(dispatcher, tracker, messages.SAVE_FAILED)
+            say(dispatcher, tracker, "utter_handoff_save_failed")
             return reset
         if ticket.kind == "live":
-            say(dispatcher, tracker, messages.WAITING)
+            say(dispatcher, tracker, "utter_handoff_waiting")
             dispatcher.utter_message(json_message=handoff_payload("waiting", ticket))
             return [SlotSet(STATE_SLOT, WAITING)] + reset
-        say(dispatcher, tracker, messages.CALLBACK, callback_when=callback_when(utcnow()))
+        say(dispatcher, tracker, "utter_handoff_callback", callback_when=callback_when(utcnow()))
         dispatcher.utter_message(json_message=handoff_payload("callback", ticket))
         return [SlotSet(STATE_SLOT, CALLBACK)] + reset
 

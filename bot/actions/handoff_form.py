@@ -15,8 +15,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import handoff_messages as messages
-from bot.actions.handoff_messages import Message, say
+from bot.actions.responses import say
 
 FORM_SLOTS = ("contact_name", "contact_detail", "contact_phone", "contact_email", "contact_time",
               "contact_consent")
@@ -27,7 +26,7 @@ MAX_TIME_CHARS = 200
 # Messages that say nothing about why the visitor wants a person.
 NOT_A_REASON = {"ask_human", "affirm", "deny", "greet", "goodbye", "thank", "stop", "inform",
                 "bot_challenge", "out_of_scope"}
-INTRO_FOR_TRIGGER = {"ask_human": messages.INTRO, "request_callback": messages.INTRO_BOOKING}
+INTRO_FOR_TRIGGER = {"ask_human": "utter_handoff_intro", "request_callback": "utter_handoff_intro_booking"}
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+?\(?\d[\d\s().-]*\d")
@@ -105,8 +104,8 @@ class AskQuestion(Action, ABC):
 
     @property
     @abstractmethod
-    def question(self) -> Message:
-        """What to ask."""
+    def question(self) -> Text:
+        """The domain response that asks it."""
 
     def name(self) -> Text:
         """`action_ask_<slot>`, the name the form looks for."""
@@ -123,25 +122,25 @@ class AskQuestion(Action, ABC):
 class AskContactName(AskQuestion):
     """What name should the coordinator use?"""
 
-    slot, question = "contact_name", messages.ASK_NAME
+    slot, question = "contact_name", "utter_handoff_ask_name"
 
 
 class AskContactDetail(AskQuestion):
     """Which phone number or email address?"""
 
-    slot, question = "contact_detail", messages.ASK_DETAIL
+    slot, question = "contact_detail", "utter_handoff_ask_detail"
 
 
 class AskContactTime(AskQuestion):
     """When is a good time?"""
 
-    slot, question = "contact_time", messages.ASK_TIME
+    slot, question = "contact_time", "utter_handoff_ask_time"
 
 
 class AskContactConsent(AskQuestion):
     """May the care team keep the details and use them?"""
 
-    slot, question = "contact_consent", messages.ASK_CONSENT
+    slot, question = "contact_consent", "utter_handoff_ask_consent"
 
 
 class ValidateHandoffForm(FormValidationAction):
@@ -163,7 +162,7 @@ class ValidateHandoffForm(FormValidationAction):
             return {"contact_name": None}
         name = clean_name(str(value))
         if name is None:
-            say(dispatcher, tracker, messages.INVALID_NAME)
+            say(dispatcher, tracker, "utter_handoff_invalid_name")
         return {"contact_name": name}
 
     def validate_contact_detail(
@@ -178,7 +177,7 @@ class ValidateHandoffForm(FormValidationAction):
         phone = normalise_phone(str(value))
         if phone:
             return {"contact_detail": phone, "contact_phone": phone, "contact_email": None}
-        say(dispatcher, tracker, messages.INVALID_DETAIL)
+        say(dispatcher, tracker, "utter_handoff_invalid_detail")
         return {"contact_detail": None}
 
     def validate_contact_time(
@@ -190,7 +189,7 @@ class ValidateHandoffForm(FormValidationAction):
         text = str(value).strip()
         if 0 < len(text) <= MAX_TIME_CHARS and re.search(r"\w", text):
             return {"contact_time": text}
-        say(dispatcher, tracker, messages.INVALID_TIME)
+        say(dispatcher, tracker, "utter_handoff_invalid_time")
         return {"contact_time": None}
 
     def validate_contact_consent(

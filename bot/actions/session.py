@@ -14,11 +14,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clinic import load_clinic
 
-DISCLAIMER = (
-    "Hi, I'm a virtual assistant, not a clinician. I can answer general questions about "
-    "ketamine infusion therapy, but I can't give medical advice."
-)
-
 
 class ActionSessionStart(Action):
     """Begin a session with the clinic's facts set and the virtual-assistant disclaimer."""
@@ -39,6 +34,6 @@ class ActionSessionStart(Action):
         ]
         events += [SlotSet(name, value) for name, value in load_clinic().as_slots().items()]
         if not any(event.get("event") == "bot" for event in tracker.events):
-            dispatcher.utter_message(text=DISCLAIMER)
+            dispatcher.utter_message(response="utter_disclaimer")
         events.append(ActionExecuted("action_listen"))
         return events
