@@ -9,6 +9,7 @@ the pending hand-off file.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any, Dict, List, Text
 
@@ -36,7 +37,8 @@ class ActionCrisisAlert(Action):
         """Escalate (or file) the urgent ticket; never raises."""
         text = ((tracker.latest_message or {}).get("text") or DEFAULT_CRISIS_REASON)[:MAX_REASON_CHARS]
         try:
-            escalate_or_record(TicketRequest(conversation_id=tracker.sender_id, reason=text, priority="urgent"))
+            request = TicketRequest(conversation_id=tracker.sender_id, reason=text, priority="urgent")
+            await asyncio.to_thread(escalate_or_record, request)  # database work, off the action server's loop
         except Exception as error:  # an alert must never break the crisis reply; its text is not logged
             logger.error("Crisis alert for conversation %s failed (%s)", tracker.sender_id, type(error).__name__)
         return []

@@ -8,6 +8,7 @@ saves nothing; a database failure is said honestly and the request kept in the p
 """
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Dict, List, Text
 
@@ -78,7 +79,7 @@ class ActionSubmitHandoff(Action):
         if tracker.get_slot("contact_consent") is not True:
             say(dispatcher, tracker, "utter_handoff_no_consent")
             return reset
-        ticket = record_or_keep(request_from(tracker))
+        ticket = await asyncio.to_thread(record_or_keep, request_from(tracker))  # off the loop
         if ticket is None:
             say(dispatcher, tracker, "utter_handoff_save_failed")
             return reset
