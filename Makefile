@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate train run run-cluster shell test test-stories eval-realworld bench migrate staff-user purge clean
+.PHONY: help venv spacy validate lint train run run-cluster shell test test-stories eval-realworld bench migrate staff-user purge clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ spacy: $(INSTALLED) ## Build the project's spaCy pipeline into models/spacy/
 
 validate: spacy ## Check domain, data and stories (warnings are errors)
 	$(PY) -m bot.validate -c $(CONFIG) -d $(DOMAIN) --data $(DATA)
+
+lint: $(INSTALLED) ## Check the Python code: ruff (errors, imports, bugbear, async) and mypy (every function typed)
+	$(VENV)/bin/ruff check bot
+	$(VENV)/bin/mypy bot
 
 train: validate ## Train the model if config, domain, data or terms changed
 	@if [ -f $(MODEL) ]; then echo "Model is up to date: $(MODEL)"; else \
