@@ -126,6 +126,8 @@ def test_phone_numbers_need_10_to_15_digits(text: str, expected: Optional[str]) 
     ("email me at jo.b+clinic@mail.co.uk", {"contact_detail": "jo.b+clinic@mail.co.uk",
                                             "contact_email": "jo.b+clinic@mail.co.uk", "contact_phone": None}),
     ("(212) 555-0188", {"contact_detail": "2125550188", "contact_phone": "2125550188", "contact_email": None}),
+    ("555-201-3344 or jordan.lee@example.com", {"contact_detail": "5552013344 or jordan.lee@example.com",
+                                                "contact_phone": "5552013344", "contact_email": "jordan.lee@example.com"}),
     ("not sure", {"contact_detail": None}),
     ("maria@example", {"contact_detail": None}),
     ("555 0188", {"contact_detail": None}),

@@ -168,17 +168,16 @@ class ValidateHandoffForm(FormValidationAction):
     def validate_contact_detail(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> Dict[Text, Any]:
-        """Accept an email address or a phone number and set `contact_email` or `contact_phone`."""
+        """Accept a phone number, an email address or both, and keep each one given."""
         if value is None:
             return {"contact_detail": None}
         email = normalise_email(str(value))
-        if email:
-            return {"contact_detail": email, "contact_email": email, "contact_phone": None}
-        phone = normalise_phone(str(value))
-        if phone:
-            return {"contact_detail": phone, "contact_phone": phone, "contact_email": None}
-        say(dispatcher, tracker, "utter_handoff_invalid_detail")
-        return {"contact_detail": None}
+        phone = normalise_phone(EMAIL.sub(" ", str(value)))
+        if not email and not phone:
+            say(dispatcher, tracker, "utter_handoff_invalid_detail")
+            return {"contact_detail": None}
+        detail = " or ".join(found for found in (phone, email) if found)
+        return {"contact_detail": detail, "contact_email": email, "contact_phone": phone}
 
     def validate_contact_time(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
