@@ -5,10 +5,11 @@ Screenshots of both sides are saved under tests/artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
+import re
 from typing import Iterator, List
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from tests.staff_client import PASSWORD, make_staff
 from tests.test_widget_browser import ANSWER_TIMEOUT_MS, ARTIFACTS, ask, bot_messages, browser, by_id  # noqa: F401
@@ -139,3 +140,22 @@ def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contex
     visitor.screenshot(path=str(ARTIFACTS / "crisis-waiting-visitor-phone.png"))
     by_id(console, "claim").click()
     expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)
+
+
+def test_console_reconnects_after_a_drop_and_signs_out_when_the_server_ends_the_login(contexts, servers) -> None:
+    console = contexts[1].new_page()
+    sockets: List[WebSocketRoute] = []               # each socket the console opens, relayed to the server
+    console.route_web_socket(re.compile(r"/webhooks/staff/ws$"),
+                             lambda ws: (ws.connect_to_server(), sockets.append(ws)))
+    log_in(console, servers)
+
+    sockets[-1].close()                                # the connection drops
+    expect(console.locator("#connection")).to_have_text("Reconnecting...")
+    expect(console.locator("#connection")).to_have_text("Live", timeout=10_000)
+    expect(console.locator("#connection")).to_have_attribute("data-state", "online")
+    assert len(sockets) == 2
+
+    sockets[-1].close(code=4401, reason="login ended")   # signed out elsewhere, expired or disabled
+    expect(by_id(console, "login-error")).to_have_text("Your session has ended. Please sign in again.")
+    expect(console.locator("#console-view")).to_be_hidden()
+

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 import websockets
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -155,6 +156,27 @@ def test_markup_is_shown_as_text_never_run(page: Page) -> None:
         "a reply is text (and links), never markup"
     assert by_id(page, "log").locator("img").count() == 0
     assert dialogs == []
+
+
+def test_reconnects_after_a_drop_and_stops_after_a_policy_close(page: Page) -> None:
+    sockets: List[WebSocketRoute] = []               # each socket the widget opens, relayed to the server
+    page.route_web_socket(re.compile(r"/webhooks/web/ws$"), lambda ws: (ws.connect_to_server(), sockets.append(ws)))
+    greeted(page)
+    ask(page, "is ketamine addictive")
+    expect(bot_messages(page).last).to_contain_text("dependence", timeout=ANSWER_TIMEOUT_MS)
+    shown = page.locator("[data-testid=msg]").count()
+
+    sockets[-1].close()                                # the connection drops
+    expect(by_id(page, "status")).to_have_text("Reconnecting...")
+    expect(by_id(page, "status")).to_be_hidden(timeout=10_000)   # back, the same conversation redrawn
+    assert len(sockets) == 2
+    expect(page.locator("[data-testid=msg]")).to_have_count(shown)
+    ask(page, "what are the side effects")
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+
+    sockets[-1].close(code=1008, reason="policy")      # the server ends the chat: no more retries
+    expect(by_id(page, "status")).to_have_text("Chat closed.")
+    expect(by_id(page, "input")).to_be_disabled()
 
 
 def test_usable_on_a_phone(browser: Browser, servers) -> None:
