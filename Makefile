@@ -37,7 +37,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTIONS_PORT)/webhook
 FINGERPRINT = $(shell cat $(CONFIG) bot/nlp/*.yml bot/nlp/*.py $$(find $(DOMAIN) $(DATA) -name '*.yml' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 MODEL       = models/clinic-$(FINGERPRINT).tar.gz
 
-.PHONY: help venv spacy validate lint train run run-cluster shell test test-stories eval-realworld bench migrate staff-user purge clean
+.PHONY: help venv spacy validate lint train widget run run-cluster shell test test-stories eval-realworld bench migrate staff-user purge clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -68,7 +68,10 @@ train: validate ## Train the model if config, domain, data or terms changed
 	    --fixed-model-name clinic-$(FINGERPRINT) && \
 	  find models -maxdepth 1 -name 'clinic-*.tar.gz' ! -name 'clinic-$(FINGERPRINT).tar.gz' -delete; fi
 
-run: train ## Start the assistant, the widget demo page and the action server
+widget: ## Assemble widget/widget.js, the one file sites embed, from its ES modules
+	@python3 widget/build.py
+
+run: train widget ## Start the assistant, the widget demo page and the action server
 	@mkdir -p var
 	@echo "Widget demo page: http://$(HOST):$(PORT)/webhooks/web/demo.html"
 	@echo "Staff console:    http://$(HOST):$(PORT)/webhooks/staff/  (accounts: make staff-user)"
@@ -90,7 +93,7 @@ shell: train ## Talk to the assistant in this terminal
 	  $(PY) -m bot.actions.server --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
 	  $(RASA) shell -m $(MODEL) --endpoints $(ENDPOINTS)
 
-test: train $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
+test: train widget $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
 bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations (SQLite, PostgreSQL), 1 vs 2 servers (bench/results/)

@@ -7,76 +7,72 @@
  * Browsers only allow sound after a user gesture, so unlock() is called from clicks (sign-in,
  * "Turn on alerts").
  */
-(function (Staff) {
-  'use strict';
+import { byId } from './dom.js';
 
-  let audio = null;
+let audio = null;
 
-  const Alerts = {
-    /** Read text out to screen readers without moving focus. */
-    announce(text) {
-      const region = Staff.dom.byId('announcer');
-      region.textContent = '';
-      window.setTimeout(() => { region.textContent = text; }, 50);
-    },
+export const Alerts = {
+  /** Read text out to screen readers without moving focus. */
+  announce(text) {
+    const region = byId('announcer');
+    region.textContent = '';
+    window.setTimeout(() => { region.textContent = text; }, 50);
+  },
 
-    /** Create or resume the audio context; call from a click or key press. */
-    unlock() {
-      const AudioContextClass = window.AudioContext || window.webkitAudioContext;
-      if (!AudioContextClass) return;
-      if (!audio) audio = new AudioContextClass();
-      if (audio.state === 'suspended') audio.resume().catch(() => {});
-    },
+  /** Create or resume the audio context; call from a click or key press. */
+  unlock() {
+    const AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (!AudioContextClass) return;
+    if (!audio) audio = new AudioContextClass();
+    if (audio.state === 'suspended') audio.resume().catch(() => {});
+  },
 
-    /** Two short rising tones, quiet enough not to startle. */
-    chime() {
-      if (!audio || audio.state !== 'running') return;
-      [[660, 0], [880, 0.18]].forEach(([frequency, delay]) => {
-        const start = audio.currentTime + delay;
-        const oscillator = audio.createOscillator();
-        const gain = audio.createGain();
-        oscillator.type = 'sine';
-        oscillator.frequency.value = frequency;
-        gain.gain.setValueAtTime(0.0001, start);
-        gain.gain.exponentialRampToValueAtTime(0.2, start + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
-        oscillator.connect(gain).connect(audio.destination);
-        oscillator.start(start);
-        oscillator.stop(start + 0.17);
-      });
-    },
+  /** Two short rising tones, quiet enough not to startle. */
+  chime() {
+    if (!audio || audio.state !== 'running') return;
+    [[660, 0], [880, 0.18]].forEach(([frequency, delay]) => {
+      const start = audio.currentTime + delay;
+      const oscillator = audio.createOscillator();
+      const gain = audio.createGain();
+      oscillator.type = 'sine';
+      oscillator.frequency.value = frequency;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
+      oscillator.connect(gain).connect(audio.destination);
+      oscillator.start(start);
+      oscillator.stop(start + 0.17);
+    });
+  },
 
-    notificationsSupported() {
-      return 'Notification' in window;
-    },
+  notificationsSupported() {
+    return 'Notification' in window;
+  },
 
-    notificationsOn() {
-      return this.notificationsSupported() && Notification.permission === 'granted';
-    },
+  notificationsOn() {
+    return this.notificationsSupported() && Notification.permission === 'granted';
+  },
 
-    /** Ask for desktop notifications (from a click). Resolves with the permission. */
-    async requestNotifications() {
-      this.unlock();
-      if (!this.notificationsSupported()) return 'unsupported';
-      if (Notification.permission !== 'default') return Notification.permission;
-      return Notification.requestPermission();
-    },
+  /** Ask for desktop notifications (from a click). Resolves with the permission. */
+  async requestNotifications() {
+    this.unlock();
+    if (!this.notificationsSupported()) return 'unsupported';
+    if (Notification.permission !== 'default') return Notification.permission;
+    return Notification.requestPermission();
+  },
 
-    /** A desktop notification (one per tag); clicking it focuses the console and calls onClick. */
-    notify(title, body, tag, onClick) {
-      if (!this.notificationsOn()) return;
-      try {
-        const notification = new Notification(title, { body: body, tag: tag });
-        notification.onclick = () => {
-          window.focus();
-          notification.close();
-          onClick();
-        };
-      } catch (error) {
-        /* Some browsers only allow notifications from a service worker: the sound and list still show it. */
-      }
-    },
-  };
-
-  Staff.Alerts = Alerts;
-})(window.StaffConsole = window.StaffConsole || {});
+  /** A desktop notification (one per tag); clicking it focuses the console and calls onClick. */
+  notify(title, body, tag, onClick) {
+    if (!this.notificationsOn()) return;
+    try {
+      const notification = new Notification(title, { body: body, tag: tag });
+      notification.onclick = () => {
+        window.focus();
+        notification.close();
+        onClick();
+      };
+    } catch (error) {
+      /* Some browsers only allow notifications from a service worker: the sound and list still show it. */
+    }
+  },
+};

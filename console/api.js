@@ -5,109 +5,101 @@
  * every POST; cookies go with credentials: 'same-origin'. Errors become ApiError with the server's
  * `{"error": code, "message": text}`; a 401 on anything but login calls Api.onUnauthorized.
  */
-(function (Staff) {
-  'use strict';
+const NETWORK_MESSAGE = 'The server cannot be reached. Check your connection, then try again.';
 
-  const NETWORK_MESSAGE = 'The server cannot be reached. Check your connection, then try again.';
+/** An API call that did not succeed. status 0 means the server was not reached at all. */
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfterSeconds) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.serverMessage = message || '';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
 
-  /** An API call that did not succeed. status 0 means the server was not reached at all. */
-  class ApiError extends Error {
-    constructor(status, code, message, retryAfterSeconds) {
-      super(message || code);
-      this.status = status;
-      this.code = code;
-      this.serverMessage = message || '';
-      this.retryAfterSeconds = retryAfterSeconds;
+/**
+ * Seconds to wait before trying again (a throttled sign-in, a busy server): the Retry-After
+ * header, else the body's retry_after_s. null when the server says nothing.
+ */
+function retryAfter(response, data) {
+  const header = Number(response.headers.get('Retry-After'));
+  if (isFinite(header) && header > 0) return header;
+  if (typeof data.retry_after_s === 'number' && data.retry_after_s > 0) return data.retry_after_s;
+  return null;
+}
+
+export const Api = {
+  csrfToken: null,
+  /** @type {(error: ApiError) => void} the login ended (cookie expired, signed out elsewhere) */
+  onUnauthorized: () => {},
+
+  /** One request; resolves with the JSON answer, rejects with ApiError. */
+  async call(method, path, body) {
+    const init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (method !== 'GET') {
+      init.headers['Content-Type'] = 'application/json';
+      init.headers['X-CSRF-Token'] = this.csrfToken || '';
+      init.body = JSON.stringify(body || {});
     }
-  }
+    let response;
+    try {
+      response = await fetch('api/' + path, init);
+    } catch (error) {
+      throw new ApiError(0, 'network', NETWORK_MESSAGE, null);
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) return data && typeof data === 'object' ? data : {};
+    const error = new ApiError(response.status, data.error || 'http_' + response.status,
+      typeof data.message === 'string' ? data.message : '', retryAfter(response, data || {}));
+    if (response.status === 401 && path !== 'login') this.onUnauthorized(error);
+    throw error;
+  },
 
-  /**
-   * Seconds to wait before trying again (a throttled sign-in, a busy server): the Retry-After
-   * header, else the body's retry_after_s. null when the server says nothing.
-   */
-  function retryAfter(response, data) {
-    const header = Number(response.headers.get('Retry-After'));
-    if (isFinite(header) && header > 0) return header;
-    if (typeof data.retry_after_s === 'number' && data.retry_after_s > 0) return data.retry_after_s;
-    return null;
-  }
+  get(path) {
+    return this.call('GET', path);
+  },
 
-  const Api = {
-    csrfToken: null,
-    /** @type {(error: ApiError) => void} the login ended (cookie expired, signed out elsewhere) */
-    onUnauthorized: () => {},
+  post(path, body) {
+    return this.call('POST', path, body);
+  },
 
-    /** One request; resolves with the JSON answer, rejects with ApiError. */
-    async call(method, path, body) {
-      const init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-      if (method !== 'GET') {
-        init.headers['Content-Type'] = 'application/json';
-        init.headers['X-CSRF-Token'] = this.csrfToken || '';
-        init.body = JSON.stringify(body || {});
-      }
-      let response;
-      try {
-        response = await fetch('api/' + path, init);
-      } catch (error) {
-        throw new ApiError(0, 'network', NETWORK_MESSAGE, null);
-      }
-      const data = await response.json().catch(() => ({}));
-      if (response.ok) return data && typeof data === 'object' ? data : {};
-      const error = new ApiError(response.status, data.error || 'http_' + response.status,
-        typeof data.message === 'string' ? data.message : '', retryAfter(response, data || {}));
-      if (response.status === 401 && path !== 'login') this.onUnauthorized(error);
-      throw error;
-    },
+  /** Sign in; `code` is the one-time code of an account that uses one (else empty). */
+  async login(email, password, code) {
+    const body = { email: email, password: password };
+    if (code) body.code = code;
+    const data = await this.post('login', body);
+    this.csrfToken = data.csrf_token || null;
+    return data.user;
+  },
 
-    get(path) {
-      return this.call('GET', path);
-    },
+  /** The signed-in coordinator, or an ApiError with status 401 when nobody is signed in. */
+  async me() {
+    const data = await this.get('me');
+    this.csrfToken = data.csrf_token || null;
+    return data.user;
+  },
 
-    post(path, body) {
-      return this.call('POST', path, body);
-    },
+  async logout() {
+    try {
+      await this.post('logout');
+    } finally {
+      this.csrfToken = null;
+    }
+  },
 
-    /** Sign in; `code` is the one-time code of an account that uses one (else empty). */
-    async login(email, password, code) {
-      const body = { email: email, password: password };
-      if (code) body.code = code;
-      const data = await this.post('login', body);
-      this.csrfToken = data.csrf_token || null;
-      return data.user;
-    },
+  ticket: (id) => Api.get('tickets/' + encodeURIComponent(id)),
+  claim: (id) => Api.post('tickets/' + encodeURIComponent(id) + '/claim'),
+  sendMessage: (id, text) => Api.post('tickets/' + encodeURIComponent(id) + '/messages', { text: text }),
+  typing: (id, on) => Api.post('tickets/' + encodeURIComponent(id) + '/typing', { on: on }),
+  handBack: (id) => Api.post('tickets/' + encodeURIComponent(id) + '/handback'),
+  close: (id, outcome) => Api.post('tickets/' + encodeURIComponent(id) + '/close', { outcome: outcome }),
+  callbacks: () => Api.get('callbacks'),
+  markCalled: (id, note) => Api.post('callbacks/' + encodeURIComponent(id) + '/called', note ? { note: note } : {}),
+};
 
-    /** The signed-in coordinator, or an ApiError with status 401 when nobody is signed in. */
-    async me() {
-      const data = await this.get('me');
-      this.csrfToken = data.csrf_token || null;
-      return data.user;
-    },
-
-    async logout() {
-      try {
-        await this.post('logout');
-      } finally {
-        this.csrfToken = null;
-      }
-    },
-
-    ticket: (id) => Api.get('tickets/' + encodeURIComponent(id)),
-    claim: (id) => Api.post('tickets/' + encodeURIComponent(id) + '/claim'),
-    sendMessage: (id, text) => Api.post('tickets/' + encodeURIComponent(id) + '/messages', { text: text }),
-    typing: (id, on) => Api.post('tickets/' + encodeURIComponent(id) + '/typing', { on: on }),
-    handBack: (id) => Api.post('tickets/' + encodeURIComponent(id) + '/handback'),
-    close: (id, outcome) => Api.post('tickets/' + encodeURIComponent(id) + '/close', { outcome: outcome }),
-    callbacks: () => Api.get('callbacks'),
-    markCalled: (id, note) => Api.post('callbacks/' + encodeURIComponent(id) + '/called', note ? { note: note } : {}),
-  };
-
-  /** What to tell the coordinator about a failed call: the server's words, or a fallback. */
-  function errorText(error, fallback) {
-    if (error && error.status === 0) return NETWORK_MESSAGE;
-    return (error && error.serverMessage) || fallback;
-  }
-
-  Staff.Api = Api;
-  Staff.ApiError = ApiError;
-  Staff.errorText = errorText;
-})(window.StaffConsole = window.StaffConsole || {});
+/** What to tell the coordinator about a failed call: the server's words, or a fallback. */
+export function errorText(error, fallback) {
+  if (error && error.status === 0) return NETWORK_MESSAGE;
+  return (error && error.serverMessage) || fallback;
+}

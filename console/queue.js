@@ -6,139 +6,128 @@
  * data-priority and data-status; a row with messages the coordinator has not seen gets a dot.
  * The waiting times tick through tick(), called once a second.
  */
-(function (Staff) {
-  'use strict';
+import { LABELS, elapsedSince, field, isUrgent, statusText, truncate } from './dom.js';
+import { h } from './element.js';
 
-  const { h, field, truncate, elapsedSince, isUrgent, LABELS } = Staff.dom;
-  const REASON_CHARS = 70;
-  const OPEN_STATUSES = ['waiting', 'claimed'];
+const REASON_CHARS = 70;
+const OPEN_STATUSES = ['waiting', 'claimed'];
 
-  /** Sort order: waiting first, then urgent, then the one that has waited longest. */
-  function compareTickets(a, b) {
-    const rank = (t) => (t.status === 'waiting' ? 0 : 2) + (isUrgent(t) ? 0 : 1);
-    return rank(a) - rank(b) || String(a.created_at || '').localeCompare(String(b.created_at || ''));
+/** Sort order: waiting first, then urgent, then the one that has waited longest. */
+function compareTickets(a, b) {
+  const rank = (t) => (t.status === 'waiting' ? 0 : 2) + (isUrgent(t) ? 0 : 1);
+  return rank(a) - rank(b) || String(a.created_at || '').localeCompare(String(b.created_at || ''));
+}
+
+export class QueueView {
+  /**
+   * @param {{list: HTMLElement, empty: HTMLElement, count: HTMLElement}} elements
+   * @param {(id: string) => void} onSelect a row was chosen
+   */
+  constructor(elements, onSelect) {
+    this.elements = elements;
+    this.onSelect = onSelect;
+    /** @type {Map<string, object>} */
+    this.tickets = new Map();
+    this.unread = new Set();
+    this.selectedId = null;
   }
 
-  class QueueView {
-    /**
-     * @param {{list: HTMLElement, empty: HTMLElement, count: HTMLElement}} elements
-     * @param {(id: string) => void} onSelect a row was chosen
-     */
-    constructor(elements, onSelect) {
-      this.elements = elements;
-      this.onSelect = onSelect;
-      /** @type {Map<string, object>} */
-      this.tickets = new Map();
-      this.unread = new Set();
-      this.selectedId = null;
-    }
+  /**
+   * Replace the whole queue (a `queue` frame).
+   * @returns {object[]} waiting tickets that were not in the queue before
+   */
+  replaceAll(tickets) {
+    const before = this.tickets;
+    this.tickets = new Map();
+    tickets.filter((t) => t && t.id !== undefined).forEach((t) => this.tickets.set(String(t.id), t));
+    this.render();
+    return Array.from(this.tickets.values()).filter((t) => t.status === 'waiting' && !before.has(String(t.id)));
+  }
 
-    /**
-     * Replace the whole queue (a `queue` frame).
-     * @returns {object[]} waiting tickets that were not in the queue before
-     */
-    replaceAll(tickets) {
-      const before = this.tickets;
-      this.tickets = new Map();
-      tickets.filter((t) => t && t.id !== undefined).forEach((t) => this.tickets.set(String(t.id), t));
-      this.render();
-      return Array.from(this.tickets.values()).filter((t) => t.status === 'waiting' && !before.has(String(t.id)));
-    }
+  /**
+   * One ticket changed (a `ticket` frame); closed and called tickets leave the queue.
+   * @returns {boolean} true when this is a waiting ticket the queue did not have
+   */
+  update(ticket) {
+    const id = String(ticket.id);
+    const isNew = !this.tickets.has(id) && ticket.status === 'waiting';
+    if (OPEN_STATUSES.includes(ticket.status)) this.tickets.set(id, ticket);
+    else this.tickets.delete(id);
+    this.render();
+    return isNew;
+  }
 
-    /**
-     * One ticket changed (a `ticket` frame); closed and called tickets leave the queue.
-     * @returns {boolean} true when this is a waiting ticket the queue did not have
-     */
-    update(ticket) {
-      const id = String(ticket.id);
-      const isNew = !this.tickets.has(id) && ticket.status === 'waiting';
-      if (OPEN_STATUSES.includes(ticket.status)) this.tickets.set(id, ticket);
-      else this.tickets.delete(id);
-      this.render();
-      return isNew;
-    }
+  get(id) {
+    return this.tickets.get(String(id)) || null;
+  }
 
-    get(id) {
-      return this.tickets.get(String(id)) || null;
-    }
+  select(id) {
+    this.selectedId = id === null ? null : String(id);
+    if (id !== null) this.unread.delete(String(id));
+    this.render();
+  }
 
-    select(id) {
-      this.selectedId = id === null ? null : String(id);
-      if (id !== null) this.unread.delete(String(id));
-      this.render();
-    }
+  markUnread(id) {
+    if (String(id) === this.selectedId) return;
+    this.unread.add(String(id));
+    this.render();
+  }
 
-    markUnread(id) {
-      if (String(id) === this.selectedId) return;
-      this.unread.add(String(id));
-      this.render();
-    }
+  /** Update the waiting times in place (no redraw, so focus and screen readers are undisturbed). */
+  tick() {
+    this.elements.list.querySelectorAll('[data-since]').forEach((node) => {
+      node.textContent = elapsedSince(node.getAttribute('data-since'));
+    });
+  }
 
-    /** Update the waiting times in place (no redraw, so focus and screen readers are undisturbed). */
-    tick() {
-      this.elements.list.querySelectorAll('[data-since]').forEach((node) => {
-        node.textContent = elapsedSince(node.getAttribute('data-since'));
-      });
-    }
-
-    /** @private Redraw all rows, keeping keyboard focus on the row that had it. */
-    render() {
-      const focusedId = this.focusedRowId();
-      const tickets = Array.from(this.tickets.values()).sort(compareTickets);
-      this.elements.list.replaceChildren(...tickets.map((t) => this.renderRow(t)));
-      this.elements.empty.hidden = tickets.length > 0;
-      const waiting = tickets.filter((t) => t.status === 'waiting').length;
-      this.elements.count.textContent = waiting ? '(' + waiting + ' waiting)' : '';
-      if (focusedId !== null) {
-        const button = this.elements.list.querySelector('[data-ticket-id="' + CSS.escape(focusedId) + '"] button');
-        if (button) button.focus();
-      }
-    }
-
-    /** @private */
-    focusedRowId() {
-      const row = document.activeElement && document.activeElement.closest('[data-testid="queue-item"]');
-      return row && this.elements.list.contains(row) ? row.getAttribute('data-ticket-id') : null;
-    }
-
-    /** @private */
-    renderRow(ticket) {
-      const id = String(ticket.id);
-      const urgent = isUrgent(ticket);
-      const selected = id === this.selectedId;
-      const unread = this.unread.has(id);
-      const classes = ['row', urgent ? 'row--urgent' : '', selected ? 'row--selected' : '', 'row--' + ticket.status];
-      return h('li', {
-        class: classes.join(' ').trim(), 'data-testid': 'queue-item', 'data-ticket-id': id,
-        'data-priority': urgent ? 'urgent' : 'normal', 'data-status': field(ticket, 'status'),
-        'data-unread': unread ? 'true' : null,
-      }, h('button', {
-        type: 'button', class: 'row__button', 'aria-current': selected ? 'true' : null,
-        onclick: () => this.onSelect(id),
-      }, [
-        h('span', { class: 'row__line' }, [
-          h('span', { class: urgent ? 'pill pill--urgent' : 'pill', text: LABELS.priority(ticket) }),
-          h('span', { class: 'row__kind', text: LABELS.kind(ticket) }),
-          h('span', { class: 'row__name', text: LABELS.visitor(ticket) }),
-          unread ? h('span', { class: 'row__unread', text: 'New message' }) : null,
-        ]),
-        h('span', { class: 'row__reason', title: field(ticket, 'reason') || null,
-          text: truncate(field(ticket, 'reason'), REASON_CHARS) || 'No reason given' }),
-        h('span', { class: 'row__line row__meta' }, [
-          h('span', {}, [ticket.status === 'waiting' ? 'Waiting ' : 'Open ', h('span', { 'data-since': field(ticket, 'created_at'),
-            text: elapsedSince(ticket.created_at) })]),
-          h('span', { class: 'row__status', text: statusText(ticket) }),
-        ]),
-      ]));
+  /** @private Redraw all rows, keeping keyboard focus on the row that had it. */
+  render() {
+    const focusedId = this.focusedRowId();
+    const tickets = Array.from(this.tickets.values()).sort(compareTickets);
+    this.elements.list.replaceChildren(...tickets.map((t) => this.renderRow(t)));
+    this.elements.empty.hidden = tickets.length > 0;
+    const waiting = tickets.filter((t) => t.status === 'waiting').length;
+    this.elements.count.textContent = waiting ? '(' + waiting + ' waiting)' : '';
+    if (focusedId !== null) {
+      const button = this.elements.list.querySelector('[data-ticket-id="' + CSS.escape(focusedId) + '"] button');
+      if (button) button.focus();
     }
   }
 
-  /** "Waiting", or "Claimed by Dana". */
-  function statusText(ticket) {
-    const by = field(ticket, 'claimed_by_name');
-    return ticket.status === 'claimed' && by ? 'Claimed by ' + by : LABELS.status(ticket);
+  /** @private */
+  focusedRowId() {
+    const row = document.activeElement && document.activeElement.closest('[data-testid="queue-item"]');
+    return row && this.elements.list.contains(row) ? row.getAttribute('data-ticket-id') : null;
   }
 
-  Staff.QueueView = QueueView;
-  Staff.statusText = statusText;
-})(window.StaffConsole = window.StaffConsole || {});
+  /** @private */
+  renderRow(ticket) {
+    const id = String(ticket.id);
+    const urgent = isUrgent(ticket);
+    const selected = id === this.selectedId;
+    const unread = this.unread.has(id);
+    const classes = ['row', urgent ? 'row--urgent' : '', selected ? 'row--selected' : '', 'row--' + ticket.status];
+    return h('li', {
+      class: classes.join(' ').trim(), 'data-testid': 'queue-item', 'data-ticket-id': id,
+      'data-priority': urgent ? 'urgent' : 'normal', 'data-status': field(ticket, 'status'),
+      'data-unread': unread ? 'true' : null,
+    }, h('button', {
+      type: 'button', class: 'row__button', 'aria-current': selected ? 'true' : null,
+      onclick: () => this.onSelect(id),
+    }, [
+      h('span', { class: 'row__line' }, [
+        h('span', { class: urgent ? 'pill pill--urgent' : 'pill', text: LABELS.priority(ticket) }),
+        h('span', { class: 'row__kind', text: LABELS.kind(ticket) }),
+        h('span', { class: 'row__name', text: LABELS.visitor(ticket) }),
+        unread ? h('span', { class: 'row__unread', text: 'New message' }) : null,
+      ]),
+      h('span', { class: 'row__reason', title: field(ticket, 'reason') || null,
+        text: truncate(field(ticket, 'reason'), REASON_CHARS) || 'No reason given' }),
+      h('span', { class: 'row__line row__meta' }, [
+        h('span', {}, [ticket.status === 'waiting' ? 'Waiting ' : 'Open ', h('span', { 'data-since': field(ticket, 'created_at'),
+          text: elapsedSince(ticket.created_at) })]),
+        h('span', { class: 'row__status', text: statusText(ticket) }),
+      ]),
+    ]));
+  }
+}

@@ -6,360 +6,360 @@
  * the message box, "Hand back to assistant" and "Close" (with a required outcome note) once this
  * coordinator has claimed it. Live frames for the open ticket are appended as they come.
  */
-(function (Staff) {
-  'use strict';
+import { Alerts } from './alerts.js';
+import { Api, errorText } from './api.js';
+import {
+  LABELS, byId, elapsedSince, emailLink, field, formatClock, formatDateTime, isUrgent, phoneLink, showText, statusText,
+} from './dom.js';
+import { h } from './element.js';
+import { TypingSignal } from './typing.js';
 
-  const { h, byId, showText, field, formatClock, formatDateTime, elapsedSince, isUrgent, LABELS } = Staff.dom;
-  const { Api, Alerts, errorText } = Staff;
-  const TYPING_SHOWN_MS = 15000;
-  const ECHO_MS = 15000;
-  const NEAR_BOTTOM_PX = 60;
+const TYPING_SHOWN_MS = 15000;
+const ECHO_MS = 15000;
+const NEAR_BOTTOM_PX = 60;
 
-  /** One transcript entry: who, when, and the text (commands such as /ask_human shown as a choice). */
-  function renderMessage(item, visitorName) {
-    const from = ['user', 'bot', 'agent'].includes(item.from) ? item.from : 'bot';
-    const agent = field(item, 'agent');
-    const who = { user: visitorName, bot: 'Assistant', agent: agent ? agent + ' (care team)' : 'Care team' }[from];
-    const text = typeof item.text === 'string' ? item.text : '';
-    const isCommand = from === 'user' && /^\/\w/.test(text);
-    return h('div', { class: 'msg msg--' + from, 'data-testid': 'transcript-msg', 'data-from': from }, [
-      h('p', { class: 'msg__meta' }, [
-        h('span', { class: 'msg__who', text: who }),
-        h('time', { class: 'msg__time', text: formatClock(item.timestamp) }),
-      ]),
-      h('p', { class: isCommand ? 'msg__text msg__text--command' : 'msg__text',
-        text: isCommand ? 'Chose: ' + text.slice(1).split(/[{[]/)[0].replace(/_/g, ' ') : text }),
-    ]);
+/** One transcript entry: who, when, and the text (commands such as /ask_human shown as a choice). */
+function renderMessage(item, visitorName) {
+  const from = ['user', 'bot', 'agent'].includes(item.from) ? item.from : 'bot';
+  const agent = field(item, 'agent');
+  const who = { user: visitorName, bot: 'Assistant', agent: agent ? agent + ' (care team)' : 'Care team' }[from];
+  const text = typeof item.text === 'string' ? item.text : '';
+  const isCommand = from === 'user' && /^\/\w/.test(text);
+  return h('div', { class: 'msg msg--' + from, 'data-testid': 'transcript-msg', 'data-from': from }, [
+    h('p', { class: 'msg__meta' }, [
+      h('span', { class: 'msg__who', text: who }),
+      h('time', { class: 'msg__time', text: formatClock(item.timestamp) }),
+    ]),
+    h('p', { class: isCommand ? 'msg__text msg__text--command' : 'msg__text',
+      text: isCommand ? 'Chose: ' + text.slice(1).split(/[{[]/)[0].replace(/_/g, ' ') : text }),
+  ]);
+}
+
+export class TicketView {
+  /**
+   * @param {{me: () => object, onTicket: (ticket: object) => void, onClosed: () => void,
+   *          onShowCallbacks: () => void}} hooks
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.id = null;
+    this.ticket = null;
+    this.echoes = [];
+    this.typingTimer = null;
+    this.typing = new TypingSignal((on) => { Api.typing(this.id, on).catch(() => {}); });
+    this.el = {};
+    ['ticket-detail', 'detail-empty', 'detail-title', 'detail-priority', 'detail-kind', 'detail-status',
+      'visitor-presence', 'detail-reason', 'detail-phone', 'detail-email', 'detail-best-time', 'detail-consent',
+      'detail-waiting', 'transcript', 'visitor-typing', 'detail-error', 'claim-block', 'claim', 'claim-error',
+      'claimed-note', 'composer', 'agent-input', 'agent-send', 'wrapup', 'handback', 'close-form', 'close',
+      'close-outcome', 'close-error', 'detail-crisis'].forEach((id) => { this.el[id] = byId(id); });
+    this.bind();
   }
 
-  class TicketView {
-    /**
-     * @param {{me: () => object, onTicket: (ticket: object) => void, onClosed: () => void,
-     *          onShowCallbacks: () => void}} hooks
-     */
-    constructor(hooks) {
-      this.hooks = hooks;
-      this.id = null;
-      this.ticket = null;
-      this.echoes = [];
-      this.typingTimer = null;
-      this.typing = new Staff.TypingSignal((on) => Api.typing(this.id, on));
-      this.el = {};
-      ['ticket-detail', 'detail-empty', 'detail-title', 'detail-priority', 'detail-kind', 'detail-status',
-        'visitor-presence', 'detail-reason', 'detail-phone', 'detail-email', 'detail-best-time', 'detail-consent',
-        'detail-waiting', 'transcript', 'visitor-typing', 'detail-error', 'claim-block', 'claim', 'claim-error',
-        'claimed-note', 'composer', 'agent-input', 'agent-send', 'wrapup', 'handback', 'close-form', 'close',
-        'close-outcome', 'close-error', 'detail-crisis'].forEach((id) => { this.el[id] = byId(id); });
-      this.bind();
-    }
+  /** @private */
+  bind() {
+    const el = this.el;
+    el.claim.addEventListener('click', () => this.claim());
+    el.composer.addEventListener('submit', (event) => { event.preventDefault(); this.send(); });
+    el['agent-input'].addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      this.send();
+    });
+    el['agent-input'].addEventListener('input', () => {
+      if (el['agent-input'].value.trim()) this.typing.keystroke();
+      else this.typing.stop();
+    });
+    el.handback.addEventListener('click', () => this.handBack());
+    el['close-form'].addEventListener('submit', (event) => { event.preventDefault(); this.close(); });
+  }
 
-    /** @private */
-    bind() {
-      const el = this.el;
-      el.claim.addEventListener('click', () => this.claim());
-      el.composer.addEventListener('submit', (event) => { event.preventDefault(); this.send(); });
-      el['agent-input'].addEventListener('keydown', (event) => {
-        if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
-        event.preventDefault();
-        this.send();
-      });
-      el['agent-input'].addEventListener('input', () => {
-        if (el['agent-input'].value.trim()) this.typing.keystroke();
-        else this.typing.stop();
-      });
-      el.handback.addEventListener('click', () => this.handBack());
-      el['close-form'].addEventListener('submit', (event) => { event.preventDefault(); this.close(); });
-    }
+  /** Show a ticket: fetch it, draw it, and put focus on its heading. */
+  async open(id) {
+    if (this.id !== null && this.id !== String(id)) this.leave();
+    this.id = String(id);
+    this.el['detail-empty'].hidden = true;
+    this.el['ticket-detail'].hidden = false;
+    showText(this.el['claim-error'], '');
+    this.el['agent-input'].value = '';
+    this.el['close-outcome'].value = '';
+    await this.load();
+    if (this.id === String(id)) this.el['detail-title'].focus();
+  }
 
-    /** Show a ticket: fetch it, draw it, and put focus on its heading. */
-    async open(id) {
-      if (this.id !== null && this.id !== String(id)) this.leave();
-      this.id = String(id);
-      this.el['detail-empty'].hidden = true;
-      this.el['ticket-detail'].hidden = false;
-      showText(this.el['claim-error'], '');
-      this.el['agent-input'].value = '';
-      this.el['close-outcome'].value = '';
-      await this.load();
-      if (this.id === String(id)) this.el['detail-title'].focus();
-    }
-
-    /** Fetch the open ticket again (after a 409, or a reconnect) without moving focus. */
-    async load() {
-      const id = this.id;
-      showText(this.el['detail-error'], '');
-      try {
-        const data = await Api.ticket(id);
-        if (this.id !== id) return;
-        this.update(data.ticket || {});
-        this.renderTranscript(Array.isArray(data.transcript) ? data.transcript : []);
-        this.setPresence(data.visitor_online === true);
-        this.setVisitorTyping(false);
-      } catch (error) {
-        if (this.id !== id) return;
-        const missing = error.status === 404 ? 'This ticket no longer exists.' : 'The ticket could not be loaded.';
-        showText(this.el['detail-error'], errorText(error, missing));
-      }
-    }
-
-    /** The open ticket changed (an API answer or a `ticket` frame); others are ignored. */
-    update(ticket) {
-      if (!ticket || String(ticket.id) !== this.id) return;
-      this.ticket = ticket;
-      this.renderSummary(ticket);
-      this.renderActions(ticket);
-    }
-
-    /** Elapsed waiting time, once a second. */
-    tick() {
-      if (this.ticket) this.el['detail-waiting'].textContent = this.waitingText(this.ticket);
-    }
-
-    /* ---- live frames ---- */
-
-    visitorMessage(frame) {
-      if (String(frame.ticket_id) !== this.id) return false;
+  /** Fetch the open ticket again (after a 409, or a reconnect) without moving focus. */
+  async load() {
+    const id = this.id;
+    showText(this.el['detail-error'], '');
+    try {
+      const data = await Api.ticket(id);
+      if (this.id !== id) return;
+      this.update(data.ticket || {});
+      this.renderTranscript(Array.isArray(data.transcript) ? data.transcript : []);
+      this.setPresence(data.visitor_online === true);
       this.setVisitorTyping(false);
-      this.appendMessage({ from: 'user', text: frame.text, timestamp: frame.timestamp });
-      return true;
-    }
-
-    /** A colleague's message, or the server's echo of our own (shown once the POST succeeds). */
-    agentMessage(frame) {
-      if (String(frame.ticket_id) !== this.id) return false;
-      const echo = this.echoes.findIndex((e) => e.text === frame.text && Date.now() - e.at < ECHO_MS);
-      if (echo >= 0 && field(frame, 'agent') === field(this.hooks.me(), 'first_name')) {
-        this.echoes.splice(echo, 1);
-        return true;
-      }
-      this.appendMessage({ from: 'agent', text: frame.text, agent: frame.agent, timestamp: frame.timestamp });
-      return true;
-    }
-
-    /** What the assistant sent the visitor (the crisis resources, say), shown as they saw it. */
-    botMessage(frame) {
-      if (String(frame.ticket_id) !== this.id) return false;
-      this.appendMessage({ from: 'bot', text: frame.text, timestamp: frame.timestamp });
-      return true;
-    }
-
-    /** The visitor wrote crisis language: say so above the transcript until the ticket changes. */
-    crisis(frame) {
-      if (String(frame.ticket_id) !== this.id) return false;
-      showText(this.el['detail-crisis'], 'Crisis language at ' + formatClock(frame.timestamp) +
-        '. The visitor was shown the 988 crisis resources (see the transcript).');
-      return true;
-    }
-
-    visitorPresence(frame) {
-      if (String(frame.ticket_id) === this.id) this.setPresence(frame.online === true);
-    }
-
-    visitorTyping(frame) {
-      if (String(frame.ticket_id) === this.id) this.setVisitorTyping(frame.on === true);
-    }
-
-    /* ---- actions ---- */
-
-    async claim() {
-      const id = this.id;
-      this.el.claim.disabled = true;
-      showText(this.el['claim-error'], '');
-      try {
-        const data = await Api.claim(id);
-        this.hooks.onTicket(data.ticket);
-        this.update(data.ticket);
-        Alerts.announce('You claimed the chat with ' + LABELS.visitor(data.ticket || {}) + '.');
-        this.el['agent-input'].focus();
-      } catch (error) {
-        showText(this.el['claim-error'], errorText(error, error.status === 409
-          ? 'Someone else already claimed this chat.' : 'The chat could not be claimed. Please try again.'));
-        if (error.status === 409 || error.status === 404) await this.load();
-        this.el['claim-error'].focus();
-      } finally {
-        this.el.claim.disabled = false;
-      }
-    }
-
-    async send() {
-      const input = this.el['agent-input'];
-      const text = input.value.trim();
-      if (!text || this.el['agent-send'].disabled) return;
-      this.el['agent-send'].disabled = true;
-      showText(this.el['detail-error'], '');
-      const echo = { text: text, at: Date.now() };
-      this.echoes.push(echo);
-      try {
-        await Api.sendMessage(this.id, text);
-        input.value = '';
-        this.typing.stop();
-        this.appendMessage({ from: 'agent', text: text, agent: field(this.hooks.me(), 'first_name'),
-          timestamp: new Date().toISOString() }, true);
-      } catch (error) {
-        this.echoes = this.echoes.filter((e) => e !== echo);
-        showText(this.el['detail-error'], errorText(error, error.status === 403
-          ? 'Only the coordinator who claimed this chat can reply.' : 'The message was not sent. Please try again.'));
-      } finally {
-        this.el['agent-send'].disabled = false;
-        input.focus();
-      }
-    }
-
-    async handBack() {
-      this.el.handback.disabled = true;
-      showText(this.el['detail-error'], '');
-      try {
-        this.typing.stop();
-        const data = await Api.handBack(this.id);
-        this.hooks.onTicket(data.ticket);
-        this.update(data.ticket);
-        Alerts.announce('The chat is back with the virtual assistant.');
-        this.el['detail-title'].focus();
-      } catch (error) {
-        showText(this.el['detail-error'], errorText(error, 'The chat could not be handed back. Please try again.'));
-      } finally {
-        this.el.handback.disabled = false;
-      }
-    }
-
-    async close() {
-      const outcome = this.el['close-outcome'];
-      const note = outcome.value.trim();
-      if (!note) {
-        showText(this.el['close-error'], 'Write a short outcome note before closing.');
-        outcome.setAttribute('aria-invalid', 'true');
-        outcome.focus();
-        return;
-      }
-      outcome.removeAttribute('aria-invalid');
-      showText(this.el['close-error'], '');
-      this.el.close.disabled = true;
-      try {
-        this.typing.stop();
-        const data = await Api.close(this.id, note);
-        outcome.value = '';
-        this.hooks.onTicket(data.ticket);
-        this.update(data.ticket);
-        Alerts.announce('Ticket closed.');
-        this.hooks.onClosed();
-      } catch (error) {
-        showText(this.el['close-error'], errorText(error, 'The ticket could not be closed. Please try again.'));
-      } finally {
-        this.el.close.disabled = false;
-      }
-    }
-
-    /** Stop showing any ticket (sign-out). */
-    reset() {
-      this.leave();
-      this.id = null;
-      this.ticket = null;
-      this.el['ticket-detail'].hidden = true;
-      this.el['detail-empty'].hidden = false;
-      this.el.transcript.replaceChildren();
-    }
-
-    /* ---- drawing ---- */
-
-    /** @private Moving away from a ticket: tell its visitor we stopped typing, forget its echoes. */
-    leave() {
-      if (this.typing.sent && this.id !== null) Api.typing(this.id, false).catch(() => {});
-      this.typing.reset();
-      this.echoes = [];
-    }
-
-    /** @private */
-    renderSummary(ticket) {
-      const el = this.el;
-      el['detail-title'].textContent = LABELS.visitor(ticket);
-      el['detail-priority'].textContent = LABELS.priority(ticket);
-      el['detail-priority'].className = isUrgent(ticket) ? 'pill pill--urgent' : 'pill';
-      if (isUrgent(ticket) && el['detail-crisis'].hidden) {
-        showText(el['detail-crisis'], 'Urgent: the assistant flagged crisis language in this conversation.');
-      } else if (!isUrgent(ticket)) {
-        showText(el['detail-crisis'], '');
-      }
-      el['detail-kind'].textContent = LABELS.kind(ticket);
-      el['detail-status'].textContent = Staff.statusText(ticket);
-      el['detail-reason'].textContent = field(ticket, 'reason') || 'Not given';
-      el['detail-phone'].replaceChildren(field(ticket, 'phone') ? Staff.dom.phoneLink(field(ticket, 'phone')) : 'Not given');
-      el['detail-email'].replaceChildren(field(ticket, 'email') ? Staff.dom.emailLink(field(ticket, 'email')) : 'Not given');
-      el['detail-best-time'].textContent = field(ticket, 'best_time') || 'Not given';
-      el['detail-consent'].textContent = ticket.consent === true ? 'Yes' : ticket.consent === false ? 'No' : 'Not asked';
-      el['detail-waiting'].textContent = this.waitingText(ticket);
-    }
-
-    /** @private "3:05 (since 14:02)" while open; when it was created otherwise. */
-    waitingText(ticket) {
-      const since = formatDateTime(ticket.created_at);
-      if (ticket.status !== 'waiting' && ticket.status !== 'claimed') return since ? 'Opened ' + since : '';
-      const elapsed = elapsedSince(ticket.created_at);
-      return elapsed ? elapsed + ' (since ' + formatClock(ticket.created_at) + ')' : '';
-    }
-
-    /** @private Which controls this coordinator has for the ticket in its current state. */
-    renderActions(ticket) {
-      const me = this.hooks.me() || {};
-      const mine = ticket.status === 'claimed' && String(ticket.claimed_by) === String(me.id);
-      const canClaim = ticket.status === 'waiting' && ticket.kind !== 'callback';
-      const hadFocus = this.el['ticket-detail'].contains(document.activeElement);
-      this.el['claim-block'].hidden = !canClaim;
-      this.el.composer.hidden = !mine;
-      this.el.wrapup.hidden = !mine;
-      showText(this.el['claimed-note'], this.noteFor(ticket, mine));
-      if (!mine) this.typing.reset();
-      if (hadFocus && !this.el['ticket-detail'].contains(document.activeElement)) this.el['detail-title'].focus();
-    }
-
-    /** @private A sentence about the ticket when this coordinator cannot act on it. */
-    noteFor(ticket, mine) {
-      if (mine) return '';
-      if (ticket.status === 'claimed') {
-        return (field(ticket, 'claimed_by_name') || 'Another coordinator') + ' is handling this chat.';
-      }
-      if (ticket.status === 'waiting' && ticket.kind === 'callback') {
-        return 'This visitor asked for a call-back: see the Call-backs tab.';
-      }
-      if (ticket.status === 'waiting') return '';
-      const outcome = field(ticket, 'outcome');
-      return 'This ticket is ' + LABELS.status(ticket).toLowerCase() + (outcome ? '. Outcome: ' + outcome : '.');
-    }
-
-    /** @private */
-    renderTranscript(items) {
-      const name = LABELS.visitor(this.ticket || {});
-      const nodes = items.filter((item) => item && typeof item.text === 'string' && item.text)
-        .map((item) => renderMessage(item, name));
-      this.el.transcript.replaceChildren(...nodes);
-      if (!nodes.length) this.el.transcript.append(h('p', { class: 'empty', text: 'No messages yet.' }));
-      this.el.transcript.scrollTop = this.el.transcript.scrollHeight;
-    }
-
-    /** @private Add a message; follow it if the coordinator was reading the end (or sent it). */
-    appendMessage(item, force) {
-      if (typeof item.text !== 'string' || !item.text) return;
-      const log = this.el.transcript;
-      const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
-      const placeholder = log.querySelector('.empty');
-      if (placeholder) placeholder.remove();
-      log.append(renderMessage(item, LABELS.visitor(this.ticket || {})));
-      if (atEnd || force) log.scrollTop = log.scrollHeight;
-    }
-
-    /** @private */
-    setPresence(online) {
-      const node = this.el['visitor-presence'];
-      node.setAttribute('data-online', online ? 'true' : 'false');
-      node.textContent = online ? 'Visitor online' : 'Visitor away';
-    }
-
-    /** @private The visitor's typing dots; they hide on their own if the "off" never comes. */
-    setVisitorTyping(on) {
-      clearTimeout(this.typingTimer);
-      this.el['visitor-typing'].hidden = !on;
-      if (on) this.typingTimer = setTimeout(() => { this.el['visitor-typing'].hidden = true; }, TYPING_SHOWN_MS);
+    } catch (error) {
+      if (this.id !== id) return;
+      const missing = error.status === 404 ? 'This ticket no longer exists.' : 'The ticket could not be loaded.';
+      showText(this.el['detail-error'], errorText(error, missing));
     }
   }
 
-  Staff.TicketView = TicketView;
-})(window.StaffConsole = window.StaffConsole || {});
+  /** The open ticket changed (an API answer or a `ticket` frame); others are ignored. */
+  update(ticket) {
+    if (!ticket || String(ticket.id) !== this.id) return;
+    this.ticket = ticket;
+    this.renderSummary(ticket);
+    this.renderActions(ticket);
+  }
+
+  /** Elapsed waiting time, once a second. */
+  tick() {
+    if (this.ticket) this.el['detail-waiting'].textContent = this.waitingText(this.ticket);
+  }
+
+  /* ---- live frames ---- */
+
+  visitorMessage(frame) {
+    if (String(frame.ticket_id) !== this.id) return false;
+    this.setVisitorTyping(false);
+    this.appendMessage({ from: 'user', text: frame.text, timestamp: frame.timestamp });
+    return true;
+  }
+
+  /** A colleague's message, or the server's echo of our own (shown once the POST succeeds). */
+  agentMessage(frame) {
+    if (String(frame.ticket_id) !== this.id) return false;
+    const echo = this.echoes.findIndex((e) => e.text === frame.text && Date.now() - e.at < ECHO_MS);
+    if (echo >= 0 && field(frame, 'agent') === field(this.hooks.me(), 'first_name')) {
+      this.echoes.splice(echo, 1);
+      return true;
+    }
+    this.appendMessage({ from: 'agent', text: frame.text, agent: frame.agent, timestamp: frame.timestamp });
+    return true;
+  }
+
+  /** What the assistant sent the visitor (the crisis resources, say), shown as they saw it. */
+  botMessage(frame) {
+    if (String(frame.ticket_id) !== this.id) return false;
+    this.appendMessage({ from: 'bot', text: frame.text, timestamp: frame.timestamp });
+    return true;
+  }
+
+  /** The visitor wrote crisis language: say so above the transcript until the ticket changes. */
+  crisis(frame) {
+    if (String(frame.ticket_id) !== this.id) return false;
+    showText(this.el['detail-crisis'], 'Crisis language at ' + formatClock(frame.timestamp) +
+      '. The visitor was shown the 988 crisis resources (see the transcript).');
+    return true;
+  }
+
+  visitorPresence(frame) {
+    if (String(frame.ticket_id) === this.id) this.setPresence(frame.online === true);
+  }
+
+  visitorTyping(frame) {
+    if (String(frame.ticket_id) === this.id) this.setVisitorTyping(frame.on === true);
+  }
+
+  /* ---- actions ---- */
+
+  async claim() {
+    const id = this.id;
+    this.el.claim.disabled = true;
+    showText(this.el['claim-error'], '');
+    try {
+      const data = await Api.claim(id);
+      this.hooks.onTicket(data.ticket);
+      this.update(data.ticket);
+      Alerts.announce('You claimed the chat with ' + LABELS.visitor(data.ticket || {}) + '.');
+      this.el['agent-input'].focus();
+    } catch (error) {
+      showText(this.el['claim-error'], errorText(error, error.status === 409
+        ? 'Someone else already claimed this chat.' : 'The chat could not be claimed. Please try again.'));
+      if (error.status === 409 || error.status === 404) await this.load();
+      this.el['claim-error'].focus();
+    } finally {
+      this.el.claim.disabled = false;
+    }
+  }
+
+  async send() {
+    const input = this.el['agent-input'];
+    const text = input.value.trim();
+    if (!text || this.el['agent-send'].disabled) return;
+    this.el['agent-send'].disabled = true;
+    showText(this.el['detail-error'], '');
+    const echo = { text: text, at: Date.now() };
+    this.echoes.push(echo);
+    try {
+      await Api.sendMessage(this.id, text);
+      input.value = '';
+      this.typing.stop();
+      this.appendMessage({ from: 'agent', text: text, agent: field(this.hooks.me(), 'first_name'),
+        timestamp: new Date().toISOString() }, true);
+    } catch (error) {
+      this.echoes = this.echoes.filter((e) => e !== echo);
+      showText(this.el['detail-error'], errorText(error, error.status === 403
+        ? 'Only the coordinator who claimed this chat can reply.' : 'The message was not sent. Please try again.'));
+    } finally {
+      this.el['agent-send'].disabled = false;
+      input.focus();
+    }
+  }
+
+  async handBack() {
+    this.el.handback.disabled = true;
+    showText(this.el['detail-error'], '');
+    try {
+      this.typing.stop();
+      const data = await Api.handBack(this.id);
+      this.hooks.onTicket(data.ticket);
+      this.update(data.ticket);
+      Alerts.announce('The chat is back with the virtual assistant.');
+      this.el['detail-title'].focus();
+    } catch (error) {
+      showText(this.el['detail-error'], errorText(error, 'The chat could not be handed back. Please try again.'));
+    } finally {
+      this.el.handback.disabled = false;
+    }
+  }
+
+  async close() {
+    const outcome = this.el['close-outcome'];
+    const note = outcome.value.trim();
+    if (!note) {
+      showText(this.el['close-error'], 'Write a short outcome note before closing.');
+      outcome.setAttribute('aria-invalid', 'true');
+      outcome.focus();
+      return;
+    }
+    outcome.removeAttribute('aria-invalid');
+    showText(this.el['close-error'], '');
+    this.el.close.disabled = true;
+    try {
+      this.typing.stop();
+      const data = await Api.close(this.id, note);
+      outcome.value = '';
+      this.hooks.onTicket(data.ticket);
+      this.update(data.ticket);
+      Alerts.announce('Ticket closed.');
+      this.hooks.onClosed();
+    } catch (error) {
+      showText(this.el['close-error'], errorText(error, 'The ticket could not be closed. Please try again.'));
+    } finally {
+      this.el.close.disabled = false;
+    }
+  }
+
+  /** Stop showing any ticket (sign-out). */
+  reset() {
+    this.leave();
+    this.id = null;
+    this.ticket = null;
+    this.el['ticket-detail'].hidden = true;
+    this.el['detail-empty'].hidden = false;
+    this.el.transcript.replaceChildren();
+  }
+
+  /* ---- drawing ---- */
+
+  /** @private Moving away from a ticket: tell its visitor we stopped typing, forget its echoes. */
+  leave() {
+    if (this.typing.sent && this.id !== null) Api.typing(this.id, false).catch(() => {});
+    this.typing.reset();
+    this.echoes = [];
+  }
+
+  /** @private */
+  renderSummary(ticket) {
+    const el = this.el;
+    el['detail-title'].textContent = LABELS.visitor(ticket);
+    el['detail-priority'].textContent = LABELS.priority(ticket);
+    el['detail-priority'].className = isUrgent(ticket) ? 'pill pill--urgent' : 'pill';
+    if (isUrgent(ticket) && el['detail-crisis'].hidden) {
+      showText(el['detail-crisis'], 'Urgent: the assistant flagged crisis language in this conversation.');
+    } else if (!isUrgent(ticket)) {
+      showText(el['detail-crisis'], '');
+    }
+    el['detail-kind'].textContent = LABELS.kind(ticket);
+    el['detail-status'].textContent = statusText(ticket);
+    el['detail-reason'].textContent = field(ticket, 'reason') || 'Not given';
+    el['detail-phone'].replaceChildren(field(ticket, 'phone') ? phoneLink(field(ticket, 'phone')) : 'Not given');
+    el['detail-email'].replaceChildren(field(ticket, 'email') ? emailLink(field(ticket, 'email')) : 'Not given');
+    el['detail-best-time'].textContent = field(ticket, 'best_time') || 'Not given';
+    el['detail-consent'].textContent = ticket.consent === true ? 'Yes' : ticket.consent === false ? 'No' : 'Not asked';
+    el['detail-waiting'].textContent = this.waitingText(ticket);
+  }
+
+  /** @private "3:05 (since 14:02)" while open; when it was created otherwise. */
+  waitingText(ticket) {
+    const since = formatDateTime(ticket.created_at);
+    if (ticket.status !== 'waiting' && ticket.status !== 'claimed') return since ? 'Opened ' + since : '';
+    const elapsed = elapsedSince(ticket.created_at);
+    return elapsed ? elapsed + ' (since ' + formatClock(ticket.created_at) + ')' : '';
+  }
+
+  /** @private Which controls this coordinator has for the ticket in its current state. */
+  renderActions(ticket) {
+    const me = this.hooks.me() || {};
+    const mine = ticket.status === 'claimed' && String(ticket.claimed_by) === String(me.id);
+    const canClaim = ticket.status === 'waiting' && ticket.kind !== 'callback';
+    const hadFocus = this.el['ticket-detail'].contains(document.activeElement);
+    this.el['claim-block'].hidden = !canClaim;
+    this.el.composer.hidden = !mine;
+    this.el.wrapup.hidden = !mine;
+    showText(this.el['claimed-note'], this.noteFor(ticket, mine));
+    if (!mine) this.typing.reset();
+    if (hadFocus && !this.el['ticket-detail'].contains(document.activeElement)) this.el['detail-title'].focus();
+  }
+
+  /** @private A sentence about the ticket when this coordinator cannot act on it. */
+  noteFor(ticket, mine) {
+    if (mine) return '';
+    if (ticket.status === 'claimed') {
+      return (field(ticket, 'claimed_by_name') || 'Another coordinator') + ' is handling this chat.';
+    }
+    if (ticket.status === 'waiting' && ticket.kind === 'callback') {
+      return 'This visitor asked for a call-back: see the Call-backs tab.';
+    }
+    if (ticket.status === 'waiting') return '';
+    const outcome = field(ticket, 'outcome');
+    return 'This ticket is ' + LABELS.status(ticket).toLowerCase() + (outcome ? '. Outcome: ' + outcome : '.');
+  }
+
+  /** @private */
+  renderTranscript(items) {
+    const name = LABELS.visitor(this.ticket || {});
+    const nodes = items.filter((item) => item && typeof item.text === 'string' && item.text)
+      .map((item) => renderMessage(item, name));
+    this.el.transcript.replaceChildren(...nodes);
+    if (!nodes.length) this.el.transcript.append(h('p', { class: 'empty', text: 'No messages yet.' }));
+    this.el.transcript.scrollTop = this.el.transcript.scrollHeight;
+  }
+
+  /** @private Add a message; follow it if the coordinator was reading the end (or sent it). */
+  appendMessage(item, force) {
+    if (typeof item.text !== 'string' || !item.text) return;
+    const log = this.el.transcript;
+    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
+    const placeholder = log.querySelector('.empty');
+    if (placeholder) placeholder.remove();
+    log.append(renderMessage(item, LABELS.visitor(this.ticket || {})));
+    if (atEnd || force) log.scrollTop = log.scrollHeight;
+  }
+
+  /** @private */
+  setPresence(online) {
+    const node = this.el['visitor-presence'];
+    node.setAttribute('data-online', online ? 'true' : 'false');
+    node.textContent = online ? 'Visitor online' : 'Visitor away';
+  }
+
+  /** @private The visitor's typing dots; they hide on their own if the "off" never comes. */
+  setVisitorTyping(on) {
+    clearTimeout(this.typingTimer);
+    this.el['visitor-typing'].hidden = !on;
+    if (on) this.typingTimer = setTimeout(() => { this.el['visitor-typing'].hidden = true; }, TYPING_SHOWN_MS);
+  }
+}

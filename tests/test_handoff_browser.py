@@ -5,26 +5,33 @@ Screenshots of both sides are saved under tests/artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
-from typing import Iterator
+import re
+from typing import Iterator, List
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
 from tests.staff_client import PASSWORD, make_staff
 from tests.test_widget_browser import ANSWER_TIMEOUT_MS, ARTIFACTS, ask, bot_messages, browser, by_id  # noqa: F401
 
 COORDINATOR = "carmen@clinic.example"
 XSS = "<img src=x onerror=alert(1)>"
+AGENT_HELLO = "Hi Dana <b onmouseover=alert(2)>I'm Carmen</b> from the care team."
 
 
 @pytest.fixture
 def contexts(browser: Browser, servers) -> Iterator[tuple[BrowserContext, BrowserContext]]:
+    """The visitor's and the coordinator's browsers; the test fails if either opens a dialog (injected script)."""
     make_staff(servers, COORDINATOR, "Carmen")
     visitor = browser.new_context(viewport={"width": 390, "height": 780})
     coordinator = browser.new_context(viewport={"width": 1280, "height": 860})
+    dialogs: List[str] = []
+    for context in (visitor, coordinator):
+        context.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     yield visitor, coordinator
     visitor.close()
     coordinator.close()
+    assert dialogs == [], f"a dialog opened: {dialogs}"
 
 
 def log_in(console: Page, servers) -> None:
@@ -67,32 +74,45 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
 
     row = by_id(console, "queue-item").filter(has_text="Dana").first
     expect(row).to_be_visible(timeout=10_000)
+    ticket_id = row.get_attribute("data-ticket-id")
     row.click()
     by_id(console, "claim").click()
     expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)
+    expect(console.locator("#detail-status")).to_have_text("Claimed by Carmen")
 
+    by_id(visitor, "input").fill("I have a question")   # typing, not sent yet
+    expect(by_id(console, "visitor-typing")).to_be_visible(timeout=10_000)
     ask(visitor, XSS)
     visitor_line = by_id(console, "transcript-msg").filter(has_text=XSS)
     expect(visitor_line).to_be_visible(timeout=10_000)
-    assert console.locator("img[src=x]").count() == 0, "visitor text must be shown as text"
+    expect(visitor_line.locator(".msg__text")).to_have_text(XSS)
+    expect(by_id(console, "visitor-typing")).to_be_hidden()
+    assert console.locator("#transcript img").count() == 0, "visitor text must be shown as text"
 
-    by_id(console, "agent-input").fill("Hi Dana, I'm Carmen from the care team.")
+    by_id(console, "agent-input").fill(AGENT_HELLO)     # typing, not sent yet
+    expect(by_id(visitor, "typing")).to_be_visible(timeout=10_000)
     by_id(console, "agent-send").click()
     agent_bubble = visitor.locator("[data-testid=msg][data-from=agent]").last
-    expect(agent_bubble).to_contain_text("I'm Carmen from the care team", timeout=10_000)
-    expect(agent_bubble).to_contain_text("Carmen")
+    expect(agent_bubble.locator("[data-testid=msg-text]")).to_have_text(AGENT_HELLO, timeout=10_000)
+    expect(agent_bubble.locator(".msg__who")).to_have_text("Carmen, care team")
+    assert agent_bubble.locator("b").count() == 0, "a coordinator's text is shown as text"
+    expect(by_id(visitor, "typing")).to_be_hidden()
+    expect(by_id(console, "transcript-msg").filter(has_text=AGENT_HELLO)).to_have_count(1)  # shown once, not echoed
     console.screenshot(path=str(ARTIFACTS / "handoff-console.png"), full_page=True)
     visitor.screenshot(path=str(ARTIFACTS / "handoff-visitor-phone.png"))
 
     by_id(console, "handback").click()
     expect(by_id(visitor, "status")).to_contain_text("virtual assistant", timeout=10_000)
+    expect(console.locator("#detail-status")).to_have_text("Closed")
+    expect(console.locator("#claimed-note")).to_contain_text("This ticket is closed.")
+    expect(console.locator(f"[data-testid=queue-item][data-ticket-id='{ticket_id}']")).to_have_count(0)
     ask(visitor, "what are the side effects?")
     expect(bot_messages(visitor).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
 
     visitor.reload()
     by_id(visitor, "launcher").click()
     expect(visitor.locator("[data-testid=msg][data-from=agent]").last).to_contain_text(
-        "I'm Carmen from the care team", timeout=ANSWER_TIMEOUT_MS)
+        AGENT_HELLO, timeout=ANSWER_TIMEOUT_MS)
 
 
 def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contexts, servers) -> None:
@@ -108,7 +128,7 @@ def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contex
     expect(first_reply).to_contain_text("988", timeout=ANSWER_TIMEOUT_MS)
     expect(first_reply).to_contain_text("911")
     expect(by_id(visitor, "crisis-banner")).to_be_visible()
-    expect(by_id(visitor, "status")).to_contain_text("Waiting"), "the visitor is still waiting for a person"
+    expect(by_id(visitor, "status")).to_contain_text("Waiting")   # still waiting for a person
 
     expect(row).to_have_attribute("data-priority", "urgent", timeout=10_000)
     row.click()
@@ -120,3 +140,22 @@ def test_crisis_while_waiting_in_the_widget_reaches_the_console_as_urgent(contex
     visitor.screenshot(path=str(ARTIFACTS / "crisis-waiting-visitor-phone.png"))
     by_id(console, "claim").click()
     expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)
+
+
+def test_console_reconnects_after_a_drop_and_signs_out_when_the_server_ends_the_login(contexts, servers) -> None:
+    console = contexts[1].new_page()
+    sockets: List[WebSocketRoute] = []               # each socket the console opens, relayed to the server
+    console.route_web_socket(re.compile(r"/webhooks/staff/ws$"),
+                             lambda ws: (ws.connect_to_server(), sockets.append(ws)))
+    log_in(console, servers)
+
+    sockets[-1].close()                                # the connection drops
+    expect(console.locator("#connection")).to_have_text("Reconnecting...")
+    expect(console.locator("#connection")).to_have_text("Live", timeout=10_000)
+    expect(console.locator("#connection")).to_have_attribute("data-state", "online")
+    assert len(sockets) == 2
+
+    sockets[-1].close(code=4401, reason="login ended")   # signed out elsewhere, expired or disabled
+    expect(by_id(console, "login-error")).to_have_text("Your session has ended. Please sign in again.")
+    expect(console.locator("#console-view")).to_be_hidden()
+

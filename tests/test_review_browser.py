@@ -7,6 +7,7 @@ Screenshots are saved as tests/artifacts/review-*.png (git-ignored).
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.staff_client import PASSWORD, make_staff
 from tests.test_review_api import unclear_message
-from tests.test_widget_browser import ANSWER_TIMEOUT_MS, ARTIFACTS, browser, by_id  # noqa: F401
+from tests.test_widget_browser import ANSWER_TIMEOUT_MS, ARTIFACTS, browser, by_id, globals_added  # noqa: F401
 
 ADMIN, COORDINATOR = "ava.browser@clinic.example", "coco.browser@clinic.example"
 SCRIPT = "<script>alert(1)</script>"
@@ -39,14 +40,20 @@ def talks(servers) -> Dict[str, str]:
 
 @pytest.fixture
 def console(browser: Browser) -> Iterator[Page]:
-    """A console page that fails the test if any dialog (an injected alert) opens."""
+    """A console page that fails the test if any dialog (an injected alert) opens, a script fails, or
+    the page's Content-Security-Policy refuses anything."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
     dialogs: List[str] = []
+    problems: List[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda message: problems.append(message.text) if "Content Security Policy" in message.text
+            else None)
     yield page
     context.close()
     assert dialogs == [], f"a dialog opened: {dialogs}"
+    assert problems == [], f"the console page reported: {problems}"
 
 
 def log_in(page: Page, servers, email: str) -> None:
@@ -89,7 +96,7 @@ def test_admin_filters_opens_annotates_and_exports(console: Page, servers, talks
     visitor = transcript.locator("[data-testid=review-msg][data-from=user]").first
     expect(visitor).to_contain_text(talks["unclear_text"], timeout=UI_TIMEOUT_MS)
     assert visitor.get_attribute("data-intent"), "the predicted intent is shown"
-    expect(visitor).to_contain_text("Confidence")
+    expect(visitor.locator(".nlu")).to_contain_text(re.compile(r"Confidence \d+%"))
     expect(transcript.locator("[data-testid=review-msg][data-from=bot]").first).to_be_visible()
 
     visitor.locator("[data-testid=annotate-toggle]").click()
@@ -127,8 +134,13 @@ def test_admin_reads_insights_and_audit_log(console: Page, servers, talks: Dict[
     log_in(console, servers, ADMIN)
     by_id(console, "insights-tab").click()
     expect(by_id(console, "insights-chart")).to_be_visible(timeout=UI_TIMEOUT_MS)
-    expect(console.locator("#insights-body")).to_contain_text("Fallback rate")
-    expect(console.locator("#insights-body")).to_contain_text("Messages understood least")
+    expect(console.locator("#insights-status")).to_have_text(re.compile(r"Showing .+: [1-9]\d* conversations\."))
+    conversations = console.locator(".stats__item", has_text="Conversations").locator("dd")
+    assert int(conversations.text_content()) >= 3, "the three conversations of this test are counted"
+    expect(console.locator(".stats__item", has_text="Fallback rate").locator("dd")).to_have_text(
+        re.compile(r"^\d[\d.]*% \([1-9]\d*\)$"))                 # the unclear conversation fell back
+    assert by_id(console, "insights-chart").locator("rect.chart__bar").count() >= 1
+    expect(console.locator("#insights-body button", has_text="Open").first).to_be_visible()
     console.screenshot(path=str(ARTIFACTS / "review-insights.png"), full_page=True)
     console.locator("#insights-body button", has_text="Open").first.click()
     expect(by_id(console, "conversations-tab")).to_have_attribute("aria-selected", "true")
@@ -153,6 +165,7 @@ def test_admin_reads_insights_and_audit_log(console: Page, servers, talks: Dict[
 
 def test_coordinator_reviews_without_admin_tools(console: Page, servers, talks: Dict[str, str]) -> None:
     log_in(console, servers, COORDINATOR)
+    assert globals_added(console, servers) == [], "the console's modules put nothing on window"
     by_id(console, "conversations-tab").click()
     expect(by_id(console, "conversation-item").first).to_be_visible(timeout=UI_TIMEOUT_MS)
     expect(by_id(console, "insights-tab")).to_be_hidden()

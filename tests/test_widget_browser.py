@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Dict, Iterator
+from typing import Any, Dict, Iterator, List
 
 import pytest
 import websockets
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -71,6 +72,34 @@ def ask(page: Page, text: str) -> None:
     by_id(page, "input").press("Enter")
 
 
+def greeted(page: Page) -> None:
+    """Open the panel and wait for the whole greeting (its quick replies come with its last message)."""
+    by_id(page, "launcher").click()
+    expect(bot_messages(page).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
+    expect(by_id(page, "quick-reply").filter(has_text="What is ketamine?")).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+
+
+def globals_added(page: Page, servers) -> List[str]:
+    """What the page's scripts put on `window`: its own properties that a page of the same origin
+    without any script does not have (the console's stylesheet, shown as text)."""
+    plain = page.context.new_page()
+    plain.goto(f"{servers.url}/webhooks/staff/console.css")
+    baseline = set(plain.evaluate("() => Object.getOwnPropertyNames(window)"))
+    plain.close()
+    return sorted(set(page.evaluate("() => Object.getOwnPropertyNames(window)")) - baseline)
+
+
+def test_one_tag_defines_the_chat_once_and_adds_nothing_to_window(page: Page, servers) -> None:
+    errors: List[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    expect(by_id(page, "launcher")).to_be_visible()
+    page.add_script_tag(url=f"{servers.url}/webhooks/web/widget.js")   # a page that embeds it twice
+    expect(page.locator("clinic-chat")).to_have_count(1)
+    assert page.evaluate("() => document.querySelector('clinic-chat') instanceof customElements.get('clinic-chat')")
+    assert globals_added(page, servers) == []
+    assert errors == []
+
+
 def test_open_ask_answer_quick_reply_and_reload(page: Page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     by_id(page, "launcher").click()
@@ -110,14 +139,44 @@ def test_keyboard_only(page: Page) -> None:
 def test_markup_is_shown_as_text_never_run(page: Page) -> None:
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    by_id(page, "launcher").click()
+    sent: List[str] = []                               # the texts of the server's bot_uttered frames
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda data: sent.extend(
+        frame["text"] for frame in [json.loads(data)] if frame.get("type") == "bot_uttered" and frame.get("text"))))
+    greeted(page)
+    before = bot_messages(page).count()
     payload = "<img src=x onerror=alert(1)>"
     ask(page, payload)
     user_text = page.locator("[data-testid=msg][data-from=user] [data-testid=msg-text]").last
     expect(user_text).to_have_text(payload)
-    expect(bot_messages(page).last).not_to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
-    assert by_id(page, "log").locator("img[src=x]").count() == 0
+    reply = bot_messages(page).nth(before)
+    expect(reply).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    assert len(sent) > before
+    expect(reply).to_have_text(sent[before])           # the reply as the server wrote it, letter for letter
+    assert reply.evaluate("el => [...el.querySelectorAll('*')].every((node) => node.tagName === 'A')"), \
+        "a reply is text (and links), never markup"
+    assert by_id(page, "log").locator("img").count() == 0
     assert dialogs == []
+
+
+def test_reconnects_after_a_drop_and_stops_after_a_policy_close(page: Page) -> None:
+    sockets: List[WebSocketRoute] = []               # each socket the widget opens, relayed to the server
+    page.route_web_socket(re.compile(r"/webhooks/web/ws$"), lambda ws: (ws.connect_to_server(), sockets.append(ws)))
+    greeted(page)
+    ask(page, "is ketamine addictive")
+    expect(bot_messages(page).last).to_contain_text("dependence", timeout=ANSWER_TIMEOUT_MS)
+    shown = page.locator("[data-testid=msg]").count()
+
+    sockets[-1].close()                                # the connection drops
+    expect(by_id(page, "status")).to_have_text("Reconnecting...")
+    expect(by_id(page, "status")).to_be_hidden(timeout=10_000)   # back, the same conversation redrawn
+    assert len(sockets) == 2
+    expect(page.locator("[data-testid=msg]")).to_have_count(shown)
+    ask(page, "what are the side effects")
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+
+    sockets[-1].close(code=1008, reason="policy")      # the server ends the chat: no more retries
+    expect(by_id(page, "status")).to_have_text("Chat closed.")
+    expect(by_id(page, "input")).to_be_disabled()
 
 
 def test_usable_on_a_phone(browser: Browser, servers) -> None:

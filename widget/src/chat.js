@@ -1,0 +1,395 @@
+/**
+ * <clinic-chat>: the element that wires the socket, the stored session and the view together, and
+ * follows the visitor protocol's frames (widget/README.md).
+ */
+import { ReconnectingSocket } from '../../console/socket.js';
+import { TypingSignal } from '../../console/typing.js';
+import { accentColors, readConfig, socketUrl } from './config.js';
+import { buttonsOf, crisisBannerOf, toDate } from './content.js';
+import { renderIncomingMessage, renderSystemNote, renderUserMessage } from './messages.js';
+import { SessionStore } from './storage.js';
+import { adoptStyles } from './styles.js';
+import { ChatView } from './view.js';
+import { ASK_HUMAN_TITLE, TEXT } from './words.js';
+
+/** A close with 1008 (policy violation) ends the chat: no more retries. */
+const POLICY_VIOLATION = 1008;
+const GREET = '/greet';
+const ASK_HUMAN = '/ask_human';
+/** Hand-off states in which the visitor's typing is relayed to a coordinator. */
+const TYPING_RELAYED_IN = ['waiting', 'connected'];
+
+/**
+ * <clinic-chat>: the chat launcher and panel.
+ *
+ * It connects when a stored conversation exists (so replies that arrived while the visitor was
+ * away are counted) or when the panel is first opened. Messages typed while offline wait in an
+ * outbox, in order, and go out once the next session_confirm arrives.
+ *
+ * "End chat and clear" sends session_end (with the stored id and token, so it also works on a
+ * new socket), forgets the session in storage and clears the log; the next message starts a
+ * new conversation. Until then no session is requested, even on reconnect.
+ */
+export class ClinicChat extends HTMLElement {
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    this.view = null;
+    this.transport = null;
+    this.started = false;
+    this.sessionId = null;
+    this.ready = false;            // socket open and session confirmed
+    this.connection = 'idle';      // idle | ok | reconnecting | closed
+    this.handoffState = null;      // null | waiting | connected | ended | callback
+    this.handoffText = '';
+    this.typingSignal = new TypingSignal((on) => this.transport.send({ type: 'typing', on: on }));
+    this.historyEmpty = false;
+    this.panelOpened = false;
+    this.unread = 0;
+    /** @type {{message: string, node: HTMLElement}[]} visitor messages not yet handed to the socket */
+    this.outbox = [];
+    this.ended = false;            // the visitor ended the chat; no session until their next message
+    this.endedIds = new Set();     // conversations ended here: a late session_confirm for one is ignored
+    this.pendingEnd = null;        // a session_end frame waiting for the socket
+  }
+
+  connectedCallback() {
+    if (!this.view) this.setup();
+    if (this.started || SessionStore.hasSession()) this.start();
+  }
+
+  disconnectedCallback() {
+    if (this.transport) this.transport.stop();
+    this.ready = false;
+  }
+
+  /** Open the panel (also used by the launcher). */
+  open() {
+    this.view.open();
+    this.panelOpened = true;
+    this.setUnread(0);
+    this.start();
+    this.greetIfNeeded();
+  }
+
+  /** Close the panel; focus returns to the launcher. */
+  close() {
+    if (this.view.isOpen) this.view.close();
+  }
+
+  /** @private */
+  setup() {
+    const config = readConfig(this);
+    const colors = accentColors(config.color);
+    this.style.setProperty('--cc-accent', colors.accent);
+    this.style.setProperty('--cc-on-accent', colors.onAccent);
+    this.style.setProperty('--cc-accent-text', colors.accentText);
+    adoptStyles(this.shadowRoot);
+    this.view = new ChatView(this.shadowRoot, config, {
+      onOpen: () => this.open(),
+      onClose: () => this.close(),
+      onSubmit: (text) => this.sendMessage(text, text),
+      onHuman: () => this.sendMessage(ASK_HUMAN, ASK_HUMAN_TITLE),
+      onTyping: (hasText) => this.onVisitorTyping(hasText),
+      onEndChat: () => this.endChat(),
+    });
+    this.transport = new ReconnectingSocket(socketUrl(config.server), { finalCodes: [POLICY_VIOLATION] });
+    this.transport.onstatus = (state) => this.handleStatus(state);
+    this.transport.onframe = (frame) => this.handleFrame(frame);
+  }
+
+  /** @private Connect (a no-op while connected or waiting to retry). */
+  start() {
+    this.started = true;
+    if (this.connection !== 'closed') this.transport.start();
+  }
+
+  /* ---- connection ---- */
+
+  /** @private */
+  handleStatus(state) {
+    if (state === 'open') {
+      if (this.pendingEnd && this.transport.send(this.pendingEnd)) this.pendingEnd = null;
+      if (!this.ended) {
+        this.transport.send(this.sessionRequest());
+        return;
+      }
+      this.connection = 'ok';
+      this.transport.markHealthy();
+      this.renderStatus();
+      return;
+    }
+    if (state === 'connecting') return;
+    this.ready = false;
+    this.view.setTyping(false);
+    if (state === 'offline') this.connection = 'reconnecting';
+    if (state === 'closed') this.closeForGood();
+    this.renderStatus();
+  }
+
+  /** @private The server ended the chat (policy violation): nothing more is sent. */
+  closeForGood() {
+    this.connection = 'closed';
+    this.view.disableComposer();
+    this.outbox.forEach((item) => this.view.setHint(item.node, TEXT.notSent));
+    this.outbox = [];
+  }
+
+  /** @private */
+  sessionRequest() {
+    const stored = SessionStore.load();
+    const frame = { type: 'session_request' };
+    if (stored.session_id) frame.session_id = stored.session_id;
+    if (stored.token) frame.token = stored.token;
+    return frame;
+  }
+
+  /** @private The status line: connection trouble first, otherwise the hand-off state. */
+  renderStatus() {
+    if (this.connection === 'closed') this.view.setStatus(TEXT.closed);
+    else if (this.connection === 'reconnecting') this.view.setStatus(TEXT.reconnecting);
+    else this.view.setStatus(this.handoffText);
+  }
+
+  /* ---- incoming frames ---- */
+
+  /** @private */
+  handleFrame(frame) {
+    const handlers = {
+      session_confirm: () => this.onSessionConfirm(frame),
+      bot_uttered: () => this.onBotUttered(frame),
+      typing: () => this.view.setTyping(frame.on === true),
+      handoff: () => this.onHandoff(frame),
+      error: () => this.onError(frame),
+      session_ended: () => this.onSessionEnded(frame),
+    };
+    if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
+  }
+
+  /**
+   * @private A confirmed session: store it, redraw the conversation from history, then greet
+   * (first open of an empty conversation) and send whatever waited in the outbox.
+   */
+  onSessionConfirm(frame) {
+    if (typeof frame.session_id !== 'string' || !frame.session_id) return;
+    if (this.ended || this.endedIds.has(frame.session_id)) return;
+    if (frame.session_id !== this.sessionId) this.view.setBanner(null);
+    this.setHandoff(handoffOf(frame.handoff));
+    this.sessionId = frame.session_id;
+    SessionStore.save(frame.session_id, frame.token);
+    const history = Array.isArray(frame.history) ? frame.history.filter((item) => item && typeof item === 'object') : [];
+    this.renderHistory(history);
+    this.historyEmpty = history.length === 0;
+    this.ready = true;
+    this.connection = 'ok';
+    this.transport.markHealthy();
+    this.renderStatus();
+    this.greetIfNeeded();
+    this.flushOutbox();
+  }
+
+  /** @private Replace the log with the conversation so far, then re-add unsent messages. */
+  renderHistory(history) {
+    this.view.clear();
+    let lastButtons = [];
+    history.forEach((item) => {
+      if (item.from === 'user') {
+        const text = userItemText(item, lastButtons);
+        if (text) this.view.append(renderUserMessage(text, toDate(item.timestamp)));
+        return;
+      }
+      const banner = crisisBannerOf(item);
+      if (banner !== null) this.view.setBanner(banner);
+      lastButtons = buttonsOf(item);
+      const node = renderIncomingMessage(item);
+      if (node) this.view.append(node);
+    });
+    this.outbox.forEach((item) => this.view.append(item.node));
+    const last = history[history.length - 1];
+    if (last && last.from !== 'user' && !this.outbox.length) {
+      this.view.showQuickReplies(buttonsOf(last), (button) => this.pickQuickReply(button));
+    }
+    this.view.scrollToEnd();
+  }
+
+  /* ---- ending the chat ---- */
+
+  /**
+   * "End chat and clear" (confirmed): the server ends the conversation for good, this device
+   * forgets it, and the log is emptied. The next message starts a new conversation.
+   */
+  endChat() {
+    const stored = SessionStore.load();
+    const frame = { type: 'session_end' };
+    if (stored.session_id && stored.token) {
+      frame.session_id = stored.session_id;
+      frame.token = stored.token;
+    }
+    const known = this.sessionId || stored.session_id;
+    SessionStore.clear();
+    this.forgetConversation(known);
+    if (known && !this.transport.send(frame)) this.pendingEnd = frame;
+  }
+
+  /** @private The server (or another tab) ended this conversation. */
+  onSessionEnded(frame) {
+    if (typeof frame.session_id !== 'string' || frame.session_id !== this.sessionId) return;
+    if (SessionStore.load().session_id === frame.session_id) SessionStore.clear();
+    this.forgetConversation(frame.session_id);
+  }
+
+  /** @private Drop everything of the current conversation and wait for the visitor's next message. */
+  forgetConversation(sessionId) {
+    if (sessionId) this.endedIds.add(sessionId);
+    this.ended = true;
+    this.sessionId = null;
+    this.ready = false;
+    this.outbox = [];
+    this.historyEmpty = true;
+    this.typingSignal.stop();
+    this.view.setTyping(false);
+    this.view.clear();
+    this.view.setBanner(null);
+    this.setHandoff(null);
+    this.setUnread(0);
+    this.view.append(renderSystemNote(TEXT.ended));
+  }
+
+  /** @private A message from the assistant or a care-team member. */
+  onBotUttered(frame) {
+    this.view.setTyping(false);
+    this.historyEmpty = false;
+    const banner = crisisBannerOf(frame);
+    if (banner !== null) this.view.setBanner(banner);
+    const node = renderIncomingMessage(frame);
+    const buttons = buttonsOf(frame);
+    if (node || buttons.length) this.view.clearQuickReplies();
+    if (node) {
+      this.view.append(node);
+      if (!this.view.isOpen) this.setUnread(this.unread + 1);
+    }
+    if (buttons.length) this.view.showQuickReplies(buttons, (button) => this.pickQuickReply(button));
+  }
+
+  /** @private A `handoff` frame. */
+  onHandoff(frame) {
+    const handoff = handoffOf(frame);
+    if (handoff) this.setHandoff(handoff);
+  }
+
+  /**
+   * @private The hand-off state and its status line; null means none (plain bot conversation).
+   * @param {{state: string, agent: string, message: string}|null} handoff
+   */
+  setHandoff(handoff) {
+    this.handoffState = handoff ? handoff.state : null;
+    this.handoffText = handoff ? handoff.message || TEXT.handoff[handoff.state](handoff.agent) : '';
+    const withCareTeam = TYPING_RELAYED_IN.includes(this.handoffState);
+    if (!withCareTeam) this.typingSignal.stop();
+    this.view.setHumanOffered(!withCareTeam);
+    this.renderStatus();
+  }
+
+  /** @private The visitor typed or cleared the input; relayed only while a coordinator may read. */
+  onVisitorTyping(hasText) {
+    if (hasText && this.ready && TYPING_RELAYED_IN.includes(this.handoffState)) this.typingSignal.keystroke();
+    else this.typingSignal.stop();
+  }
+
+  /** @private Errors are shown as a quiet note; the conversation carries on. */
+  onError(frame) {
+    this.view.setTyping(false);
+    const message = typeof frame.message === 'string' && frame.message.trim()
+      ? frame.message
+      : TEXT.errors[frame.code] || TEXT.errors.default;
+    this.view.append(renderSystemNote(message));
+  }
+
+  /* ---- outgoing messages ---- */
+
+  /** @private A quick reply sends its payload and shows its title. */
+  pickQuickReply(button) {
+    this.sendMessage(button.payload, button.title);
+  }
+
+  /**
+   * Show the visitor's message at once and send it, or queue it until the session is confirmed.
+   * @param {string} message what the server receives
+   * @param {string} shown what the visitor sees in their bubble
+   */
+  sendMessage(message, shown) {
+    if (this.connection === 'closed') return;
+    if (this.ended) this.startAfresh();
+    this.view.clearQuickReplies();
+    const item = { message: message, node: renderUserMessage(shown, new Date()) };
+    this.view.append(item.node, true);
+    this.start();
+    if (this.ready && !this.outbox.length && this.deliver(item)) return;
+    this.outbox.push(item);
+    this.view.setHint(item.node, TEXT.sending);
+  }
+
+  /** @private After "End chat and clear": ask for a new conversation (now, or when the socket opens). */
+  startAfresh() {
+    this.ended = false;
+    this.view.clear();
+    this.transport.send(this.sessionRequest());
+  }
+
+  /** @private Send the queued messages in order; stop at the first that cannot go. */
+  flushOutbox() {
+    while (this.outbox.length && this.ready && this.deliver(this.outbox[0])) this.outbox.shift();
+  }
+
+  /** @private @returns {boolean} true once the socket took the message */
+  deliver(item) {
+    if (!this.transport.send({ type: 'user_uttered', message: item.message })) return false;
+    this.typingSignal.stop();
+    this.historyEmpty = false;
+    this.view.setHint(item.node, '');
+    return true;
+  }
+
+  /** @private The first open of an empty conversation asks the server for its greeting, once. */
+  greetIfNeeded() {
+    if (!this.panelOpened || !this.ready || !this.historyEmpty) return;
+    if (SessionStore.isGreeted(this.sessionId)) return;
+    if (!this.transport.send({ type: 'user_uttered', message: GREET })) return;
+    SessionStore.markGreeted(this.sessionId);
+    this.historyEmpty = false;
+  }
+
+  /** @private */
+  setUnread(count) {
+    this.unread = count;
+    this.view.setUnread(count);
+  }
+}
+
+/**
+ * What a visitor's history item shows: a button payload is shown as the title the visitor
+ * clicked; other commands ("/greet") are not shown at all.
+ * @param {{text?: string}} item
+ * @param {{title: string, payload: string}[]} lastButtons the buttons of the message before it
+ * @returns {string} empty for nothing to show
+ */
+function userItemText(item, lastButtons) {
+  const text = typeof item.text === 'string' ? item.text : '';
+  const clicked = lastButtons.find((button) => button.payload === text);
+  if (clicked) return clicked.title;
+  if (text === ASK_HUMAN) return ASK_HUMAN_TITLE;
+  return text.startsWith('/') ? '' : text;
+}
+
+/**
+ * A hand-off description ({state, agent?, message?}: a `handoff` frame or session_confirm's
+ * `handoff`) checked and tidied, or null.
+ * @returns {{state: string, agent: string, message: string}|null}
+ */
+function handoffOf(value) {
+  if (!value || typeof value !== 'object' || !Object.prototype.hasOwnProperty.call(TEXT.handoff, value.state)) {
+    return null;
+  }
+  const text = (key) => (typeof value[key] === 'string' ? value[key].trim() : '');
+  return { state: value.state, agent: text('agent'), message: text('message') };
+}

@@ -1,0 +1,41 @@
+/** The widget's own wording: everything the visitor reads that does not come from the server. */
+
+/** The "Talk to a person" button, and what the visitor's /ask_human shows as in the log. */
+export const ASK_HUMAN_TITLE = 'Talk to a person';
+
+/** Words the visitor sees outside the conversation itself. */
+export const TEXT = {
+  subtitle: 'virtual assistant',
+  openChat: 'Open chat',
+  closeChat: 'Close chat',
+  endChat: 'End chat and clear',
+  endChatQuestion: 'End this chat and clear it from this device?',
+  endChatDetail: 'The conversation is removed from this browser and can\u2019t be continued, here or anywhere else.',
+  endChatCancel: 'Cancel',
+  ended: 'Chat ended and cleared from this device. Type a message to start a new one.',
+  send: 'Send message',
+  inputLabel: 'Type your message',
+  placeholder: 'Type your message...',
+  log: 'Conversation',
+  you: 'You: ',
+  assistant: 'Assistant: ',
+  typing: 'The assistant is typing',
+  sending: 'sending...',
+  notSent: 'not sent',
+  reconnecting: 'Reconnecting...',
+  closed: 'Chat closed.',
+  crisisLabel: 'Important',
+  imageAlt: 'Image from the assistant',
+  handoff: {
+    waiting: () => 'Waiting for a care coordinator\u2026',
+    connected: (name) => (name ? 'You\'re chatting with ' + name : 'You\'re chatting with a care coordinator'),
+    ended: () => 'Back with the virtual assistant',
+    callback: () => 'A care coordinator will contact you',
+  },
+  agentLabel: (name) => (name ? name + ', care team' : 'Care team'),
+  errors: {
+    rate_limited: 'You are sending messages quickly. Please wait a moment, then try again.',
+    too_long: 'That message is too long. Please keep it under 2000 characters.',
+    default: 'Something went wrong with that message. Please try again.',
+  },
+};
