@@ -84,7 +84,7 @@ run: train widget ## Start the assistant, the widget demo page and the action se
 SERVERS      ?= 2
 WORKERS      ?= 1
 CLUSTER_PORT ?= 8080
-run-cluster: train ## Several servers behind nginx on PostgreSQL + Redis: make run-cluster [SERVERS=2 WORKERS=1]
+run-cluster: train widget ## Several servers behind nginx on PostgreSQL + Redis: make run-cluster [SERVERS=2 WORKERS=1]
 	CLINIC_MODEL=$(MODEL) $(PY) -m cluster.run --servers $(SERVERS) --workers $(WORKERS) --port $(CLUSTER_PORT)
 
 shell: train ## Talk to the assistant in this terminal
@@ -127,5 +127,5 @@ purge: $(INSTALLED) ## Delete conversations older than N days: make purge DAYS=N
 	$(PY) -m bot.review.purge_cli --days "$(DAYS)" $(if $(DRY_RUN),--dry-run) $(if $(AUDIT_DAYS),--audit-days "$(AUDIT_DAYS)")
 
 clean: ## Remove trained models, the built spaCy pipeline, results and caches
-	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache
+	rm -rf models/*.tar.gz models/spacy results tests/artifacts .pytest_cache widget/widget.js
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
