@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Dict, Mapping, Optional, Type, Union
 
 from pydantic import BaseModel, Extra, StrictStr, ValidationError, constr, create_model, validator
 
@@ -73,7 +73,7 @@ class RestBodies:
         except ValidationError as problem:
             return self.problem(problem.errors()[0])
 
-    def problem(self, error: Dict[str, Any]) -> RestProblem:
+    def problem(self, error: Mapping[str, Any]) -> RestProblem:
         """The integrator's words for pydantic's `error`."""
         field, kind = str(error["loc"][0]), error["type"]
         if field == "message" and kind == "value_error.any_str.max_length":

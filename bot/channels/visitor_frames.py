@@ -13,7 +13,7 @@ it counts as absent, and the visitor gets a new conversation, as with a wrong to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Literal, Optional, Type, Union
+from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
 
 from pydantic import BaseModel, Extra, Field, StrictBool, ValidationError, constr, create_model, validator
 from pydantic.errors import PydanticValueError
@@ -122,7 +122,7 @@ class VisitorFrames:
         """A frame without a type this socket knows."""
         return FrameProblem("unknown_type", f"Unknown message type; use {FRAME_TYPES}.")
 
-    def problem(self, error: Dict[str, Any], frame_type: str) -> FrameProblem:
+    def problem(self, error: Mapping[str, Any], frame_type: str) -> FrameProblem:
         """The visitor's words for pydantic's `error` in a frame of `frame_type`."""
         kind, field = error["type"], str(error["loc"][-1])
         if kind.startswith("value_error.discriminated_union"):

@@ -13,7 +13,7 @@ fault in words the console can show. The one answer to it is `bot.staff.auth.ref
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
+from typing import Any, ClassVar, Dict, Mapping, Optional, Type, TypeVar
 
 from pydantic import BaseModel, ConstrainedStr, Extra, ValidationError, validator
 from pydantic.errors import PydanticValueError
@@ -110,7 +110,7 @@ def _validated(model: Type[Model], data: Dict[str, Any]) -> Model:
                          explain(model, name, first), name) from None
 
 
-def explain(model: Type[BaseModel], name: Optional[str], error: Dict[str, Any]) -> str:
+def explain(model: Type[BaseModel], name: Optional[str], error: Mapping[str, Any]) -> str:
     """One sentence saying what is wrong with field `name` of a request (pydantic's `error`)."""
     kind, limit = error["type"], (error.get("ctx") or {}).get("limit_value")
     if kind == "value_error.extra":
