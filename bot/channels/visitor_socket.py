@@ -2,9 +2,10 @@
 
 Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
 `session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`; what a frame
-may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited (`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and
-the socket stays usable, but a socket that keeps sending them is closed with 1008 (policy
-violation). History and the hand-off state are read off the event loop.
+may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited
+(`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and the socket stays
+usable, but a socket that keeps sending them is closed with 1008 (policy violation). History
+and the hand-off state are read off the event loop.
 
 The visitor's messages, typing and presence, and what the assistant sends them, are published on
 the hub for the consoles watching the conversation; a coordinator's messages arrive through the hub.
