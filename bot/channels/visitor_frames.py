@@ -13,6 +13,7 @@ it counts as absent, and the visitor gets a new conversation, as with a wrong to
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
 
 from pydantic import BaseModel, Extra, Field, StrictBool, ValidationError, constr, create_model, validator
@@ -97,17 +98,22 @@ class Typing(VisitorFrame):
 AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing]
 
 
+@lru_cache(maxsize=8)
+def _frame_model(max_message_chars: int) -> Type[BaseModel]:
+    """Any frame, with `user_uttered` messages of at most `max_message_chars` characters."""
+    message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=max_message_chars)
+    uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
+    frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
+    return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))  # type: ignore[call-overload]
+
+
 class VisitorFrames:
     """The frame models with one channel's limits."""
 
     def __init__(self, settings: WebSettings) -> None:
-        """Build `user_uttered` with `settings.max_message_chars`."""
+        """The models with `settings.max_message_chars` (built once per limit, shared by every socket)."""
         self.settings = settings
-        message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=settings.max_message_chars)
-        uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
-        frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
-        self._model: Type[BaseModel] = create_model(
-            "Frame", __root__=(frame, Field(..., discriminator="type")))  # type: ignore[call-overload]
+        self._model = _frame_model(settings.max_message_chars)
 
     def parse(self, data: Dict[str, Any]) -> Union[AnyFrame, FrameProblem]:
         """The frame in a decoded JSON object, or why it is refused."""
