@@ -41,7 +41,7 @@ class RestMessage(BaseModel):
         allow_mutation = False
 
     @validator("message", "sender")
-    def real_text(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805 - pydantic passes the class
+    def real_text(cls, value: Optional[str]) -> Optional[str]:
         """No lone surrogates from JSON escapes."""
         if value is not None and not is_text(value):
             raise ValueError("not text")

@@ -57,7 +57,7 @@ class SessionFrame(VisitorFrame):
     token: Optional[str] = None
 
     @validator("session_id", "token", pre=True)
-    def credential(cls, value: Any) -> Optional[str]:  # noqa: N805 - pydantic passes the class
+    def credential(cls, value: Any) -> Optional[str]:
         """Text of a sane length, else absent (no such value was ever issued here)."""
         return value if isinstance(value, str) and 0 < len(value) <= MAX_CREDENTIAL_CHARS else None
 
@@ -81,7 +81,7 @@ class UserUttered(VisitorFrame):
     message: str
 
     @validator("message")
-    def real_text(cls, value: str) -> str:  # noqa: N805 - pydantic passes the class
+    def real_text(cls, value: str) -> str:
         """No lone surrogates: the message must be storable and sendable."""
         if not is_text(value):
             raise NotText()
@@ -104,7 +104,7 @@ def _frame_model(max_message_chars: int) -> Type[BaseModel]:
     message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=max_message_chars)
     uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
     frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
-    return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))  # type: ignore[call-overload]
+    return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))
 
 
 class VisitorFrames:
@@ -120,7 +120,7 @@ class VisitorFrames:
         if not isinstance(data.get("type"), str):
             return self.unknown_type()
         try:
-            return self._model.parse_obj(data).__root__  # type: ignore[attr-defined,no-any-return]
+            return self._model.parse_obj(data).__root__  # type: ignore[attr-defined]
         except ValidationError as problem:
             return self.problem(problem.errors()[0], data["type"])
 

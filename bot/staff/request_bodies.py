@@ -52,7 +52,7 @@ class StaffBody(BaseModel):
         allow_mutation = False
 
     @validator("*")
-    def real_text(cls, value: Any) -> Any:  # noqa: N805 - pydantic passes the class
+    def real_text(cls, value: Any) -> Any:
         """Every string must be encodable text."""
         if isinstance(value, str) and not is_text(value):
             raise NotText()
