@@ -77,8 +77,12 @@ def test_the_widget_size_limits_apply() -> None:
     status, body = post(guard(False), stand_in(raw=b'{"sender": "s1", "message": "' + b"y" * 17000 + b'"}'))
     assert status == 413 and "16384 bytes" in body["error"]
     for bad in (b"not json", b"[1]", b'{"sender": "s1", "message": 7}', b'{"sender": 5, "message": "hi"}',
-                b'{"sender": "s1", "message": "\\ud800"}'):
-        assert post(guard(False), stand_in(raw=bad))[0] == 400
+                b'{"sender": "s1", "message": "\\ud800"}', b'{"sender": "", "message": "hi"}',
+                b'{"sender": "s1", "message": "hi", "metadata": "not an object"}', b'{"sender": "s1"}'):
+        status, body = post(guard(False), stand_in(raw=bad))
+        assert status == 400 and body["error"].endswith("."), (bad, body)
+    assert post(guard(False), stand_in({"sender": "s1", "message": "hi", "input_channel": "x"}))[0] == 200, \
+        "fields Rasa's REST channel ignores are ignored"
 
 
 def test_the_per_address_rate_limit_applies_with_a_clear_error() -> None:
@@ -86,6 +90,7 @@ def test_the_per_address_rate_limit_applies_with_a_clear_error() -> None:
     assert [post(channel, stand_in())[0] for _ in range(3)] == [200, 200, 200]
     status, body = post(channel, stand_in())
     assert status == 429 and body["limit"] == "address_requests_per_second" and "wait" in body["error"]
+    assert body["retry_after_s"] == 1, "the wait has the same name as in the staff API"
 
 
 def test_no_message_text_reaches_the_logs_when_a_message_fails(caplog: pytest.LogCaptureFixture,

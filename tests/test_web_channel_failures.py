@@ -103,3 +103,27 @@ def test_a_handoff_payload_becomes_a_handoff_frame_not_a_bubble() -> None:
     asyncio.run(output.send_custom_json("v", {"type": "crisis_banner", "text": "988"}))
     assert sent[0] == {"type": "handoff", "state": "waiting", "ticket_id": 7}
     assert sent[1]["type"] == "bot_uttered" and sent[1]["custom"]["type"] == "crisis_banner"
+
+
+def test_malformed_frames_get_their_error_and_the_next_message_is_answered() -> None:
+    async def answers(message) -> None:
+        await message.output_channel.send_text_message(message.sender_id, f"you said {message.text}")
+
+    async def scenario() -> List[Dict[str, Any]]:
+        socket, ws = visitor(answers)
+        await socket.handle_frame(json.dumps({"type": "user_uttered", "message": 7}))
+        await socket.handle_frame(json.dumps({"type": "session_request", "session_id": 5, "token": ["x"]}))
+        for frame in ({"type": "user_uttered", "message": 7}, {"type": "typing", "on": "maybe"},
+                      {"type": "user_uttered", "message": "x" * 2001}, {"type": "nope"}):
+            await socket.handle_frame(json.dumps(frame))
+        await socket.handle_frame(json.dumps({"type": "user_uttered", "message": "  hello  ", "extra": True}))
+        await socket.leave()
+        return ws.sent
+
+    sent = asyncio.run(scenario())
+    assert sent[0]["code"] == "no_session", "a message before any session is told to start one"
+    assert sent[1]["type"] == "session_confirm", "credentials that are not text just start a new conversation"
+    assert [f["code"] for f in sent[2:6]] == ["empty_message", "bad_frame", "too_long", "unknown_type"]
+    assert all(f["type"] == "error" and f["message"] for f in sent[2:6])
+    assert {"type": "bot_uttered", "text": "you said hello", "from": "bot"}.items() <= next(
+        f for f in sent[6:] if f["type"] == "bot_uttered").items(), "the socket still works; unknown fields ignored"

@@ -115,6 +115,11 @@ def test_a_foreign_origin_is_refused_at_the_handshake(servers) -> None:
     (json.dumps({"type": "user_uttered", "message": "   "}), "empty_message"),
     (json.dumps({"type": "user_uttered", "message": {"nested": True}}), "empty_message"),
     (json.dumps({"type": "user_uttered", "message": "y" * 20000}), "frame_too_large"),
+    (json.dumps({"type": "user_uttered"}), "empty_message"),
+    (json.dumps({"type": "user_uttered", "message": "caf\ud800"}), "bad_text"),
+    (json.dumps({"message": "no type"}), "unknown_type"),
+    (json.dumps({"type": ["user_uttered"], "message": "hi"}), "unknown_type"),
+    (json.dumps({"type": "typing", "on": "yes"}), "bad_frame"),
 ])
 def test_bad_frames_get_an_error_and_the_socket_stays_usable(servers, frame: str, code: str) -> None:
     async def scenario():

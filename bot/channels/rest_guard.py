@@ -6,14 +6,14 @@ The same URL, request and answer as Rasa's `RestInput` (name `rest`, `?stream=tr
   server has no `REST_CHANNEL_TOKEN`). In development, this machine only (127.0.0.1, ::1), or a
   request with the token when one is set (403 otherwise). Tokens are compared as bytes in constant time;
 - **the widget's limits**: a body of at most `max_frame_bytes` and a message of at most
-  `max_message_chars` (413), and the per-address request rate shared with the widget (429);
+  `max_message_chars` (413), checked with the rest of the body by `bot.channels.rest_body`, and
+  the per-address request rate shared with the widget (429, with `Retry-After` and `retry_after_s`);
 - **no message text in logs**: Rasa's handler logs the text of a message that fails; this one
   logs the conversation id and the kind of error only.
 """
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
@@ -27,7 +27,8 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from bot.visitors.address_limits import AddressLimits, get_address_limits
 from bot.visitors.addresses import address_key, client_address, request_is_local
-from bot.channels.untrusted_text import is_text, same_secret
+from bot.channels.rest_body import RestBodies, RestMessage, RestProblem
+from bot.channels.untrusted_text import same_secret
 from bot.visitors.frame_limits import address_request
 from bot.secrets import MissingSecretError, is_production
 from bot.channels.web_settings import WebSettings
@@ -36,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 TOKEN_ENV = "REST_CHANNEL_TOKEN"
 MIN_TOKEN_CHARS = 16
-MAX_SENDER_CHARS = 255
+RETRY_AFTER_S = 1
 
 
 def rest_token() -> Optional[str]:
@@ -78,6 +79,7 @@ class GuardedRestInput(RestInput):
                  production: bool = False, limits: Optional[AddressLimits] = None) -> None:
         """`token`: what `Authorization: Bearer` must carry; `limits`: default the process's shared ones."""
         self.settings = settings or WebSettings()
+        self.bodies = RestBodies(self.settings)
         self.token = token
         self.production = production
         self._limits = limits
@@ -103,25 +105,10 @@ class GuardedRestInput(RestInput):
         return refusal(403, "In development the REST channel accepts requests from this machine only. Set "
                             f"{TOKEN_ENV} and send `Authorization: Bearer <token>` to post from elsewhere.")
 
-    def message_of(self, request: Request) -> Union[HTTPResponse, Dict[str, Any]]:
-        """The request's JSON object with a valid message and sender, or a 400/413 response."""
-        if len(request.body or b"") > self.settings.max_frame_bytes:
-            return refusal(413, f"Requests are limited to {self.settings.max_frame_bytes} bytes.")
-        try:
-            body = json.loads(request.body or b"")
-        except (ValueError, UnicodeDecodeError):
-            return refusal(400, 'Send a JSON object: {"sender": "...", "message": "..."}.')
-        if not isinstance(body, dict) or not isinstance(body.get("message"), str):
-            return refusal(400, 'Send a JSON object with a text "message" (and a "sender" id).')
-        sender = body.get("sender")
-        if sender is not None and not (isinstance(sender, str) and 0 < len(sender) <= MAX_SENDER_CHARS):
-            return refusal(400, f'"sender" must be a conversation id of 1 to {MAX_SENDER_CHARS} characters.')
-        if len(body["message"]) > self.settings.max_message_chars:
-            return refusal(413, f"Messages are limited to {self.settings.max_message_chars} characters. "
-                                "Please shorten it or split it in two.")
-        if not (is_text(body["message"]) and is_text(sender or "")):
-            return refusal(400, "The message and sender must be text.")
-        return body
+    def message_of(self, request: Request) -> Union[HTTPResponse, RestMessage]:
+        """The request's body (`bot.channels.rest_body.RestMessage`), or a 400/413 response."""
+        body = self.bodies.parse(request.body or b"")
+        return refusal(body.status, body.message) if isinstance(body, RestProblem) else body
 
     async def handle(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]
                      ) -> Union[HTTPResponse, ResponseStream]:
@@ -134,9 +121,9 @@ class GuardedRestInput(RestInput):
             return body
         hit = await address_request(self.limits, self.settings, address_key(client_address(request)))
         if hit:
-            return response.json({"error": hit.message, "limit": hit.limit}, status=429,
-                                 headers={"Retry-After": "1"})
-        text, sender, metadata = body["message"], body.get("sender"), body.get("metadata")
+            return response.json({"error": hit.message, "limit": hit.limit, "retry_after_s": RETRY_AFTER_S},
+                                 status=429, headers={"Retry-After": str(RETRY_AFTER_S)})
+        text, sender, metadata = body.message, body.sender, body.metadata
         if bool_arg(request, "stream", default=False):
             return response.stream(self.stream_response(on_new_message, text, sender, self.name(), metadata),
                                    content_type="text/event-stream")

@@ -1,10 +1,11 @@
 """One visitor's websocket: frames in, Rasa's replies and coordinators' frames out.
 
 Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
-`session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`. Every frame
-is rate-limited (`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and
-the socket stays usable, but a socket that keeps sending them is closed with 1008 (policy
-violation). History and the hand-off state are read off the event loop.
+`session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`; what a frame
+may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited
+(`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and the socket stays
+usable, but a socket that keeps sending them is closed with 1008 (policy violation). History
+and the hand-off state are read off the event loop.
 
 The visitor's messages, typing and presence, and what the assistant sends them, are published on
 the hub for the consoles watching the conversation; a coordinator's messages arrive through the hub.
@@ -30,7 +31,9 @@ from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
 from bot.visitors.buckets import TokenBucket
 from bot.channels.store_guard import ConversationStoreUnavailable
 from bot.conversation.reads import handoff_state
-from bot.channels.untrusted_text import is_text
+from bot.channels.visitor_frames import (
+    AnyFrame, FrameProblem, SessionEnd, SessionRequest, Typing, UserUttered, VisitorFrames,
+)
 from bot.visitors.sessions import SessionStoreUnavailable, VisitorSessions
 from bot.channels.web_output import WebOutput
 from bot.channels.web_settings import WebSettings
@@ -40,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 POLICY_VIOLATION = 1008
 TRY_AGAIN_LATER = 1013
-FRAME_TYPES = "session_request, session_end, user_uttered or typing"
 
 
 class VisitorSocket:
@@ -69,6 +71,7 @@ class VisitorSocket:
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
         self.limits = SocketLimits(settings, address_limits or LocalAddressLimits(), address_key)
+        self.frames = VisitorFrames(settings)
         # Bad frames are forgiven at one per second; a burst beyond the allowance is abuse.
         self.forgiveness = TokenBucket(1.0, float(settings.max_violations))
 
@@ -136,25 +139,35 @@ class VisitorSocket:
             return await self.error("bad_json", "Messages must be JSON objects.")
         if not isinstance(frame, dict):
             return await self.error("bad_json", "Messages must be JSON objects.")
-        handlers = {"session_request": self.start_session, "session_end": self.end_session,
-                    "user_uttered": self.user_uttered, "typing": self.typing}
-        handler = handlers.get(frame.get("type")) if isinstance(frame.get("type"), str) else None
-        if handler is None:
-            return await self.error("unknown_type", f"Unknown message type; use {FRAME_TYPES}.")
-        await handler(frame)
+        await self.dispatch(self.frames.parse(frame))
 
-    async def typing(self, frame: Dict[str, Any]) -> None:
+    async def dispatch(self, frame: AnyFrame | FrameProblem) -> None:
+        """Hand a parsed frame to its handler; a refused one gets its `error` frame (a message
+        before any session is told to start one first, whatever it holds)."""
+        if isinstance(frame, FrameProblem):
+            if frame.frame_type == "user_uttered" and self.session_id is None:
+                return await self.error("no_session", "Send a session_request first.")
+            return await self.error(frame.code, frame.message)
+        if isinstance(frame, SessionRequest):
+            return await self.start_session(frame)
+        if isinstance(frame, SessionEnd):
+            return await self.end_session(frame)
+        if isinstance(frame, UserUttered):
+            return await self.user_uttered(frame)
+        await self.typing(frame)
+
+    async def typing(self, frame: Typing) -> None:
         """Relay the visitor's typing to a coordinator (never stored; excess frames dropped)."""
         if self.session_id and self.limits.typing():
-            await self.publish_activity({"type": "visitor_typing", "on": bool(frame.get("on"))})
+            await self.publish_activity({"type": "visitor_typing", "on": frame.on})
 
-    async def start_session(self, frame: Dict[str, Any]) -> None:
+    async def start_session(self, frame: SessionRequest) -> None:
         """Resume the presented conversation if its token is good and it was not ended, else start a new one."""
         hit = await self.limits.session()
         if hit:
             return await self.refuse(hit)
         try:
-            grant = await self.sessions.resume_or_start(frame.get("session_id"), frame.get("token"))
+            grant = await self.sessions.resume_or_start(frame.session_id, frame.token)
         except SessionStoreUnavailable:
             await self.send({"type": "error", "code": "store_unavailable",
                              "message": "Sorry, your conversation can't be opened right now because of a problem "
@@ -173,7 +186,7 @@ class VisitorSocket:
         self._unsubscribe = self.hub.subscribe(visitor_topic(grant.session_id), self.from_coordinator)
         await self.publish_activity({"type": "visitor_presence", "online": True})
 
-    async def end_session(self, frame: Dict[str, Any]) -> None:
+    async def end_session(self, frame: SessionEnd) -> None:
         """"End chat and clear": the conversation can never be resumed, on any socket or server.
 
         The conversation is the one named by the frame's `session_id` and `token`, else this socket's.
@@ -182,7 +195,7 @@ class VisitorSocket:
         hit = await self.limits.session()
         if hit:
             return await self.refuse(hit)
-        target = self.sessions.owned(frame.get("session_id"), frame.get("token")) or self.session_id
+        target = self.sessions.owned(frame.session_id, frame.token) or self.session_id
         if target is None:
             return await self.error("no_session", "There is no conversation to end.")
         try:
@@ -253,28 +266,19 @@ class VisitorSocket:
             return []
         return history_items(events, self.settings.history_limit)
 
-    async def user_uttered(self, frame: Dict[str, Any]) -> None:
-        """Check the message and hand it to Rasa, showing typing while the bot works."""
-        message = frame.get("message")
+    async def user_uttered(self, frame: UserUttered) -> None:
+        """Hand a (checked, trimmed) message to Rasa, showing typing while the bot works."""
         if self.session_id is None:
             return await self.error("no_session", "Send a session_request first.")
-        if not isinstance(message, str) or not message.strip():
-            return await self.error("empty_message", "Please type a message.")
-        if not is_text(message):
-            return await self.error("bad_text", "That message contains characters that aren't text. Please retype it.")
-        if len(message) > self.settings.max_message_chars:
-            return await self.error(
-                "too_long", f"Messages are limited to {self.settings.max_message_chars} characters. "
-                            "Please shorten it or split it in two.")
         hit = await self.limits.message()
         if hit:
             return await self.refuse(hit)
-        await self.publish_activity({"type": "visitor_message", "text": message.strip(), "timestamp": time.time()})
+        await self.publish_activity({"type": "visitor_message", "text": frame.message, "timestamp": time.time()})
         await self.send({"type": "typing", "on": True})
         try:
             self.replies = 0
             await self.on_new_message(UserMessage(
-                message.strip(), WebOutput(self.from_assistant), self.session_id, input_channel="web"))
+                frame.message, WebOutput(self.from_assistant), self.session_id, input_channel="web"))
             if self.replies == 0 and not await self.with_staff():
                 await self.send({"type": "error", "code": "no_reply",
                                  "message": "Sorry, I couldn't answer that just now. Your message is saved; "

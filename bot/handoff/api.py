@@ -1,7 +1,9 @@
 """The staff console's ticket and staff HTTP API under `/webhooks/staff/api/` (see docs/handoff-contract.md).
 
 Every route needs a login; every POST needs the CSRF token; staff management needs the admin
-role. Errors are JSON `{"error", "message"}` the console shows as they are. Every read of the
+role. Each body is one model of `bot.handoff.api_bodies`; errors are JSON `{"error", "message"}`
+(a body that does not fit is 400 `bad_request` naming its `field`), which the console shows as
+they are. Every read of the
 queue, a ticket (transcript and contact details) or the call-backs is written to the audit log
 with the read, in one transaction; so is every change (the desk records claim, message, hand
 back and close). Signing in and out is `bot.staff.login`.
@@ -15,36 +17,17 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.conversation import writes as conversation_log
+from bot.handoff.api_bodies import AgentMessage, AgentTyping, CloseTicket, MarkCalled, NewStaffAccount, NoBody
 from bot.handoff.desk import HandoffDesk, ticket_payload
 from bot.store.db import in_db
 from bot.staff.password_workers import HashingBusy, PasswordWorkers
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
+from bot.staff.request_bodies import parse_body
 from bot.store import audit
 from bot.staff import accounts as staff
 from bot.handoff import tickets
 
-MAX_AGENT_MESSAGE_CHARS = 2000
-MAX_NOTE_CHARS = 2000
 TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
-
-
-def json_body(request: Request) -> Dict[str, Any]:
-    """The request's JSON object, or an empty one."""
-    try:
-        body = request.json
-    except Exception:  # Sanic raises on malformed JSON
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def text_field(body: Dict[str, Any], name: str, limit: int) -> str | HTTPResponse:
-    """A required, trimmed text field within `limit` characters."""
-    value = body.get(name)
-    if not isinstance(value, str) or not value.strip():
-        return error(400, "missing_" + name, f"Please enter the {name}.")
-    if len(value) > limit:
-        return error(400, "too_long", f"Please keep it under {limit} characters.")
-    return value.strip()
 
 
 def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashing: PasswordWorkers) -> None:
@@ -85,30 +68,28 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
 
     @guarded("/api/tickets/<ticket_id:int>/claim", "POST")
     async def claim(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        parse_body(request, NoBody)
         return response.json({"ticket": await desk.claim(params["ticket_id"], who)})
 
     @guarded("/api/tickets/<ticket_id:int>/messages", "POST")
     async def send(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        text = text_field(json_body(request), "text", MAX_AGENT_MESSAGE_CHARS)
-        if isinstance(text, HTTPResponse):
-            return text
-        await desk.send(params["ticket_id"], who, text)
+        body = parse_body(request, AgentMessage)
+        await desk.send(params["ticket_id"], who, body.text)
         return response.json({"ok": True})
 
     @guarded("/api/tickets/<ticket_id:int>/typing", "POST")
     async def typing(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        await desk.typing(params["ticket_id"], who, bool(json_body(request).get("on")))
+        await desk.typing(params["ticket_id"], who, parse_body(request, AgentTyping).on)
         return response.json({"ok": True})
 
     @guarded("/api/tickets/<ticket_id:int>/handback", "POST")
     async def handback(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
+        parse_body(request, NoBody)
         return response.json({"ticket": await desk.hand_back(params["ticket_id"], who)})
 
     @guarded("/api/tickets/<ticket_id:int>/close", "POST")
     async def close(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        outcome = text_field(json_body(request), "outcome", MAX_NOTE_CHARS)
-        if isinstance(outcome, HTTPResponse):
-            return outcome
+        outcome = parse_body(request, CloseTicket).outcome
         return response.json({"ticket": await desk.close(params["ticket_id"], who, outcome)})
 
     @guarded("/api/callbacks", "GET")
@@ -122,7 +103,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
 
     @guarded("/api/callbacks/<ticket_id:int>/called", "POST")
     async def called(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        note = str(json_body(request).get("note") or "")[:MAX_NOTE_CHARS] or None
+        note = parse_body(request, MarkCalled).note or None
 
         def mark(s: Any) -> Dict[str, Any]:
             ticket = tickets.mark_called(s, params["ticket_id"], who.id, note)
@@ -150,16 +131,14 @@ def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]], hashing: 
 
     @guarded("/api/staff", "POST", admin=True)
     async def create_staff(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        body = json_body(request)
-        password = str(body.get("password", ""))
+        body = parse_body(request, NewStaffAccount)
         try:
-            staff.check_password(password)
-            password_hash = await hashing.hash(password)
+            password_hash = await hashing.hash(body.password)
 
             def create(s: Any) -> Dict[str, Any]:
                 user = staff.user_dict(staff.create_staff(
-                    s, email=str(body.get("email", "")), first_name=str(body.get("first_name", "")),
-                    role=str(body.get("role", "coordinator")), password=password, password_hash=password_hash))
+                    s, email=body.email, first_name=body.first_name, role=body.role, password=body.password,
+                    password_hash=password_hash))
                 audit.record(s, who.id, "staff_create", user["email"], {"role": user["role"], "staff_id": user["id"]})
                 return user
 

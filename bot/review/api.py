@@ -5,8 +5,9 @@ and export one conversation. Only admins export the filtered set, export NLU tra
 the audit log and purge. Every view, search, export and change writes an audit entry in the same
 transaction (search words are never stored: `audit.redacted_filter`), and so does reading the
 audit log. A purge may not delete audit entries younger than `AUDIT_MIN_RETENTION_DAYS`; asking
-is refused (400 `retention`) and audited. Database work runs off the event loop (`in_db`);
-errors are `{"error", "message"}`.
+is refused (400 `retention`) and audited. Database work runs off the event loop (`in_db`).
+Bodies and query strings are the models of `bot.review.api_bodies`; errors are
+`{"error", "message"}` (a misfit body 400 `bad_request`, a misfit query 400 `bad_filter`).
 """
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.store.db import in_db
+from bot.review.api_bodies import (
+    AuditQuery, ConversationPage, ExportFormat, NewAnnotation, NewNote, NewTag, PurgeRequest, ReviewedMark,
+)
 from bot.review.refresher import STEP_EVENTS
-from bot.handoff.api import json_body
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
+from bot.staff.request_bodies import parse_body, parse_query
 from bot.store import audit
 from bot.review import export as review_export
 from bot.review import labels as review_labels
@@ -31,27 +35,16 @@ from bot.review.purge import purge
 from bot.review.index import refresh_summaries
 from bot.review.labels import ReviewError
 from bot.review.queries import (
-    DEFAULT_PAGE, MAX_PAGE, FilterError, ReviewFilter, count_conversations, list_conversations, page_dicts,
-    parse_filter, summary_dict,
+    MAX_PAGE, FilterError, ReviewFilter, count_conversations, list_conversations, page_dicts, parse_filter,
+    summary_dict,
 )
 
 REVIEW_ERRORS = {"not_found": 404}
-EXPORT_FORMATS = ("csv", "json")
 
 
 def _args(request: Request) -> Dict[str, str]:
-    """Query parameters, first value of each."""
+    """Query parameters, first value of each (for the filters)."""
     return {key: values[0] for key, values in request.args.items() if values}
-
-
-def _int(params: Dict[str, str], name: str, default: int, low: int, high: int) -> int:
-    """A whole-number query parameter within [low, high]; FilterError otherwise."""
-    raw = params.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise FilterError(f"{name} must be a whole number from {low} to {high}.")
-    return int(raw)
 
 
 def _download(body: str, fmt: str, name: str, **headers: str) -> HTTPResponse:
@@ -61,14 +54,6 @@ def _download(body: str, fmt: str, name: str, **headers: str) -> HTTPResponse:
     return response.text(body, content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="{safe}.{fmt}"', "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store", **headers})
-
-
-def _format(params: Dict[str, str]) -> str:
-    """`csv` (default) or `json`."""
-    fmt = params.get("format", "csv")
-    if fmt not in EXPORT_FORMATS:
-        raise FilterError("format must be csv or json.")
-    return fmt
 
 
 def review_routes(bp: Blueprint, signer: CookieSigner) -> None:
@@ -90,18 +75,15 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
 
     @guarded("/api/conversations", "GET")
     async def conversations(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        params = _args(request)
-        f = parse_filter(params)
-        limit = _int(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
-        with_count = params.get("count") in ("1", "true")
+        f, page = parse_filter(_args(request)), parse_query(request, ConversationPage)
 
         def load(s: Any) -> Dict[str, Any]:
             refresh_summaries(s, max_events=STEP_EVENTS)
-            rows, cursor = list_conversations(s, f, limit, params.get("cursor") or None)
+            rows, cursor = list_conversations(s, f, page.limit, page.cursor)
             audit.record(s, who.id, "search" if f.text else "view_list", None,
                          {"filter": audit.redacted_filter(f.as_dict()), "rows": len(rows)})
             body = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
-            if with_count:
+            if page.count:
                 body["total"] = count_conversations(s, f)
             return body
 
@@ -133,7 +115,7 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/conversations/<conversation_id>/tags", "POST")
     async def tag(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        cid, value = params["conversation_id"], json_body(request).get("tag")
+        cid, value = params["conversation_id"], parse_body(request, NewTag).tag
 
         def change(s: Any) -> List[str]:
             tags = review_labels.add_tag(s, cid, value)
@@ -155,7 +137,7 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/conversations/<conversation_id>/notes", "POST")
     async def note(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        cid, text = params["conversation_id"], str(json_body(request).get("text") or "")
+        cid, text = params["conversation_id"], parse_body(request, NewNote).text
 
         def change(s: Any) -> Dict[str, Any]:
             added = review_labels.add_note(s, cid, who.id, text)
@@ -166,7 +148,7 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/conversations/<conversation_id>/reviewed", "POST")
     async def reviewed(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        cid, value = params["conversation_id"], json_body(request).get("reviewed", True) is not False
+        cid, value = params["conversation_id"], parse_body(request, ReviewedMark).reviewed
 
         def change(s: Any) -> Dict[str, Any]:
             summary = review_labels.mark_reviewed(s, cid, who.id, value)
@@ -177,14 +159,11 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/conversations/<conversation_id>/annotations", "POST")
     async def annotate(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        cid, body = params["conversation_id"], json_body(request)
-        event_id = body.get("event_id")
-        if not isinstance(event_id, int) or isinstance(event_id, bool):
-            return error(400, "missing_event_id", "Say which message (event_id) the annotation is for.")
+        cid, body = params["conversation_id"], parse_body(request, NewAnnotation)
 
         def change(s: Any) -> Dict[str, Any]:
-            added = review_labels.annotate(s, cid, event_id, str(body.get("corrected_intent") or ""), who.id)
-            audit.record(s, who.id, "annotate", cid, {"annotation_id": added.id, "event_id": event_id,
+            added = review_labels.annotate(s, cid, body.event_id, body.corrected_intent, who.id)
+            audit.record(s, who.id, "annotate", cid, {"annotation_id": added.id, "event_id": body.event_id,
                                                       "corrected_intent": added.corrected_intent})
             return review_labels.annotation_dict(added, {who.id: who.first_name})
 
@@ -228,7 +207,7 @@ def export_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/conversations/<conversation_id>/export", "GET")
     async def export_one(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
-        cid, fmt = params["conversation_id"], _format(_args(request))
+        cid, fmt = params["conversation_id"], parse_query(request, ExportFormat).format
 
         def load(s: Any) -> str:
             records, _ = _records(s, None, cid)
@@ -239,8 +218,7 @@ def export_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/exports/conversations", "GET", admin=True)
     async def export_many(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        params = _args(request)
-        f, fmt = parse_filter(params), _format(params)
+        f, fmt = parse_filter(_args(request)), parse_query(request, ExportFormat).format
 
         def load(s: Any) -> Tuple[str, bool]:
             records, cut = _records(s, f, None)
@@ -268,33 +246,23 @@ def admin_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
 
     @guarded("/api/audit", "GET", admin=True)
     async def audit_log(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        params = _args(request)
-        limit = _int(params, "limit", 100, 1, audit.MAX_PAGE)
-        before = _int(params, "before", 0, 0, 2**62) or None
-        staff_id = _int(params, "staff_id", 0, 0, 2**62) or None
+        q = parse_query(request, AuditQuery)
 
         def load(s: Any) -> Dict[str, Any]:
             names = tickets.staff_names(s)
-            rows = audit.entries(s, limit, before, params.get("action") or None, staff_id,
-                                 params.get("target") or None)
-            asked = {"action": params.get("action"), "staff_id": staff_id, "target": params.get("target"),
-                     "before": before}
+            rows = audit.entries(s, q.limit, q.before, q.action, q.staff_id, q.target)
+            asked = {"action": q.action, "staff_id": q.staff_id, "target": q.target, "before": q.before}
             audit.record(s, who.id, "view_audit", None,
                          {**{k: v for k, v in asked.items() if v}, "rows": len(rows)})
             return {"entries": [audit.entry_dict(e, names) for e in rows],
-                    "next_before": rows[-1].id if len(rows) == limit else None}
+                    "next_before": rows[-1].id if len(rows) == q.limit else None}
 
         return response.json(await in_db(load))
 
     @guarded("/api/purge", "POST", admin=True)
     async def purge_old(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        body = json_body(request)
-        days, audit_days = body.get("days"), body.get("audit_days")
-        if not isinstance(days, int) or isinstance(days, bool) or days < 1:
-            return error(400, "bad_days", "days must be a whole number of at least 1.")
-        if audit_days is not None and (not isinstance(audit_days, int) or isinstance(audit_days, bool) or audit_days < 1):
-            return error(400, "bad_days", "audit_days must be a whole number of at least 1.")
-        dry_run = body.get("dry_run", True) is not False
+        body = parse_body(request, PurgeRequest)
+        days, audit_days, dry_run = body.days, body.audit_days, body.dry_run
         try:
             result = await in_db(lambda s: purge(s, days, dry_run=dry_run, audit_days=audit_days, staff_id=who.id))
         except RetentionError as problem:  # nothing was deleted; the attempt is kept

@@ -2,7 +2,8 @@
 
 Counts per day, top topics, fallback and hand-off rates and the least-understood messages over a
 date range, from `bot.review.insights`. Admins only; each view is audit-logged (`view_list`,
-target `insights`, with the range).
+target `insights`, with the range). The query is `bot.review.api_bodies.InsightsRange`; a
+malformed or reversed range is 400 `bad_filter`.
 """
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.store.db import in_db
+from bot.review.api_bodies import InsightsRange
 from bot.review.refresher import STEP_EVENTS
 from bot.staff.auth import CookieSigner, StaffIdentity, error, route_guard
+from bot.staff.request_bodies import parse_query
 from bot.store import audit
 from bot.review.index import refresh_summaries
 from bot.review.insights import insight_range, insights
@@ -30,7 +33,7 @@ def insights_routes(bp: Blueprint, signer: CookieSigner) -> None:
 
     @guarded("/api/insights", "GET", admin=True)
     async def insights_page(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        start, end = insight_range({key: values[0] for key, values in request.args.items() if values})
+        start, end = insight_range(parse_query(request, InsightsRange).dict(by_alias=True, exclude_none=True))
 
         def load(s: Any) -> Dict[str, Any]:
             refresh_summaries(s, max_events=STEP_EVENTS)

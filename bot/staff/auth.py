@@ -22,6 +22,7 @@ from sanic.response import HTTPResponse
 from bot.secrets import load_secret
 from bot.channels.tls_proxy import TrustedProxies, cookie_secure
 from bot.staff import sessions as staff_sessions
+from bot.staff.request_bodies import BadRequest
 from bot.store.db import session_scope
 
 COOKIE_NAME = "clinic_staff"
@@ -68,8 +69,15 @@ class CookieSigner:
 
 
 def error(status: int, code: str, message: str, **extra: Any) -> HTTPResponse:
-    """A JSON error the console can show."""
+    """The staff API's one error shape: `{"error": code, "message": text, ...}`, the message for people.
+
+    `extra` adds details some answers carry (`field`, `retry_after_s`)."""
     return response.json({"error": code, "message": message, **extra}, status=status)
+
+
+def refused(problem: BadRequest) -> HTTPResponse:
+    """The one 400 answer for a body or query that does not fit its model (`bot.staff.request_bodies`)."""
+    return error(400, problem.code, str(problem), **({"field": problem.field} if problem.field else {}))
 
 
 def set_session_cookie(resp: HTTPResponse, request: Request, value: str, max_age: int,
@@ -146,8 +154,9 @@ def route_guard(
     """A decorator factory `guarded(path, method, admin=False)` for staff API routes.
 
     Each route runs only for a logged-in staff member (with the CSRF token on changes, and the
-    admin role where asked), gets its URL-decoded path parameters, and turns the domain errors
-    in `refusals` into JSON answers.
+    admin role where asked), gets its URL-decoded path parameters, and turns a body or query that
+    does not fit its model (`BadRequest`) into the one 400 answer and the domain errors in
+    `refusals` into JSON answers.
     """
     def guarded(path: str, method: str, admin: bool = False) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -158,6 +167,8 @@ def route_guard(
                 params = {k: unquote(v) if isinstance(v, str) else v for k, v in params.items()}
                 try:
                     return await handler(request, who, params)
+                except BadRequest as problem:
+                    return refused(problem)
                 except tuple(refusals) as problem:
                     refuse = next(r for kind, r in refusals.items() if isinstance(problem, kind))
                     return refuse(problem)

@@ -7,7 +7,9 @@ every attempt costs the same. Every refusal for a wrong email, a wrong password 
 account is the same 401 answer, word for word; throttling (429) and a busy server (503) say
 nothing about the account either. Administrators (and anyone) enrolled with `staff_cli totp`
 also give the 6-digit code of their authenticator app (`code`); without one, the answer after a
-right password is 401 `code_required`.
+right password is 401 `code_required`. The body is `bot.staff.login_bodies.LoginBody`; one that
+does not fit is 400 `bad_request`, before the throttle. Checking an attempt gives a `Verified`
+sign-in or a `LoginFailure`, never a tuple to be read by position.
 
 Audit entries: `login`, `login_failed` (with the reason and the client address),
 `login_throttled` (the first refusal after each failure), `logout`. A logout closes that
@@ -16,7 +18,8 @@ session's console sockets on every server (`bot.staff.session_end`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional, Tuple
+from enum import Enum
+from typing import Any, Optional, Union
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -27,10 +30,11 @@ from bot.store.db import in_db
 from bot.realtime.hub import Hub
 from bot.staff.login_throttle import LoginThrottle, Refusal
 from bot.staff.password_workers import HashingBusy, PasswordWorkers
-from bot.handoff.api import json_body
 from bot.staff.auth import (
-    CookieSigner, clear_session_cookie, error, identify, require_staff, session_token, set_session_cookie,
+    CookieSigner, clear_session_cookie, error, identify, refused, require_staff, session_token, set_session_cookie,
 )
+from bot.staff.login_bodies import LoginBody
+from bot.staff.request_bodies import BadRequest, parse_body
 from bot.channels.tls_proxy import TrustedProxies
 from bot.store import audit
 from bot.staff import passwords
@@ -39,9 +43,29 @@ from bot.staff import sessions as staff_sessions
 from bot.staff import totp
 from bot.staff.accounts import LoginCandidate, StaffError
 
-MAX_EMAIL_CHARS = 254
-MAX_PASSWORD_CHARS = 1024
 BAD_CREDENTIALS = "That email and password don't match an active account."
+
+
+class LoginFailure(str, Enum):
+    """Why a sign-in attempt failed (the audit log's `reason`)."""
+
+    UNKNOWN_ACCOUNT = "unknown_account"
+    WRONG_PASSWORD = "wrong_password"
+    DISABLED = "disabled"
+    CODE_REQUIRED = "code_required"
+    WRONG_CODE = "wrong_code"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A right password (and code) for an active account: what opening its session needs."""
+
+    candidate: LoginCandidate
+    new_hash: Optional[str]  # the password hashed again when its stored hash is outdated
+    totp_step: Optional[int]  # the time step of the code used, so it is never accepted twice
+
+
+SignInCheck = Union[Verified, LoginFailure]
 
 
 @dataclass
@@ -77,25 +101,24 @@ def busy() -> HTTPResponse:
     return answer
 
 
-async def _check(desk: LoginDesk, candidate: Optional[LoginCandidate], password: str,
-                 code: str) -> Tuple[Optional[str], Optional[str], Optional[int]]:
-    """(reason it failed or None, a new hash if the old one is outdated, the code's time step)."""
+async def _check(desk: LoginDesk, candidate: Optional[LoginCandidate], password: str, code: str) -> SignInCheck:
+    """Whether the password (and code) open the account; the password is hashed even for no account."""
     matched = await desk.hashing.verify(candidate.password_hash if candidate else None, password)
     if candidate is None:
-        return "unknown_account", None, None
+        return LoginFailure.UNKNOWN_ACCOUNT
     if not matched:
-        return "wrong_password", None, None
+        return LoginFailure.WRONG_PASSWORD
     if not candidate.active:
-        return "disabled", None, None
+        return LoginFailure.DISABLED
     step = None
     if candidate.totp_secret:
         if not code:
-            return "code_required", None, None
+            return LoginFailure.CODE_REQUIRED
         step = totp.matching_step(candidate.totp_secret, code, candidate.totp_last_step)
         if step is None:
-            return "wrong_code", None, None
+            return LoginFailure.WRONG_CODE
     new_hash = await desk.hashing.hash(password) if passwords.needs_rehash(candidate.password_hash) else None
-    return None, new_hash, step
+    return Verified(candidate, new_hash, step)
 
 
 def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
@@ -103,16 +126,13 @@ def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
 
     @bp.route("/api/login", methods=["POST"])
     async def login(request: Request) -> HTTPResponse:
-        body = json_body(request)
-        email, password = str(body.get("email") or ""), str(body.get("password") or "")
-        code = str(body.get("code") or "")[:16]
-        if not email or not password:
-            return error(400, "missing_credentials", "Please enter your email and password.")
-        if len(email) > MAX_EMAIL_CHARS or len(password) > MAX_PASSWORD_CHARS:
-            return error(400, "too_long", "That email or password is too long.")
+        try:
+            body = parse_body(request, LoginBody)
+        except BadRequest as problem:
+            return refused(problem)
         address = desk.proxies.client_address(request)
         async with desk.throttle.one_at_a_time(address):
-            return await _attempt(request, desk, address, email, password, code)
+            return await _attempt(request, desk, address, body)
 
     @bp.route("/api/logout", methods=["POST"])
     async def logout(request: Request) -> HTTPResponse:
@@ -139,8 +159,7 @@ def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
         return response.json({"user": who.as_dict(), "csrf_token": who.csrf_token})
 
 
-async def _attempt(request: Request, desk: LoginDesk, address: str, email: str, password: str,
-                   code: str) -> HTTPResponse:
+async def _attempt(request: Request, desk: LoginDesk, address: str, body: LoginBody) -> HTTPResponse:
     """One sign-in attempt from `address`: throttle, check, then open a session or count the failure."""
     refusal = await desk.throttle.check(address)
     if refusal is not None:
@@ -148,43 +167,48 @@ async def _attempt(request: Request, desk: LoginDesk, address: str, email: str, 
             await in_db(lambda s: audit.record(s, None, "login_throttled", None, {
                 "address": address, "scope": refusal.scope, "retry_after_s": refusal.retry_after_s}))
         return throttled(refusal)
-    candidate = await in_db(lambda s: staff.login_candidate(s, email))
+    candidate = await in_db(lambda s: staff.login_candidate(s, body.email))
     try:
-        reason, new_hash, step = await _check(desk, candidate, password, code)
+        check = await _check(desk, candidate, body.password, body.code)
     except HashingBusy:
         return busy()
-    if reason is None:
-        def succeed(s: Any) -> Any:
-            user = staff.record_login_success(s, candidate.id, new_hash=new_hash, totp_step=step)
-            token, csrf = staff_sessions.open_session(s, user)
-            audit.record(s, user.id, "login", None, {"address": address})
-            return staff.user_dict(user), token, csrf
-
-        try:
-            user, token, csrf = await in_db(succeed)
-        except StaffError:  # the code was used by another sign-in a moment ago
-            reason = "wrong_code"
-    if reason is not None:
-        return await _refuse(desk, candidate, address, reason)
+    if isinstance(check, LoginFailure):
+        return await _refuse(desk, candidate, address, check)
+    verified = check
+    try:
+        user, token, csrf = await in_db(lambda s: _open_session(s, verified, address))
+    except StaffError:  # the code was used by another sign-in a moment ago
+        return await _refuse(desk, candidate, address, LoginFailure.WRONG_CODE)
     answer = response.json({"user": user, "csrf_token": csrf})
     set_session_cookie(answer, request, desk.signer.sign(token), staff_sessions.SESSION_MAX_SECONDS, desk.proxies)
     return answer
 
 
-async def _refuse(desk: LoginDesk, candidate: Optional[LoginCandidate], address: str, reason: str) -> HTTPResponse:
+def _open_session(s: Any, verified: Verified, address: str) -> Any:
+    """Record the sign-in and open its session: (the user as the console sees it, session token, CSRF token)."""
+    user = staff.record_login_success(s, verified.candidate.id, new_hash=verified.new_hash,
+                                      totp_step=verified.totp_step)
+    token, csrf = staff_sessions.open_session(s, user)
+    audit.record(s, user.id, "login", None, {"address": address})
+    return staff.user_dict(user), token, csrf
+
+
+async def _refuse(desk: LoginDesk, candidate: Optional[LoginCandidate], address: str,
+                  reason: LoginFailure) -> HTTPResponse:
     """Count and audit a failed sign-in, and answer it."""
-    if reason != "code_required":
+    counts = reason is not LoginFailure.CODE_REQUIRED
+    if counts:
         await desk.throttle.failed(address)
 
     def note(s: Any) -> None:
-        if candidate is not None and reason != "code_required":
+        if candidate is not None and counts:
             staff.record_login_failure(s, candidate.id)
         audit.record(s, candidate.id if candidate else None, "login_failed", None,
-                     {"address": address, "reason": reason})
+                     {"address": address, "reason": reason.value})
 
     await in_db(note)
-    if reason == "code_required":
+    if reason is LoginFailure.CODE_REQUIRED:
         return error(401, "code_required", "Enter the 6-digit code from your authenticator app.")
-    if reason == "wrong_code":
+    if reason is LoginFailure.WRONG_CODE:
         return error(401, "bad_code", "That code is not right. Enter the current 6-digit code from your app.")
     return error(401, "bad_credentials", BAD_CREDENTIALS)

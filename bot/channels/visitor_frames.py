@@ -1,0 +1,145 @@
+"""The frames a visitor's socket accepts, as pydantic models (the protocol is in widget/README.md).
+
+`session_request` and `session_end` (with the stored `session_id` and `token`, if any),
+`user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters) and `typing`
+(`on`: true or false). Unknown fields are ignored, so an older or newer widget keeps working.
+A `session_id` or `token` that is not text of a sane length cannot be one this server issued:
+it counts as absent, and the visitor gets a new conversation, as with a wrong token.
+
+`VisitorFrames(settings).parse(data)` gives the frame or a `FrameProblem`: the `code` and
+`message` of the `error` frame the visitor is sent (`unknown_type`, `empty_message`, `too_long`,
+`bad_text`, and `bad_frame` for any other field that does not fit).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
+
+from pydantic import BaseModel, Extra, Field, StrictBool, ValidationError, constr, create_model, validator
+from pydantic.errors import PydanticValueError
+
+from bot.channels.untrusted_text import is_text
+from bot.channels.web_settings import WebSettings
+
+FRAME_TYPES = "session_request, session_end, user_uttered or typing"
+MAX_CREDENTIAL_CHARS = 512
+
+
+class NotText(PydanticValueError):
+    """A message with lone surrogates (from a JSON escape such as "\\ud800")."""
+
+    code = "not_text"
+    msg_template = "contains characters that aren't text"
+
+
+@dataclass(frozen=True)
+class FrameProblem:
+    """Why a frame was refused: the `code` and `message` of its `error` frame, and the frame's type if known."""
+
+    code: str
+    message: str
+    frame_type: str = ""
+
+
+class VisitorFrame(BaseModel):
+    """A frame from the visitor's widget."""
+
+    class Config:
+        extra = Extra.ignore
+        allow_mutation = False
+
+
+class SessionFrame(VisitorFrame):
+    """A frame that may name the stored conversation: its id and token (each None when not usable)."""
+
+    session_id: Optional[str] = None
+    token: Optional[str] = None
+
+    @validator("session_id", "token", pre=True)
+    def credential(cls, value: Any) -> Optional[str]:
+        """Text of a sane length, else absent (no such value was ever issued here)."""
+        return value if isinstance(value, str) and 0 < len(value) <= MAX_CREDENTIAL_CHARS else None
+
+
+class SessionRequest(SessionFrame):
+    """Open a conversation: the stored one if its token is good, else a new one."""
+
+    type: Literal["session_request"]
+
+
+class SessionEnd(SessionFrame):
+    """"End chat and clear": the named conversation (else this socket's) is never resumed."""
+
+    type: Literal["session_end"]
+
+
+class UserUttered(VisitorFrame):
+    """A message typed (or a button's payload); the length limit is the channel's setting."""
+
+    type: Literal["user_uttered"]
+    message: str
+
+    @validator("message")
+    def real_text(cls, value: str) -> str:
+        """No lone surrogates: the message must be storable and sendable."""
+        if not is_text(value):
+            raise NotText()
+        return value
+
+
+class Typing(VisitorFrame):
+    """The visitor started or stopped typing (relayed to a coordinator, never stored)."""
+
+    type: Literal["typing"]
+    on: StrictBool = False
+
+
+AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing]
+
+
+@lru_cache(maxsize=8)
+def _frame_model(max_message_chars: int) -> Type[BaseModel]:
+    """Any frame, with `user_uttered` messages of at most `max_message_chars` characters."""
+    message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=max_message_chars)
+    uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
+    frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
+    return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))
+
+
+class VisitorFrames:
+    """The frame models with one channel's limits."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        """The models with `settings.max_message_chars` (built once per limit, shared by every socket)."""
+        self.settings = settings
+        self._model = _frame_model(settings.max_message_chars)
+
+    def parse(self, data: Dict[str, Any]) -> Union[AnyFrame, FrameProblem]:
+        """The frame in a decoded JSON object, or why it is refused."""
+        if not isinstance(data.get("type"), str):
+            return self.unknown_type()
+        try:
+            return self._model.parse_obj(data).__root__  # type: ignore[attr-defined]
+        except ValidationError as problem:
+            return self.problem(problem.errors()[0], data["type"])
+
+    def unknown_type(self) -> FrameProblem:
+        """A frame without a type this socket knows."""
+        return FrameProblem("unknown_type", f"Unknown message type; use {FRAME_TYPES}.")
+
+    def problem(self, error: Mapping[str, Any], frame_type: str) -> FrameProblem:
+        """The visitor's words for pydantic's `error` in a frame of `frame_type`."""
+        kind, field = error["type"], str(error["loc"][-1])
+        if kind.startswith("value_error.discriminated_union"):
+            return self.unknown_type()
+        if field != "message":
+            return FrameProblem("bad_frame", f"This message's `{field}` is not valid; please reload the page.",
+                                frame_type)
+        if kind == "value_error.any_str.max_length":
+            return FrameProblem("too_long", f"Messages are limited to {self.settings.max_message_chars} characters. "
+                                            "Please shorten it or split it in two.", frame_type)
+        if kind == "value_error.not_text":
+            return FrameProblem("bad_text", "That message contains characters that aren't text. Please retype it.",
+                                frame_type)
+        return FrameProblem("empty_message", "Please type a message.", frame_type)
