@@ -6,6 +6,7 @@ change and each visitor frame once on each server's console.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +19,7 @@ from rasa.shared.core.domain import Domain
 
 from bot.realtime import hub as hub_module
 from bot.handoff.desk import HandoffDesk
-from bot.realtime.hub import STAFF_TOPIC, InProcessHub, conversation_topic, get_hub, visitor_topic
+from bot.realtime.hub import SESSIONS_TOPIC, STAFF_TOPIC, InProcessHub, conversation_topic, get_hub, visitor_topic
 from bot.realtime.redis_hub import RedisHub
 from bot.staff.auth import StaffIdentity
 from bot.handoff.watcher import TicketWatcher
@@ -155,7 +156,13 @@ def test_a_failing_callback_does_not_stop_the_others(redis_service: Service) -> 
     run_with_hubs(redis_service.url, scenario)
 
 
-def test_the_hub_survives_a_redis_restart(tmp_path: Path) -> None:
+def returns_at_once(call: Awaitable[None]) -> None:
+    """Run a coroutine that must finish without waiting for anything (no I/O, no sleep)."""
+    with pytest.raises(StopIteration):
+        call.send(None)  # type: ignore[attr-defined]
+
+
+def test_the_hub_survives_redis_going_down_and_coming_back(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     service = start_redis(tmp_path)
 
     async def scenario(a: RedisHub, b: RedisHub) -> None:
@@ -164,28 +171,65 @@ def test_the_hub_survives_a_redis_restart(tmp_path: Path) -> None:
         got: Messages = []
         b.subscribe(topic, collector(got))
         await b.subscribers(topic)
-        await a.publish(topic, {"n": "before"})
-        await eventually(lambda: got == [{"n": "before"}])
+        await a.publish(topic, {"type": "visitor_message", "n": "before", "text": "my dose"})
+        await eventually(lambda: got and got[0]["n"] == "before")
 
         service.stop()
-        started = time.monotonic()
-        await a.publish(topic, {"n": "while down"})  # dropped, with a warning, after about 2 s
-        assert time.monotonic() - started < 5
+        returns_at_once(a.publish(topic, {"type": "visitor_message", "n": "while down", "text": "my dose"}))
+        returns_at_once(a.publish(topic, {"type": "visitor_typing", "n": "while down", "on": True}))
+        await eventually(lambda: "visitor_message frame (conversation topic) was not delivered" in caplog.text)
         assert await a.subscribers(topic) == 0
         service = await asyncio.to_thread(restart_redis, service)
 
         deadline = time.monotonic() + 10
         while not any(m["n"] == "after" for m in got):
             assert time.monotonic() < deadline, f"b did not hear a again after the restart: {got}"
-            await a.publish(topic, {"n": "after"})
+            await a.publish(topic, {"type": "visitor_message", "n": "after"})
             await asyncio.sleep(0.2)
-        assert got[0] == {"n": "before"} and all(m["n"] == "after" for m in got[1:])
+        assert got[0]["n"] == "before" and all(m["n"] == "after" for m in got[1:])
         assert await a.subscribers(topic) == 1
+        assert "reconnecting in the background" in caplog.text and "Redis pub/sub connection back" in caplog.text
+        assert "my dose" not in caplog.text, "a lost frame's words never reach the log"
+
+    caplog.set_level(logging.INFO, logger="bot.realtime.redis_hub")
+    try:
+        run_with_hubs(service.url, scenario)
+    finally:
+        service.stop()
+
+
+def test_the_hub_starts_while_redis_is_down_and_subscribes_once_it_is_up(tmp_path: Path) -> None:
+    service = start_redis(tmp_path)
+    service.stop()
+
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        nonlocal service
+        got: Messages = []
+        b.subscribe(STAFF_TOPIC, collector(got))
+        returns_at_once(a.publish(STAFF_TOPIC, {"type": "ticket", "n": "early"}))
+        service = await asyncio.to_thread(start_redis, tmp_path, service.port)
+        deadline = time.monotonic() + 10
+        while not any(m["n"] == "up" for m in got):
+            assert time.monotonic() < deadline, "b never subscribed once Redis was up"
+            await a.publish(STAFF_TOPIC, {"type": "ticket", "n": "up"})
+            await asyncio.sleep(0.2)
 
     try:
         run_with_hubs(service.url, scenario)
     finally:
         service.stop()
+
+
+def test_close_sends_what_was_published_first(redis_service: Service) -> None:
+    async def scenario(a: RedisHub, b: RedisHub) -> None:
+        got: Messages = []
+        b.subscribe(SESSIONS_TOPIC, collector(got))
+        await b.subscribers(SESSIONS_TOPIC)
+        await a.publish(SESSIONS_TOPIC, {"type": "kill", "staff_id": 7})
+        await a.close()  # as `staff_cli disable` does right after publishing
+        await eventually(lambda: got == [{"type": "kill", "staff_id": 7}])
+
+    run_with_hubs(redis_service.url, scenario)
 
 
 def test_get_hub_uses_redis_when_redis_url_is_set(monkeypatch: pytest.MonkeyPatch, redis_service: Service) -> None:

@@ -94,7 +94,7 @@ class ConsoleSocket:
             stop_kills()
 
     def _queue(self, s: Any) -> list:
-        rows = [ticket_payload(s, t) for t in tickets.open_tickets(s)]
+        rows = [ticket_payload(t) for t in tickets.open_tickets(s)]
         audit.record(s, self.who.id, "view_queue", None, {"via": "console socket", "tickets": len(rows)})
         return rows
 

@@ -6,7 +6,7 @@ never the message or the outcome note), then records the conversation's new hand
 (`bot.conversation.handoff_state`: connected, callback, ended; agent messages, notices), then
 tells the visitor's sockets and every console through the hub, once for all servers. A ticket
 change goes to the ticket watchers (`tickets` topic), and each passes it to its own server's
-consoles, so a change its poll already showed is not shown twice.
+consoles once (`bot.handoff.watcher`).
 """
 from __future__ import annotations
 
@@ -37,15 +37,15 @@ NO_ONE_FREE = (
 )
 
 
-def ticket_payload(s: Any, ticket: Any) -> Dict[str, Any]:
-    """A ticket as the console shows it."""
-    return tickets.ticket_dict(ticket, tickets.staff_names(s))
+def ticket_payload(ticket: Any) -> Dict[str, Any]:
+    """A ticket as the console shows it (the claimer's name comes loaded with the ticket)."""
+    return tickets.ticket_dict(ticket)
 
 
 def audited(s: Any, who: StaffIdentity, action: str, ticket: Any) -> Dict[str, Any]:
     """Write the audit entry of a coordinator's action on `ticket`, and return the ticket as the console shows it."""
     audit.record(s, who.id, action, ticket.conversation_id, {"ticket_id": ticket.id})
-    return ticket_payload(s, ticket)
+    return ticket_payload(ticket)
 
 
 class HandoffDesk:
@@ -94,7 +94,7 @@ class HandoffDesk:
 
     async def typing(self, ticket_id: int, who: StaffIdentity, on: bool) -> None:
         """Show the visitor that the coordinator is typing."""
-        ticket = await in_db(lambda s: ticket_payload(s, self._own(s, ticket_id, who)))
+        ticket = await in_db(lambda s: ticket_payload(self._own(s, ticket_id, who)))
         await self.tell_visitor(ticket["conversation_id"], {"type": "typing", "on": bool(on), "from": "agent"})
 
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
@@ -117,7 +117,7 @@ class HandoffDesk:
         """
         def convert(s: Any) -> Optional[Dict[str, Any]]:
             ticket = tickets.convert_to_callback(s, ticket_id)
-            return ticket_payload(s, ticket) if ticket else None
+            return ticket_payload(ticket) if ticket else None
 
         ticket = await in_db(convert)
         if ticket is None:
