@@ -14,7 +14,7 @@ import websockets
 from websockets.exceptions import InvalidStatusCode
 
 from tests.staff_client import StaffClient, make_staff, make_ticket, next_frame, texts
-from tests.test_web_protocol import ask, open_session, receive, ws_url
+from tests.test_web_protocol import ask, open_session, ws_url
 
 ALICE, BOB, ADMIN = "alice@clinic.example", "bob@clinic.example", "admin@clinic.example"
 

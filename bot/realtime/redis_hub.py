@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Dict, Optional, Set, Tuple
+from typing import Any, Dict, Set, Tuple
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -239,8 +239,9 @@ class RedisHub:
             try:
                 if self._pubsub.connection is None:
                     await self._pubsub.subscribe(self._channel(READER_TOPIC))
-                    self._pubsub.connection.register_connect_callback(self._connected)
-                    await self._connected(self._pubsub.connection)
+                    connection: Any = self._pubsub.connection  # set by the subscription
+                    connection.register_connect_callback(self._connected)
+                    await self._connected(connection)
                 message = await self._pubsub.get_message(timeout=READ_SLICE_S)
             except Errors as error:
                 self._connection_lost(error)
