@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Dict, List
 
-from bot.realtime.hub import InProcessHub, visitor_topic
+from bot.realtime.hub import InProcessHub, is_activity, visitor_topic
+from bot.realtime.outbox import Outbox, Outgoing
 
 
 def test_messages_reach_subscribers_of_their_topic_only_until_unsubscribed() -> None:
@@ -49,3 +50,33 @@ def test_a_failing_subscriber_does_not_stop_the_others() -> None:
         assert got == ["new ticket"]
 
     asyncio.run(scenario())
+
+
+def frame(kind: str, n: int = 0) -> Outgoing:
+    """An outgoing frame of type `kind` (activity or message, as the hub decides)."""
+    return Outgoing("conversation:c1", b'{"n": %d}' % n, kind, is_activity({"type": kind}))
+
+
+def test_a_full_outbox_drops_the_oldest_activity_frame_never_a_message() -> None:
+    async def scenario() -> None:
+        outbox = Outbox(limit=3)
+        for item in (frame("visitor_typing", 1), frame("visitor_message", 2), frame("visitor_typing", 3)):
+            assert outbox.put(item)
+        assert outbox.put(frame("bot_message", 4)), "a message makes room by dropping the oldest typing frame"
+        assert outbox.put(frame("visitor_presence", 5))
+        assert [(await outbox.get()).data for _ in range(3)] == [b'{"n": 2}', b'{"n": 4}', b'{"n": 5}']
+        assert outbox.dropped_activity == 2
+
+        for n in range(3):
+            outbox.put(frame("visitor_message", n))
+        assert not outbox.put(frame("visitor_typing", 9)), "no room: the new typing frame is dropped"
+        assert not outbox.put(frame("agent_message", 10)), "no room and no activity: the message is refused"
+        assert [(await outbox.get()).kind for _ in range(3)] == ["visitor_message"] * 3
+
+    asyncio.run(scenario())
+
+
+def test_activity_is_typing_and_presence_only() -> None:
+    assert all(is_activity({"type": t}) for t in ("typing", "visitor_typing", "visitor_presence"))
+    assert not any(is_activity({"type": t}) for t in (
+        "visitor_message", "bot_message", "bot_uttered", "handoff", "ticket", "visitor_crisis", "kill"))

@@ -6,15 +6,15 @@ from datetime import timedelta
 from typing import List, Tuple
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 
+from bot.handoff.desk import ticket_payload
 from bot.store.db import session_scope, utcnow
 from bot.store.models import HandoffTicket
 from bot.staff.accounts import create_staff
 from bot.handoff.tickets import (
     TicketError,
     callbacks_due,
-    changed_since,
     claim_ticket,
     close_ticket,
     convert_to_callback,
@@ -27,6 +27,7 @@ from bot.handoff.tickets import (
     overdue_live_tickets,
     staff_names,
     ticket_dict,
+    tickets_by_id,
 )
 from tests.store_fixtures import empty_store_url, hasher, store_url  # noqa: F401 - fixtures
 
@@ -193,14 +194,36 @@ def test_open_ticket_for_a_conversation_is_the_newest_not_closed(coordinators: T
         assert open_ticket_for(s, "other") is None
 
 
-def test_changed_since_lists_changes_oldest_first(coordinators: Tuple[int, int]) -> None:
+def test_tickets_by_id_are_read_as_they_are_now(coordinators: Tuple[int, int]) -> None:
     sam, _ = coordinators
-    first, second = new_ticket("c1", age_s=60), new_ticket("c2", age_s=30)
-    mark = utcnow() - timedelta(seconds=45)
+    first, second = new_ticket("c1"), new_ticket("c2")
     with session_scope() as s:
-        assert [t.id for t in changed_since(s, mark)] == [second]
-        claim_ticket(s, first, sam, now=utcnow() + timedelta(seconds=1))
-        assert [t.id for t in changed_since(s, mark)] == [second, first]
+        assert {t.id: t.status for t in tickets_by_id(s, [first, second])} == {first: "waiting", second: "waiting"}
+        with session_scope() as other:  # another server closes it meanwhile
+            close_ticket(other, second, sam, "Duplicate")
+        assert {t.id: t.status for t in tickets_by_id(s, [second, 999])} == {second: "closed"}
+        assert tickets_by_id(s, []) == []
+
+
+def test_a_queue_with_its_claimers_names_is_one_query(coordinators: Tuple[int, int]) -> None:
+    sam, kim = coordinators
+    for n, who in enumerate((sam, kim, sam)):
+        ticket_id = new_ticket(f"c{n}")
+        with session_scope() as s:
+            claim_ticket(s, ticket_id, who)
+    statements: List[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    with session_scope() as s:
+        event.listen(s.get_bind(), "before_cursor_execute", count)
+        try:
+            names = [ticket_payload(t)["claimed_by_name"] for t in open_tickets(s)]  # as consoles get them
+        finally:
+            event.remove(s.get_bind(), "before_cursor_execute", count)
+    assert names == ["Sam", "Kim", "Sam"]
+    assert len(statements) == 1, statements
 
 
 def test_overdue_live_tickets_become_callbacks_once(coordinators: Tuple[int, int]) -> None:

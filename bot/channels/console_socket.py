@@ -20,16 +20,15 @@ from typing import Any, Dict, Optional
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
+from bot.handoff import tickets
 from bot.handoff.desk import ticket_payload
-from bot.store.db import in_db
 from bot.realtime.hub import SESSIONS_TOPIC, STAFF_TOPIC, Hub
-from bot.staff.session_end import matches
-from bot.staff.auth import StaffIdentity
-from bot.store import audit
 from bot.staff import accounts as staff
 from bot.staff import sessions as staff_sessions
-from bot.handoff import tickets
-from bot.store.db import utcnow
+from bot.staff.auth import StaffIdentity
+from bot.staff.session_end import matches
+from bot.store import audit
+from bot.store.db import in_db, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ class ConsoleSocket:
             stop_kills()
 
     def _queue(self, s: Any) -> list:
-        rows = [ticket_payload(s, t) for t in tickets.open_tickets(s)]
+        rows = [ticket_payload(t) for t in tickets.open_tickets(s)]
         audit.record(s, self.who.id, "view_queue", None, {"via": "console socket", "tickets": len(rows)})
         return rows
 

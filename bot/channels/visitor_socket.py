@@ -29,6 +29,7 @@ from bot.visitors.frame_limits import LimitHit, SocketLimits
 from bot.conversation.history import history_items
 from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
 from bot.visitors.buckets import TokenBucket
+from bot.handoff.watcher import announce_written_ticket, writes_ticket
 from bot.channels.store_guard import ConversationStoreUnavailable
 from bot.conversation.reads import handoff_state
 from bot.channels.visitor_frames import (
@@ -67,6 +68,7 @@ class VisitorSocket:
         self.tracker_events = tracker_events
         self.agent = agent
         self.replies = 0
+        self.wrote_ticket = False
         self.session_id: Optional[str] = None
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
@@ -222,6 +224,7 @@ class VisitorSocket:
         Coordinators see exactly what the visitor was shown; crisis resources also raise an
         alert on the console that has the conversation open.
         """
+        self.wrote_ticket = self.wrote_ticket or writes_ticket(frame)
         if frame.get("type") == "bot_uttered":
             self.replies += 1
             custom = frame.get("custom") if isinstance(frame.get("custom"), dict) else {}
@@ -276,7 +279,7 @@ class VisitorSocket:
         await self.publish_activity({"type": "visitor_message", "text": frame.message, "timestamp": time.time()})
         await self.send({"type": "typing", "on": True})
         try:
-            self.replies = 0
+            self.replies, self.wrote_ticket = 0, False
             await self.on_new_message(UserMessage(
                 frame.message, WebOutput(self.from_assistant), self.session_id, input_channel="web"))
             if self.replies == 0 and not await self.with_staff():
@@ -293,3 +296,5 @@ class VisitorSocket:
                              "message": "Sorry, something went wrong on our side. Please try again."})
         finally:
             await self.send({"type": "typing", "on": False})
+        if self.wrote_ticket and self.session_id:  # the actions have run: every console hears of it now
+            await announce_written_ticket(self.hub, self.session_id)

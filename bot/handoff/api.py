@@ -39,7 +39,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
     @guarded("/api/tickets", "GET")
     async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         def load(s: Any) -> list:
-            rows = [ticket_payload(s, t) for t in tickets.open_tickets(s)]
+            rows = [ticket_payload(t) for t in tickets.open_tickets(s)]
             audit.record(s, who.id, "view_queue", None, {"tickets": len(rows)})
             return rows
 
@@ -54,7 +54,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
             if ticket is None:
                 return None
             audit.record(s, who.id, "view_ticket", ticket.conversation_id, {"ticket_id": ticket.id})
-            return ticket_payload(s, ticket)
+            return ticket_payload(ticket)
 
         ticket = await in_db(load)
         if ticket is None:
@@ -95,7 +95,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
     @guarded("/api/callbacks", "GET")
     async def callbacks(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         def load(s: Any) -> list:
-            rows = [ticket_payload(s, t) for t in tickets.callbacks_due(s)]
+            rows = [ticket_payload(t) for t in tickets.callbacks_due(s)]
             audit.record(s, who.id, "view_callbacks", None, {"tickets": len(rows)})
             return rows
 
@@ -108,7 +108,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
         def mark(s: Any) -> Dict[str, Any]:
             ticket = tickets.mark_called(s, params["ticket_id"], who.id, note)
             audit.record(s, who.id, "mark_called", ticket.conversation_id, {"ticket_id": ticket.id})
-            return ticket_payload(s, ticket)
+            return ticket_payload(ticket)
 
         ticket = await in_db(mark)
         await desk.announce(ticket)

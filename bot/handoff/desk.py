@@ -2,11 +2,12 @@
 
 Each operation changes the ticket in `bot.handoff.tickets` (the database decides races), with its
 audit entry in the same transaction (`claim`, `send_message`, `hand_back`, `close`: ids only,
-never the message or the outcome note), then records the conversation's new hand-off state and what the visitor sees in Rasa's tracker
-(`bot.conversation.handoff_state`: connected, callback, ended; agent messages, notices), then
+never the message or the outcome note), then records the conversation's new hand-off state and
+what the visitor sees in Rasa's tracker (`bot.conversation.handoff_state`: connected, callback,
+ended; agent messages, notices), then
 tells the visitor's sockets and every console through the hub, once for all servers. A ticket
 change goes to the ticket watchers (`tickets` topic), and each passes it to its own server's
-consoles, so a change its poll already showed is not shown twice.
+consoles once (`bot.handoff.watcher`).
 """
 from __future__ import annotations
 
@@ -15,16 +16,19 @@ import time
 from typing import Any, Callable, Dict, List, Optional
 
 from bot.conversation import writes as log
+from bot.conversation.handoff_state import CALLBACK, CONNECTED, ENDED, WAITING
+from bot.handoff import tickets
 from bot.realtime.hub import STAFF_TOPIC, TICKETS_TOPIC, Hub, visitor_topic
 from bot.staff.auth import StaffIdentity
-from bot.conversation.handoff_state import CALLBACK, CONNECTED, ENDED, WAITING
 from bot.store import audit
-from bot.handoff import tickets
 from bot.store.db import in_db
 
 logger = logging.getLogger(__name__)
 
-HANDED_BACK = "You're back with the virtual assistant. Ask me anything, or tap \"Talk to a person\" if you need the care team again."
+HANDED_BACK = (
+    "You're back with the virtual assistant. Ask me anything, or tap \"Talk to a person\" if you need "
+    "the care team again."
+)
 CLOSED = "{agent} has ended this chat. Thank you for talking with us. I'm here if you have more questions."
 CLOSED_WHILE_WAITING = (
     "A care coordinator has closed your request for a live chat. I'm here if you have more questions, "
@@ -37,15 +41,15 @@ NO_ONE_FREE = (
 )
 
 
-def ticket_payload(s: Any, ticket: Any) -> Dict[str, Any]:
-    """A ticket as the console shows it."""
-    return tickets.ticket_dict(ticket, tickets.staff_names(s))
+def ticket_payload(ticket: Any) -> Dict[str, Any]:
+    """A ticket as the console shows it (the claimer's name comes loaded with the ticket)."""
+    return tickets.ticket_dict(ticket)
 
 
 def audited(s: Any, who: StaffIdentity, action: str, ticket: Any) -> Dict[str, Any]:
     """Write the audit entry of a coordinator's action on `ticket`, and return the ticket as the console shows it."""
     audit.record(s, who.id, action, ticket.conversation_id, {"ticket_id": ticket.id})
-    return ticket_payload(s, ticket)
+    return ticket_payload(ticket)
 
 
 class HandoffDesk:
@@ -94,7 +98,7 @@ class HandoffDesk:
 
     async def typing(self, ticket_id: int, who: StaffIdentity, on: bool) -> None:
         """Show the visitor that the coordinator is typing."""
-        ticket = await in_db(lambda s: ticket_payload(s, self._own(s, ticket_id, who)))
+        ticket = await in_db(lambda s: ticket_payload(self._own(s, ticket_id, who)))
         await self.tell_visitor(ticket["conversation_id"], {"type": "typing", "on": bool(on), "from": "agent"})
 
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
@@ -117,7 +121,7 @@ class HandoffDesk:
         """
         def convert(s: Any) -> Optional[Dict[str, Any]]:
             ticket = tickets.convert_to_callback(s, ticket_id)
-            return ticket_payload(s, ticket) if ticket else None
+            return ticket_payload(ticket) if ticket else None
 
         ticket = await in_db(convert)
         if ticket is None:
@@ -140,7 +144,7 @@ class HandoffDesk:
     async def _finish(self, ticket: Dict[str, Any], texts: Dict[str, str]) -> None:
         """The ticket is closed: a visitor who was with (or waiting for) a coordinator is told, by state."""
         state = (await log.conversation_state(self._agent(), ticket["conversation_id"]))["state"]
-        text = texts.get(state)
+        text = texts.get(state or "")
         if text is not None:
             await self._record(ticket["conversation_id"], log.state_change(ENDED) + [log.notice(text, ENDED)])
             await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "ended", "message": text})

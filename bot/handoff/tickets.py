@@ -2,13 +2,14 @@
 
 A ticket is `waiting`, then `claimed` by one coordinator, then `closed` with an outcome. Every
 change is one conditional `UPDATE`, so two coordinators acting at once cannot both win, and every
-change sets `updated_at`, which the staff console's watcher polls. Functions take an open
-SQLAlchemy `Session`; the caller commits.
+change sets `updated_at`: the version of the ticket the consoles are shown (`bot.handoff.watcher`).
+A ticket loads its claimer in the same query (`HandoffTicket.claimer` is joined), so its JSON form
+needs no further query. Functions take an open SQLAlchemy `Session`; the caller commits.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
@@ -261,17 +262,12 @@ def open_ticket_for(s: Session, conversation_id: str) -> Optional[HandoffTicket]
     return s.execute(query).scalars().first()
 
 
-def changed_since(s: Session, since: datetime) -> List[HandoffTicket]:
-    """Tickets changed after `since`, oldest change first.
-
-    `updated_at` is set when a change runs, not when it commits, so a poller should ask again
-    from a little before its last answer and drop what it has already seen.
-    """
-    query = (
-        select(HandoffTicket)
-        .where(HandoffTicket.updated_at > since)
-        .order_by(HandoffTicket.updated_at, HandoffTicket.id)
-    )
+def tickets_by_id(s: Session, ticket_ids: Iterable[int]) -> List[HandoffTicket]:
+    """The tickets with these ids that exist, as they are in the database now."""
+    ids = list(ticket_ids)
+    if not ids:
+        return []
+    query = select(HandoffTicket).where(HandoffTicket.id.in_(ids)).execution_options(populate_existing=True)
     return list(s.execute(query).scalars())
 
 

@@ -11,7 +11,9 @@ know where the other side's socket lives. Topics:
   that ended (logout, disabling; `bot.staff.session_end`).
 
 `publish` reaches every subscriber in every server process; `publish_local` only this process's
-(a ticket watcher tells its own consoles, since every server runs one).
+(a ticket watcher tells its own consoles, since every server runs one). Activity frames (typing,
+presence: `is_activity`) may be dropped when the relay is backed up, since a newer one soon takes
+their place; every other frame is a message: delivered, or its loss logged.
 
 `InProcessHub` serves one server process. With `REDIS_URL` set, `get_hub()` gives a
 `bot.realtime.redis_hub.RedisHub` instead, so several servers (or Sanic workers) share one relay.
@@ -35,7 +37,10 @@ class Hub(Protocol):
     """Publish/subscribe between the channels."""
 
     async def publish(self, topic: str, message: Message) -> None:
-        """Deliver `message` to every subscriber of `topic` in every process (none is fine); never raises."""
+        """Deliver `message` to every subscriber of `topic` in every process (none is fine); never raises.
+
+        With Redis it returns at once and the frame goes out in the background, in order.
+        """
 
     async def publish_local(self, topic: str, message: Message) -> None:
         """Deliver `message` to this process's subscribers of `topic` only."""
@@ -144,6 +149,15 @@ def visitor_topic(conversation_id: str) -> str:
 def conversation_topic(conversation_id: str) -> str:
     """A visitor's activity, for coordinators."""
     return f"conversation:{conversation_id}"
+
+
+# Frames that only show what someone is doing right now: a newer one makes an older one worthless.
+ACTIVITY_TYPES = frozenset({"typing", "visitor_typing", "visitor_presence"})
+
+
+def is_activity(message: Message) -> bool:
+    """Whether a frame is activity (typing, presence) rather than a message."""
+    return message.get("type") in ACTIVITY_TYPES
 
 
 STAFF_TOPIC = "staff"
