@@ -20,7 +20,7 @@ from rasa.shared.core.events import ActionExecuted
 
 from bot.settings import PROJECT_ROOT
 
-ACTION_SOURCES = ("bot/actions",)
+ACTION_SOURCES = ("bot/actions", "bot/handoff")
 # Rasa 3.6 merges the retrieval intents it finds in the NLU data into the domain that already
 # declares them and reports the merge as a duplicate; it is not a data problem.
 RESPONSE_NAME = re.compile(r"utter_[a-z0-9_]+(?:/[a-z0-9_]+)?")
@@ -28,7 +28,7 @@ KNOWN_FALSE_ALARM = "duplicated intents have been found across multiple domain f
 
 
 def response_literals(folders: Iterable[Path]) -> Tuple[Set[str], Set[str]]:
-    """Response names in the actions' source: every `utter_...` string, and those surely sent.
+    """Response names in the source of the actions and the staff desk: every `utter_...` string, and those surely sent.
 
     Surely sent: passed as `response=` or as `say()`'s response; those must exist. Any other
     `utter_...` string (a form question in a class attribute, an intro chosen from a mapping)

@@ -28,5 +28,5 @@ def test_a_response_an_action_sends_but_the_domain_lacks_is_a_problem(tmp_path: 
     actions = tmp_path / "actions"
     shutil.copytree(ROOT / "bot" / "actions", actions)
     (actions / "typo.py").write_text('def run(dispatcher, tracker):\n    say(dispatcher, tracker, "utter_handoff_wating")\n')
-    problems = validate("config.yml", "bot/domain", "bot/data", [actions])
+    problems = validate("config.yml", "bot/domain", "bot/data", [actions, ROOT / "bot" / "handoff"])
     assert problems == ["an action sends utter_handoff_wating, which no domain or response file defines"]

@@ -270,7 +270,8 @@ def statuses(console: Messages) -> List[Tuple[int, str, str]]:
 def two_servers(url: str, max_wait_s: int,
                 scenario: Callable[[List[HandoffDesk], List[TicketWatcher], List[Messages]], Awaitable[None]]) -> None:
     """Two "servers" (hub, desk, ticket watcher, one console each) on one Redis and one database."""
-    agent = SimpleNamespace(lock_store=InMemoryLockStore(), tracker_store=InMemoryTrackerStore(Domain.empty()))
+    agent = SimpleNamespace(domain=Domain.load("bot/domain"), lock_store=InMemoryLockStore(),
+                            tracker_store=InMemoryTrackerStore(Domain.empty()))
 
     async def with_hubs(a: RedisHub, b: RedisHub) -> None:
         for conversation in ("conv-1", "conv-2"):

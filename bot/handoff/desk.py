@@ -15,6 +15,8 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional
 
+from rasa.core.nlg.interpolator import interpolate_text
+
 from bot.conversation import writes as log
 from bot.conversation.handoff_state import CALLBACK, CONNECTED, ENDED, WAITING
 from bot.handoff import tickets
@@ -24,21 +26,6 @@ from bot.store import audit
 from bot.store.db import in_db
 
 logger = logging.getLogger(__name__)
-
-HANDED_BACK = (
-    "You're back with the virtual assistant. Ask me anything, or tap \"Talk to a person\" if you need "
-    "the care team again."
-)
-CLOSED = "{agent} has ended this chat. Thank you for talking with us. I'm here if you have more questions."
-CLOSED_WHILE_WAITING = (
-    "A care coordinator has closed your request for a live chat. I'm here if you have more questions, "
-    "and you can tap \"Talk to a person\" if you still need the care team."
-)
-JOINED = "{agent}, a care coordinator, has joined the chat."
-NO_ONE_FREE = (
-    "I'm sorry, no care coordinator is free right now. We have your request and a coordinator will "
-    "contact you{when}. Meanwhile I'm happy to answer questions about ketamine therapy."
-)
 
 
 def ticket_payload(ticket: Any) -> Dict[str, Any]:
@@ -60,6 +47,11 @@ class HandoffDesk:
         self._agent = agent_getter
         self.hub = hub
 
+    def wording(self, response: str, **values: Any) -> str:
+        """The text of the domain response `response` (bot/domain/handoff.yml), with `values` filled in."""
+        text = self._agent().domain.responses[response][0]["text"]
+        return interpolate_text(text, values)
+
     async def announce(self, ticket: Dict[str, Any]) -> None:
         """Tell every server's ticket watcher, and through them every console, that a ticket changed."""
         await self.hub.publish(TICKETS_TOPIC, ticket_frame(ticket))
@@ -75,7 +67,7 @@ class HandoffDesk:
     async def claim(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
         """Claim a waiting ticket (raises `tickets.TicketError` if someone else was first)."""
         ticket = await in_db(lambda s: audited(s, who, "claim", tickets.claim_ticket(s, ticket_id, who.id)))
-        text = JOINED.format(agent=who.first_name)
+        text = self.wording("utter_handoff_joined", agent=who.first_name)
         await self._record(ticket["conversation_id"], log.form_ended() + log.state_change(CONNECTED, who.first_name)
                            + [log.notice(text, CONNECTED, who.first_name)])
         await self.tell_visitor(ticket["conversation_id"], {
@@ -104,13 +96,14 @@ class HandoffDesk:
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
         """Give the conversation back to the bot and close the ticket."""
         ticket = await in_db(lambda s: audited(s, who, "hand_back", tickets.hand_back(s, ticket_id, who.id)))
-        await self._finish(ticket, {CONNECTED: HANDED_BACK})
+        await self._finish(ticket, {CONNECTED: self.wording("utter_handoff_handed_back")})
         return ticket
 
     async def close(self, ticket_id: int, who: StaffIdentity, outcome: str) -> Dict[str, Any]:
         """Close the ticket with an outcome note; the bot answers the visitor again."""
         ticket = await in_db(lambda s: audited(s, who, "close", tickets.close_ticket(s, ticket_id, who.id, outcome)))
-        await self._finish(ticket, {CONNECTED: CLOSED.format(agent=who.first_name), WAITING: CLOSED_WHILE_WAITING})
+        await self._finish(ticket, {CONNECTED: self.wording("utter_handoff_closed", agent=who.first_name),
+                                    WAITING: self.wording("utter_handoff_closed_while_waiting")})
         return ticket
 
     async def offer_callback(self, ticket_id: int) -> Optional[Dict[str, Any]]:
@@ -130,7 +123,7 @@ class HandoffDesk:
             await self.announce(ticket)
             return ticket
         when = f" ({ticket['best_time']})" if ticket.get("best_time") else ""
-        text = NO_ONE_FREE.format(when=when)
+        text = self.wording("utter_handoff_no_one_free", when=when)
         await self._record(ticket["conversation_id"], log.state_change(CALLBACK) + [log.notice(text, CALLBACK)])
         await self.tell_visitor(ticket["conversation_id"], {"type": "handoff", "state": "callback", "message": text})
         await self.tell_visitor(ticket["conversation_id"], bot_frame(text))
