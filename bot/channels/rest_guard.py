@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -30,6 +29,7 @@ from bot.visitors.addresses import address_key, client_address, request_is_local
 from bot.channels.untrusted_text import is_text, same_secret
 from bot.visitors.frame_limits import address_request
 from bot.secrets import MissingSecretError, is_production
+from bot.settings import get_settings
 from bot.channels.web_settings import WebSettings
 
 logger = logging.getLogger(__name__)
@@ -41,9 +41,10 @@ MAX_SENDER_CHARS = 255
 
 def rest_token() -> Optional[str]:
     """`REST_CHANNEL_TOKEN`, if set; a short one is a configuration error."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
+    secret = get_settings().rest_channel_token
+    if secret is None:
         return None
+    token = secret.get_secret_value()
     if len(token) < MIN_TOKEN_CHARS:
         raise MissingSecretError(f"{TOKEN_ENV} must be at least {MIN_TOKEN_CHARS} characters; use a long random "
                                  "string (for example the output of `openssl rand -hex 32`).")

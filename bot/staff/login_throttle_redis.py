@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.staff.login_throttle import FailureStore, MemoryFailures
-from bot.store.lock_store import redis_url
+from bot.settings import redis_url
 
 logger = logging.getLogger(__name__)
 
