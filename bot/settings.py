@@ -8,8 +8,8 @@ environment again (tests do, after changing it). `PROJECT_ROOT` is the project's
 """
 from __future__ import annotations
 
-from functools import lru_cache
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Tuple
 
