@@ -96,7 +96,7 @@ class Settings(BaseSettings):
             return init_settings, set_variables
 
     @validator("clinic_env")
-    def known_environment(cls, value: str) -> str:  # noqa: N805 - pydantic passes the class
+    def known_environment(cls, value: str) -> str:
         """`development` or `production`, in any case: a typo must not quietly mean development."""
         value = value.lower()
         if value not in ENVIRONMENTS:
@@ -104,7 +104,7 @@ class Settings(BaseSettings):
         return value
 
     @validator("web_channel_secret", "staff_session_secret", "rest_channel_token", pre=True)
-    def trimmed_secret(cls, value: Any) -> Any:  # noqa: N805 - pydantic passes the class
+    def trimmed_secret(cls, value: Any) -> Any:
         """Secrets lose surrounding spaces, as other values do (a password, `STAFF_PASSWORD`, does not)."""
         return value.strip() if isinstance(value, str) else value
 

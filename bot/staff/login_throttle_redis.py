@@ -17,8 +17,8 @@ from typing import Any, Optional, Tuple
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.staff.login_throttle import FailureStore, MemoryFailures
 from bot.settings import redis_url
+from bot.staff.login_throttle import FailureStore, MemoryFailures
 
 logger = logging.getLogger(__name__)
 
