@@ -71,7 +71,7 @@ train: validate ## Train the model if config, domain, data or terms changed
 widget: ## Assemble widget/widget.js, the one file sites embed, from its ES modules
 	@python3 widget/build.py
 
-run: train widget ## Start the assistant, the widget demo page and the action server
+run: train widget migrate ## Start the assistant, the widget demo page and the action server
 	@mkdir -p var
 	@echo "Widget demo page: http://$(HOST):$(PORT)/webhooks/web/demo.html"
 	@echo "Staff console:    http://$(HOST):$(PORT)/webhooks/staff/  (accounts: make staff-user)"
@@ -87,7 +87,7 @@ CLUSTER_PORT ?= 8080
 run-cluster: train widget ## Several servers behind nginx on PostgreSQL + Redis: make run-cluster [SERVERS=2 WORKERS=1]
 	CLINIC_MODEL=$(MODEL) $(PY) -m cluster.run --servers $(SERVERS) --workers $(WORKERS) --port $(CLUSTER_PORT)
 
-shell: train ## Talk to the assistant in this terminal
+shell: train migrate ## Talk to the assistant in this terminal
 	@mkdir -p var
 	@trap 'kill 0' EXIT INT TERM; \
 	  $(PY) -m bot.actions.server --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
@@ -114,7 +114,7 @@ eval-realworld: train ## Real visitors' questions: right / honest / wrong per la
 test-stories: train ## Only the Rasa test stories
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest tests/test_stories.py
 
-migrate: $(INSTALLED) ## Create or upgrade the database tables
+migrate: $(INSTALLED) ## Create or upgrade the database tables (the deploy step; servers refuse an old schema)
 	$(PY) -m bot.store.migrate
 
 ROLE ?= coordinator

@@ -27,6 +27,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from bot.settings import reset_settings
 from bot.store.db import get_engine, reset_engines, session_scope
 from bot.store.migrate import upgrade_database
 from bot.store.models import ConversationTag
@@ -301,6 +302,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         os.chmod(folder, 0o755)  # PostgreSQL's own account must reach its data folder
         url = empty_database(args, folder, stack)
         os.environ["DATABASE_URL"] = url
+        reset_settings()
         reset_engines()
         stack.callback(reset_engines)
         engine = get_engine(url)

@@ -186,6 +186,14 @@ def logged_errors(log: Path) -> Dict[str, int]:
     return dict(sorted(counts.items(), key=lambda item: -item[1]))
 
 
+def migrate(env: Dict[str, str]) -> None:
+    """The deploy step before any server starts: `python -m bot.store.migrate` on the database in `env`."""
+    done = subprocess.run([str(VENV_BIN / "python"), "-m", "bot.store.migrate"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
+    if done.returncode != 0:
+        raise ServerError(f"make migrate failed:\n{done.stdout}{done.stderr}")
+
+
 def stop(processes: List[subprocess.Popen]) -> None:
     """Terminate every process, then kill any that does not stop in time."""
     for process in processes:
@@ -228,6 +236,7 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
             for old in (keep_logs / actions_log.name, keep_logs / rasa_log.name):
                 old.unlink(missing_ok=True)
         try:
+            migrate(env)
             processes.append(spawn(
                 [str(VENV_BIN / "python"), "-m", "bot.actions.server", "--port", str(actions_port)],
                 {**env, "ACTIONS_HOST": LOOPBACK}, actions_log))

@@ -1,4 +1,4 @@
-"""Secrets from the environment, with a development default generated once into `var/`.
+"""Secrets from the settings (`bot.settings`), with a development default generated once into `var/`.
 
 In production (`CLINIC_ENV=production`) a missing secret is an error that names the
 variable to set; in development a random secret is written to `var/<name>.secret` (mode
@@ -9,9 +9,12 @@ from __future__ import annotations
 import os
 import secrets as random_secrets
 from pathlib import Path
+from typing import Optional
 
+from pydantic import SecretStr
+
+from bot.settings import PROJECT_ROOT, get_settings
 from bot.store.private_files import private_folder
-from bot.settings import PROJECT_ROOT
 
 SECRET_DIR = PROJECT_ROOT / "var"
 
@@ -22,14 +25,14 @@ class MissingSecretError(RuntimeError):
 
 def is_production() -> bool:
     """Whether the deployment declared itself production (`CLINIC_ENV=production`)."""
-    return os.environ.get("CLINIC_ENV", "development").strip().lower() == "production"
+    return get_settings().production
 
 
 def load_secret(env_var: str, name: str, secret_dir: Path = SECRET_DIR) -> bytes:
-    """The secret in `env_var`, else (outside production) a generated, persisted one."""
-    value = os.environ.get(env_var, "").strip()
-    if value:
-        return value.encode()
+    """The secret in `env_var` (a field of the settings), else (outside production) a generated, persisted one."""
+    value: Optional[SecretStr] = getattr(get_settings(), env_var.lower())
+    if value is not None:
+        return value.get_secret_value().encode()
     if is_production():
         raise MissingSecretError(
             f"{env_var} is not set. Production mode needs it: set {env_var} to a long random "

@@ -1,11 +1,12 @@
 """Several assistant servers behind nginx on PostgreSQL and Redis, on this machine: `python -m cluster.run`.
 
-`start_cluster` starts, in order: PostgreSQL and Redis (cluster/services.py), ONE action server
-(it runs the migrations on PostgreSQL before serving), N `rasa run` servers on free loopback ports
-with the same environment, and nginx in front of them. Every process gets the same settings: the
-PostgreSQL `DATABASE_URL`, `REDIS_URL`, shared random `WEB_CHANNEL_SECRET` and `STAFF_SESSION_SECRET`,
-`ACTION_ENDPOINT_URL`, `SANIC_PROXIES_COUNT=1` (the per-address limits see the visitor's address
-from nginx's X-Forwarded-For) and `SANIC_WORKERS` when a server runs more than one worker.
+`start_cluster` starts, in order: PostgreSQL and Redis (cluster/services.py), then runs the
+deploy step `python -m bot.store.migrate` on PostgreSQL, then starts ONE action server, N
+`rasa run` servers on free loopback ports with the same environment, and nginx in front of them.
+Every process gets the same settings: the PostgreSQL `DATABASE_URL`, `REDIS_URL`, shared random
+`WEB_CHANNEL_SECRET` and `STAFF_SESSION_SECRET`, `ACTION_ENDPOINT_URL`, `SANIC_PROXIES_COUNT=1`
+(the per-address limits see the visitor's address from nginx's X-Forwarded-For) and
+`SANIC_WORKERS` when a server runs more than one worker.
 Rasa's HTTP API is on for each server's own port (the tests read trackers through it) and needs
 the token in `RASA_API_TOKEN` (`?token=...`), generated for the run when it is not set; nginx
 never forwards it (cluster/nginx.py).
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional
 
-from bench.servers import ServerError, project_env, trained_model, wait_until_up
+from bench.servers import ServerError, migrate, project_env, trained_model, wait_until_up
 from cluster.nginx import start_nginx
 from cluster.services import LOOPBACK, Service, ServiceError, free_port, kill_hard, start_postgres, start_redis
 
@@ -202,6 +203,12 @@ def start_cluster(workdir: Path, model: Path, servers: int = 2, workers: int = 1
     postgres, redis = started
     actions_port = free_port()
     env = cluster_env(postgres, redis, actions_port, workdir, workers, extra_env)
+    try:
+        migrate(env)  # the deploy step: servers refuse a database behind the code
+    except BaseException:
+        redis.stop()
+        postgres.stop()
+        raise
     actions_log = logs / "actions.log"
     with actions_log.open("a") as out:
         actions = subprocess.Popen(
@@ -211,7 +218,6 @@ def start_cluster(workdir: Path, model: Path, servers: int = 2, workers: int = 1
                       actions_url=f"http://{LOOPBACK}:{actions_port}", env=env,
                       servers=[AssistantServer(free_port(), logs / f"rasa-{i}.log") for i in range(servers)])
     try:
-        # Migrations run before the action server serves, so no Rasa server starts on an old schema.
         wait_until_up(f"{cluster.actions_url}/health", actions, actions_log, time.monotonic() + STARTUP_TIMEOUT_S)
         for index in range(servers):       # loading the model is the slow part: all at once
             cluster.launch_server(index)

@@ -15,12 +15,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 import requests
 
-from bench.servers import free_port, project_env, stop, wait_until_up
+from bench.servers import free_port, migrate, project_env, stop, wait_until_up
+from bot.settings import reset_settings
 from cluster.services import Service, start_postgres, start_redis
 from tests.production_servers import ProductionServers, running_production
 
@@ -84,6 +85,30 @@ class Servers:
         return response.json()
 
 
+class SettingsMonkeyPatch(pytest.MonkeyPatch):
+    """pytest's monkeypatch, forgetting the cached settings (`bot.settings`) whenever it changes the environment."""
+
+    def setenv(self, name: str, value: str, prepend: Optional[str] = None) -> None:
+        """Set the variable; the next `get_settings()` sees it."""
+        super().setenv(name, value, prepend)
+        reset_settings()
+
+    def delenv(self, name: str, raising: bool = True) -> None:
+        """Remove the variable; the next `get_settings()` sees it gone."""
+        super().delenv(name, raising)
+        reset_settings()
+
+
+@pytest.fixture
+def monkeypatch() -> Iterator[pytest.MonkeyPatch]:
+    """Every test's monkeypatch: settings follow its environment changes, and its undoing."""
+    patch = SettingsMonkeyPatch()
+    reset_settings()
+    yield patch
+    patch.undo()
+    reset_settings()
+
+
 @pytest.fixture(scope="session")
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """A real PostgreSQL (Debian's package, installed if missing) on a free loopback port, for the session."""
@@ -125,6 +150,7 @@ def servers(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     )
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
     processes = []
+    migrate(env)
     try:
         with actions_log.open("w") as out:
             actions = subprocess.Popen(

@@ -19,7 +19,7 @@ from typing import Dict, Iterator, List, Optional
 
 import requests
 
-from bench.servers import free_port, project_env, stop, wait_until_up
+from bench.servers import free_port, migrate, project_env, stop, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -54,6 +54,15 @@ class ProductionServers:
         return "".join(p.read_text(errors="replace") for p in sorted(self.logs.glob("*.log")))
 
 
+def refused_start(model: Path, **env: str) -> subprocess.CompletedProcess:
+    """`rasa run` with `env` added, waited for: for a configuration it must refuse at start-up."""
+    return subprocess.run(
+        [str(VENV_BIN / "rasa"), "run", "-m", str(model), "-i", "127.0.0.1", "-p", str(free_port()),
+         "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml"],
+        cwd=ROOT, env=project_env(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}/webhook", **env),
+        capture_output=True, text=True, timeout=STARTUP_TIMEOUT_S)
+
+
 @contextmanager
 def running_production(model: Path, work: Path, redis_url: str, clinic_file: Path) -> Iterator[ProductionServers]:
     """Start the action server and `rasa run` in production mode; always stop them afterwards."""
@@ -74,6 +83,7 @@ def running_production(model: Path, work: Path, redis_url: str, clinic_file: Pat
     )
     processes: List[subprocess.Popen] = []
     actions_log, rasa_log = work / "actions.log", work / "rasa.log"
+    migrate(env)
     try:
         with actions_log.open("w") as out:
             processes.append(subprocess.Popen(

@@ -410,20 +410,6 @@ def test_a_broken_pending_line_is_moved_aside_not_blocking(store: Path) -> None:
     assert (store / "pending.jsonl.rejected").read_text() == "not json\n"
 
 
-def test_the_action_server_prepares_the_tables_and_survives_a_missing_database(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.actions.server import prepare_database
-    (tmp_path / "not-a-folder").write_text("")
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'not-a-folder' / 'clinic.db'}")
-    reset_engines()
-    prepare_database()  # logged, not raised
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'clinic.db'}")
-    reset_engines()
-    prepare_database()
-    assert tickets() == []
-    reset_engines()
-
-
 def test_hours_to_24_00_stay_open_until_midnight(tmp_path: Path) -> None:
     path = tmp_path / "clinic.yml"
     path.write_text('live_chat:\n  timezone: "UTC"\n  hours:\n    wed: "00:00-24:00"\n')

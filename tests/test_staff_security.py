@@ -19,7 +19,7 @@ import pytest
 import requests
 from websockets.exceptions import InvalidStatusCode
 
-from bench.servers import free_port, stop, wait_until_up
+from bench.servers import free_port, migrate, stop, wait_until_up
 from bot.staff import totp
 from tests.conftest import ROOT, STARTUP_TIMEOUT_S, TEST_CLINIC_FILE, VENV_BIN, base_env
 from tests.staff_client import PASSWORD, StaffClient, make_staff, next_frame
@@ -58,6 +58,7 @@ def production(model_path: Path, redis_server, tmp_path_factory: pytest.TempPath
     )
     env.pop("STAFF_SOCKET_CHECK_SECONDS", None)
     log = work / "rasa.log"
+    migrate(env)
     with log.open("w") as out:
         rasa = subprocess.Popen(
             [str(VENV_BIN / "rasa"), "run", "-m", str(model_path), "-i", "127.0.0.1", "-p", str(port),

@@ -1,4 +1,4 @@
-"""Alembic migrations (`bot/store/migrate.py`) and the staff account command line (`bot/staff/cli.py`)."""
+"""Migrations as a deploy step (`bot/store/migrate.py`), the servers' schema check, and the staff command line."""
 from __future__ import annotations
 
 import os
@@ -10,12 +10,17 @@ from typing import Dict
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
-from bot.store.db import get_engine, session_scope
-from bot.store.migrate import current_revision, head_revision, include_name, upgrade_database
+from bench.servers import free_port
+from bot.actions.server import check_database
+from bot.store.database_url import database_url
+from bot.store.db import get_engine, reset_engines, session_scope
+from bot.store.migrate import (SchemaNotCurrentError, current_revision, head_revision, include_name,
+                               require_current_schema, upgrade_database)
 from bot.store.models import Base
 from bot.handoff.tickets import create_ticket, open_tickets
+from tests.production_servers import refused_start
 from tests.store_fixtures import empty_store_url  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +67,9 @@ def test_the_migration_matches_the_models() -> None:
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'race.db'}"
+@in_empty_database
+def test_two_migrate_runs_at_once_both_succeed_and_leave_one_head() -> None:
+    url = database_url()
     children = [
         subprocess.Popen([sys.executable, "-m", "bot.store.migrate"], cwd=ROOT, env=project_env(url),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -72,6 +78,52 @@ def test_two_processes_migrating_at_once_both_succeed(tmp_path: Path) -> None:
     outputs = [child.communicate(timeout=90)[0] for child in children]
     assert [child.returncode for child in children] == [0, 0], outputs
     assert all(f"is at revision {head_revision()}" in output for output in outputs)
+    with get_engine(url).connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+    assert TABLES <= set(inspect(get_engine(url)).get_table_names())
+
+
+@in_empty_database
+def test_a_check_of_an_unmigrated_database_says_to_run_make_migrate() -> None:
+    with pytest.raises(SchemaNotCurrentError, match="make migrate"):
+        require_current_schema()
+    upgrade_database()
+    require_current_schema()
+
+
+def test_the_check_never_creates_a_missing_sqlite_file(tmp_path: Path) -> None:
+    missing = tmp_path / "var" / "clinic.db"
+    with pytest.raises(SchemaNotCurrentError, match=f"{missing} does not exist yet; run `make migrate`"):
+        require_current_schema(f"sqlite:///{missing}")
+    assert not missing.parent.exists()
+
+
+def test_the_action_server_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    get_engine(url).dispose()  # an empty database file: reachable, without the tables
+    started = run_module("bot.actions.server", "--port", str(free_port()), env=project_env(url))
+    assert started.returncode != 0
+    assert "The action server cannot start" in started.stderr and "run `make migrate`" in started.stderr
+
+
+def test_the_rasa_server_refuses_an_unmigrated_database(tmp_path: Path, model_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    get_engine(url).dispose()
+    started = refused_start(model_path, DATABASE_URL=url, WEB_CHANNEL_SECRET="w" * 64,
+                            STAFF_SESSION_SECRET="s" * 64)
+    assert started.returncode != 0
+    assert "SchemaNotCurrentError" in started.stderr + started.stdout
+    assert "this code needs revision 0005. Before starting the servers, run `make migrate`" in (
+        started.stderr + started.stdout)
+
+
+def test_the_action_server_still_starts_when_the_database_is_unreachable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")  # nothing listens on port 9
+    reset_engines()
+    check_database()  # logged, not raised: answers and crisis resources need no database
+    assert "hand-off requests will wait in the pending file" in caplog.text
+    reset_engines()
 
 
 def test_staff_cli_create_list_disable(tmp_path: Path) -> None:

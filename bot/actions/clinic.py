@@ -5,7 +5,6 @@ default is `clinic.yml` at the project root.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, Optional
@@ -13,7 +12,7 @@ from typing import Any, Dict, Optional
 import yaml
 
 from bot.actions.live_chat_hours import LiveChatHours
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_CLINIC_FILE = PROJECT_ROOT / "clinic.yml"
 
@@ -35,7 +34,7 @@ class ClinicInfo:
 
 def clinic_file() -> Path:
     """Where the clinic facts are read from."""
-    return Path(os.environ.get("CLINIC_CONFIG") or DEFAULT_CLINIC_FILE)
+    return get_settings().clinic_config or DEFAULT_CLINIC_FILE
 
 
 def read_clinic_file(path: Optional[Path] = None) -> Dict[str, Any]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from datetime import datetime
 from typing import Any, Dict, Optional
 
@@ -22,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.handoff import tickets
 from bot.handoff.desk import ticket_payload
+from bot.settings import get_settings
 from bot.realtime.hub import SESSIONS_TOPIC, STAFF_TOPIC, Hub
 from bot.staff import accounts as staff
 from bot.staff import sessions as staff_sessions
@@ -40,8 +40,7 @@ SocketErrors = (ConnectionClosed, WebsocketClosed, asyncio.CancelledError, OSErr
 
 def check_every_s() -> float:
     """`STAFF_SOCKET_CHECK_SECONDS` (default 15): how often an open socket re-checks its session."""
-    raw = os.environ.get("STAFF_SOCKET_CHECK_SECONDS", "").strip()
-    return float(raw) if raw else 15.0
+    return get_settings().staff_socket_check_seconds
 
 
 class ConsoleSocket:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Union
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -31,6 +30,7 @@ from bot.channels.rest_body import RestBodies, RestMessage, RestProblem
 from bot.channels.untrusted_text import same_secret
 from bot.visitors.frame_limits import address_request
 from bot.secrets import MissingSecretError, is_production
+from bot.settings import get_settings
 from bot.channels.web_settings import WebSettings
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,10 @@ RETRY_AFTER_S = 1
 
 def rest_token() -> Optional[str]:
     """`REST_CHANNEL_TOKEN`, if set; a short one is a configuration error."""
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
+    secret = get_settings().rest_channel_token
+    if secret is None:
         return None
+    token = secret.get_secret_value()
     if len(token) < MIN_TOKEN_CHARS:
         raise MissingSecretError(f"{TOKEN_ENV} must be at least {MIN_TOKEN_CHARS} characters; use a long random "
                                  "string (for example the output of `openssl rand -hex 32`).")

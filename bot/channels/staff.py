@@ -17,7 +17,6 @@ The channel never answers visitors itself, so it hands Rasa no messages.
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from sanic import Blueprint, response
@@ -35,6 +34,7 @@ from bot.staff.password_workers import PasswordWorkers
 from bot.review.api import review_routes
 from bot.review.refresher import ReviewRefresher
 from bot.secrets import is_production
+from bot.settings import get_settings
 from bot.handoff.api import ticket_routes
 from bot.staff.auth import CookieSigner, identify
 from bot.staff.login import LoginDesk, login_routes
@@ -43,7 +43,7 @@ from bot.channels.static_files import PROJECT_ROOT, serve_file
 from bot.handoff.watcher import TicketWatcher
 from bot.channels.tls_proxy import HSTS, TrustedProxies
 from bot.store import audit
-from bot.store.migrate import upgrade_database
+from bot.store.migrate import require_current_schema
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ SECURITY_HEADERS = {
 
 def max_wait_seconds() -> int:
     """How long a live request waits before it becomes a call-back (env, else clinic.yml)."""
-    override = os.environ.get("HANDOFF_MAX_WAIT_SECONDS")
+    override = get_settings().handoff_max_wait_seconds
     if override:
-        return int(override)
+        return override
     from bot.actions.clinic import load_live_chat  # the clinic file is read on every check
 
     return load_live_chat().max_wait_seconds
@@ -80,12 +80,12 @@ class StaffInput(InputChannel):
         return cls()
 
     def __init__(self, origins: Optional[StaffOrigins] = None) -> None:
-        """Read the secrets and settings (a bad one fails here, at start-up) and make sure the tables exist."""
+        """Read the secrets and settings (a bad one fails here, at start-up) and check the schema is current."""
         self.origins = origins or StaffOrigins.load()
         self.proxies = TrustedProxies()
         self.signer = CookieSigner()
         audit.min_retention_days()
-        upgrade_database()
+        require_current_schema()
         self.agent: Any = None
         self.hashing = PasswordWorkers()
         self.login = LoginDesk(self.signer, self.proxies, LoginThrottle.from_environment(), self.hashing, get_hub())

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-import os
 from typing import List, Optional, Set, Union
 
 from sanic.request import Request
 
 from bot.secrets import is_production
+from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class TrustedProxies:
 
     def __init__(self, raw: Optional[str] = None) -> None:
         """From `raw`, else `FORWARDED_ALLOW_IPS` (unset: nobody is trusted)."""
-        self._networks = parse_networks(os.environ.get("FORWARDED_ALLOW_IPS", "") if raw is None else raw)
+        self._networks = parse_networks(get_settings().forwarded_allow_ips if raw is None else raw)
 
     def trusts(self, raw_address: str) -> bool:
         """Whether the peer at `raw_address` is a trusted proxy."""
@@ -92,13 +92,9 @@ class TrustedProxies:
 
 def cookie_secure(request: Request, proxies: TrustedProxies) -> bool:
     """Whether the session cookie gets the Secure flag."""
-    setting = os.environ.get("STAFF_COOKIE_SECURE", "").strip().lower()
-    if setting in ("1", "true", "yes"):
-        return True
-    if setting in ("0", "false", "no"):
-        return False
-    if setting:
-        raise ValueError(f"STAFF_COOKIE_SECURE must be true or false, not {setting!r}")
+    setting = get_settings().staff_cookie_secure
+    if setting is not None:
+        return setting
     return is_production() or proxies.is_https(request)
 
 

@@ -31,7 +31,7 @@ from bot.conversation.reads import stored_events
 from bot.visitors.sessions import DatabaseEndedSessions, VisitorSessions
 from bot.channels.visitor_socket import TRY_AGAIN_LATER, VisitorSocket
 from bot.channels.web_settings import WebSettings
-from bot.store.migrate import upgrade_database
+from bot.store.migrate import require_current_schema
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 
@@ -50,11 +50,11 @@ class WebInput(InputChannel):
         return cls(WebSettings.load(credentials))
 
     def __init__(self, settings: Optional[WebSettings] = None) -> None:
-        """Create the channel; the secret is read (or generated) and the tables made here, at start-up."""
+        """Create the channel; the secret is read (or generated) and the schema checked here, at start-up."""
         self.settings = settings or WebSettings.load()
         signer = SessionSigner(load_secret("WEB_CHANNEL_SECRET", "web-channel"),
                                max_age_s=self.settings.token_max_age_days * DAY_S)
-        upgrade_database()
+        require_current_schema()
         self.sessions = VisitorSessions(signer, DatabaseEndedSessions(timedelta(seconds=signer.max_age_s)))
         self.open_sockets = 0
 

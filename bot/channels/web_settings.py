@@ -26,10 +26,11 @@ twice `max_frame_bytes` (close code 1009); smaller oversized frames get an `erro
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, fields
 from typing import Any, Dict, Optional, Tuple
 from urllib.parse import urlsplit
+
+from bot.settings import get_settings
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
@@ -67,11 +68,14 @@ class WebSettings:
 
     @classmethod
     def load(cls, credentials: Optional[Dict[str, Any]] = None) -> "WebSettings":
-        """Values from credentials, each overridden by its environment variable."""
+        """Values from credentials, each overridden by its environment variable (`bot.settings`)."""
         credentials = credentials or {}
+        environment = get_settings()
         values: Dict[str, Any] = {}
         for spec in fields(cls):
-            raw = os.environ.get(f"WEB_{spec.name.upper()}", credentials.get(spec.name))
+            raw = getattr(environment, f"web_{spec.name}")
+            if raw is None:
+                raw = credentials.get(spec.name)
             if raw is None or raw == "":
                 continue
             if spec.name == "allowed_origins":

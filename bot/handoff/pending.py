@@ -12,14 +12,14 @@ import os
 from pathlib import Path
 from typing import List
 
-from bot.settings import PROJECT_ROOT
+from bot.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_PENDING_FILE = PROJECT_ROOT / "var" / "pending-handoffs.jsonl"
 
 
 def pending_file() -> Path:
     """Where requests wait while the database is unavailable."""
-    return Path(os.environ.get("PENDING_HANDOFFS_FILE") or DEFAULT_PENDING_FILE)
+    return get_settings().pending_handoffs_file or DEFAULT_PENDING_FILE
 
 
 def rejected_file() -> Path:

@@ -24,7 +24,7 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Protocol, Set
 
-from bot.store.lock_store import redis_url
+from bot.settings import redis_url
 
 logger = logging.getLogger(__name__)
 

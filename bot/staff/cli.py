@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.settings import get_settings
 from bot.store import audit
 from bot.staff import totp
 from bot.store.db import session_scope
@@ -53,9 +53,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _password() -> str:
     """The new account's password: `STAFF_PASSWORD`, else typed twice."""
-    from_env = os.environ.get("STAFF_PASSWORD")
-    if from_env:
-        return from_env
+    from_env = get_settings().staff_password
+    if from_env is not None:
+        return from_env.get_secret_value()
     password = getpass.getpass(f"Password (at least {MIN_PASSWORD_LENGTH} characters): ")
     if getpass.getpass("Password again: ") != password:
         raise StaffError("The two passwords differ; nothing was changed.")

@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncIterator, Deque, Dict, Optional, Protocol, Tuple
 
-from bot.settings import positive_int
+from bot.settings import get_settings
 
 GLOBAL_KEY = "everyone"
 MAX_MEMORY_KEYS = 50_000
@@ -123,11 +123,11 @@ class LoginThrottle:
             from bot.staff.login_throttle_redis import failure_store  # it imports this module
 
             store = failure_store()
-        per_address = Backoff(positive_int("STAFF_LOGIN_FREE_FAILURES", 5), 1.0,
-                              positive_int("STAFF_LOGIN_MAX_WAIT_SECONDS", 900))
-        everyone = Backoff(positive_int("STAFF_LOGIN_GLOBAL_FREE_FAILURES", 100), 1.0,
-                           positive_int("STAFF_LOGIN_GLOBAL_MAX_WAIT_SECONDS", 60))
-        return cls(store, per_address, everyone, positive_int("STAFF_LOGIN_WINDOW_SECONDS", 900))
+        settings = get_settings()
+        per_address = Backoff(settings.staff_login_free_failures, 1.0, settings.staff_login_max_wait_seconds)
+        everyone = Backoff(settings.staff_login_global_free_failures, 1.0,
+                           settings.staff_login_global_max_wait_seconds)
+        return cls(store, per_address, everyone, settings.staff_login_window_seconds)
 
     @asynccontextmanager
     async def one_at_a_time(self, address: str) -> AsyncIterator[None]:

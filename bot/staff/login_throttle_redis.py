@@ -17,8 +17,8 @@ from typing import Any, Optional, Tuple
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from bot.settings import redis_url
 from bot.staff.login_throttle import FailureStore, MemoryFailures
-from bot.store.lock_store import redis_url
 
 logger = logging.getLogger(__name__)
 

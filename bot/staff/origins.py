@@ -14,7 +14,6 @@ cookie and the CSRF token they can do nothing, and a browser always sends `Origi
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Optional, Tuple
 from urllib.parse import urlsplit
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from sanic.request import Request
 
 from bot.secrets import is_production
+from bot.settings import get_settings
 from bot.channels.tls_proxy import TrustedProxies, own_origins
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class StaffOrigins:
     @classmethod
     def load(cls, raw: Optional[str] = None) -> "StaffOrigins":
         """From `raw`, else `STAFF_ALLOWED_ORIGINS`; production drops `*` and localhost entries."""
-        raw = os.environ.get("STAFF_ALLOWED_ORIGINS", "") if raw is None else raw
+        raw = get_settings().staff_allowed_origins if raw is None else raw
         items = [item.strip().rstrip("/").lower() for item in raw.split(",") if item.strip()]
         if is_production():
             refused = [item for item in items if item == "*" or is_local(item)]

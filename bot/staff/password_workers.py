@@ -12,7 +12,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Optional, TypeVar
 
-from bot.settings import positive_int
+from bot.settings import get_settings
 from bot.staff import passwords
 
 T = TypeVar("T")
@@ -27,8 +27,8 @@ class PasswordWorkers:
 
     def __init__(self, workers: Optional[int] = None, max_pending: Optional[int] = None) -> None:
         """`workers` threads (else `STAFF_HASH_WORKERS`); `max_pending` at once (else `STAFF_HASH_QUEUE`)."""
-        self.workers = workers or positive_int("STAFF_HASH_WORKERS", 2)
-        self.max_pending = max_pending or positive_int("STAFF_HASH_QUEUE", 16)
+        self.workers = workers or get_settings().staff_hash_workers
+        self.max_pending = max_pending or get_settings().staff_hash_queue
         self._executor: Optional[ThreadPoolExecutor] = None
         self._pending = 0
 

@@ -14,7 +14,7 @@ import asyncio
 from typing import Any, Dict, Optional
 
 from bot.realtime.hub import SESSIONS_TOPIC, Hub
-from bot.store.lock_store import redis_url
+from bot.settings import redis_url
 
 REASONS = ("logout", "expired", "disabled")
 

@@ -16,14 +16,20 @@ from typing import List, Optional, Tuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.settings import positive_int
+from bot.settings import get_settings
 from bot.store import audit
 from bot.store.db import utcnow
 from bot.store.models import StaffSession, StaffUser
 
 
-SESSION_IDLE_SECONDS = positive_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_MAX_SECONDS = positive_int("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60)
+LIFETIMES = {"SESSION_IDLE_SECONDS": "staff_session_idle_seconds", "SESSION_MAX_SECONDS": "staff_session_max_seconds"}
+
+
+def __getattr__(name: str) -> int:
+    """`SESSION_IDLE_SECONDS` and `SESSION_MAX_SECONDS`, from the settings when asked (never at import)."""
+    if name in LIFETIMES:
+        return int(getattr(get_settings(), LIFETIMES[name]))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,9 @@ def session_key(token: str) -> str:
 
 def _expiry(created_at: datetime, now: datetime) -> datetime:
     """When a session used at `now` ends: after the idle timeout, never past the absolute limit."""
-    return min(now + timedelta(seconds=SESSION_IDLE_SECONDS), created_at + timedelta(seconds=SESSION_MAX_SECONDS))
+    settings = get_settings()
+    return min(now + timedelta(seconds=settings.staff_session_idle_seconds),
+               created_at + timedelta(seconds=settings.staff_session_max_seconds))
 
 
 def _end_expired(s: Session, sessions: List[StaffSession]) -> None:

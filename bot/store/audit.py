@@ -29,6 +29,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.settings import get_settings
 from bot.store.db import utcnow
 from bot.store.models import AuditEntry
 from bot.review.queries import iso
@@ -43,7 +44,6 @@ ADMINISTRATION = ("staff_create", "staff_disable", "staff_enable", "staff_list",
                   "view_audit", "purge", "purge_refused")
 ACTIONS = PATIENT_DATA + SESSIONS + ADMINISTRATION
 MAX_PAGE = 500
-DEFAULT_MIN_RETENTION_DAYS = 365
 
 
 class RetentionError(ValueError):
@@ -52,12 +52,7 @@ class RetentionError(ValueError):
 
 def min_retention_days() -> int:
     """`AUDIT_MIN_RETENTION_DAYS` (default 365): audit entries younger than this are never deleted."""
-    raw = os.environ.get("AUDIT_MIN_RETENTION_DAYS", "").strip()
-    if not raw:
-        return DEFAULT_MIN_RETENTION_DAYS
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"AUDIT_MIN_RETENTION_DAYS must be a whole number of days above 0, not {raw!r}")
-    return int(raw)
+    return get_settings().audit_min_retention_days
 
 
 def record(s: Session, staff_id: Optional[int], action: str, target: Optional[str] = None,

@@ -114,7 +114,7 @@ os.register_at_fork(after_in_child=_forget_parent_connections)
 
 
 def reset_engines() -> None:
-    """Dispose of every cached engine (tests call this after changing `DATABASE_URL`)."""
+    """Dispose of every cached engine (tests call this, and `reset_settings`, after changing `DATABASE_URL`)."""
     with _lock:
         for engine in _engines.values():
             engine.dispose()

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any, Callable, Optional, Text, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
 from rasa.utils.endpoints import EndpointConfig
+
+from bot.settings import get_settings, redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +100,6 @@ class AtomicRedisLockStore(RedisLockStore):
         self._change(conversation_id, change)
 
 
-def redis_url() -> Optional[str]:
-    """The Redis URL that switches the lock store and the hub to Redis, if set."""
-    return os.environ.get("REDIS_URL", "").strip() or None
-
-
 class ClinicLockStore:
     """Factory Rasa instantiates from `bot/endpoints.yml`: Redis when `REDIS_URL` is set, else memory."""
 
@@ -113,8 +109,8 @@ class ClinicLockStore:
         if url:
             logger.info("Lock store: Redis (REDIS_URL)")
             return AtomicRedisLockStore(url)
-        workers = os.environ.get("SANIC_WORKERS", "1").strip() or "1"
-        if workers != "1":
+        workers = get_settings().sanic_workers
+        if workers != 1:
             raise ValueError(f"SANIC_WORKERS={workers} needs REDIS_URL: workers of one server share "
                              "conversation locks through Redis.")
         return InMemoryLockStore()

@@ -20,7 +20,7 @@ from typing import Awaitable, Callable, Optional, Protocol, TypeVar
 from redis.exceptions import RedisError
 
 from bot.visitors.buckets import AddressCounter, KeyedBuckets
-from bot.store.lock_store import redis_url
+from bot.settings import redis_url
 
 logger = logging.getLogger(__name__)
 
