@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
+import websockets
 
 from bench.clients import OpenError, WebSocketVisitor
 from bench.config import QUESTIONS
@@ -53,6 +54,7 @@ class LoadResult:
     answered: int = 0
     lost: int = 0
     duplicated: int = 0
+    closed_by_server: Dict[str, int] = field(default_factory=dict)   # sockets the server closed mid-chat
     latencies_s: List[float] = field(default_factory=list)
     rss_mb: Dict[str, List[float]] = field(default_factory=lambda: {"rasa": [], "actions": []})
     lag_ms: List[float] = field(default_factory=list)
@@ -64,6 +66,7 @@ class LoadResult:
         return {
             "visitors": self.visitors, "connected": self.connected, "connect_failures": self.connect_failures,
             "sent": self.sent, "answered": self.answered, "lost": self.lost, "duplicated": self.duplicated,
+            "closed_by_server": self.closed_by_server,
             "msg_per_s": round(self.answered / self.wall_s, 2) if self.wall_s else None,
             "p50_ms": percentile_ms(self.latencies_s, 50), "p95_ms": percentile_ms(self.latencies_s, 95),
             "p99_ms": percentile_ms(self.latencies_s, 99),
@@ -95,7 +98,13 @@ async def visitor(servers: Servers, plan: LoadPlan, rng: random.Random, end: flo
             if time.monotonic() >= end:
                 break
             result.sent += 1
-            exchange = await ws.ask(QUESTIONS[turn % len(QUESTIONS)], 1, plan.timeout_s)
+            try:
+                exchange = await ws.ask(QUESTIONS[turn % len(QUESTIONS)], 1, plan.timeout_s)
+            except websockets.ConnectionClosed as exc:     # closed before the message could be sent
+                result.lost += 1
+                key = f"close_{exc.code}"
+                result.closed_by_server[key] = result.closed_by_server.get(key, 0) + 1
+                break
             turn += 1
             asked.append(exchange)
             if exchange.answered and exchange.replies > 0:
@@ -106,6 +115,10 @@ async def visitor(servers: Servers, plan: LoadPlan, rng: random.Random, end: flo
                 result.lost += 1
             if exchange.typing_on > 1:
                 result.duplicated += 1
+            closed = [e for e in exchange.errors if e.startswith("closed_")]
+            if closed:
+                result.closed_by_server[closed[0]] = result.closed_by_server.get(closed[0], 0) + 1
+                break
     finally:
         await ws.close()
         result.duplicated += sum(1 for e in asked if e.extra)

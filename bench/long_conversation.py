@@ -63,50 +63,63 @@ def summary(bot: Bot) -> Dict[str, Any]:
     out: Dict[str, Any] = {"turns": len(bot.wall_ms), "errors": bot.errors,
                            "turns_without_reply": sum(1 for n in bot.replies if n == 0)}
     for label, (first, last) in RANGES.items():
-        out[label] = {"wall_ms": round(mean(bot.wall_ms[first - 1:last]), 1),
-                      "cpu_ms": round(mean(bot.cpu_ms[first - 1:last]), 1)}
+        out[label] = {"wall_ms": _mean(bot.wall_ms[first - 1:last]), "cpu_ms": _mean(bot.cpu_ms[first - 1:last])}
     out["mean_cpu_ms_per_message"] = round(mean(bot.cpu_ms), 1)
     out["mean_wall_ms"] = round(mean(bot.wall_ms), 1)
     out["growth_61_80_over_2_10"] = _ratio(out["turns 61-80"]["cpu_ms"], out["turns 2-10"]["cpu_ms"])
-    out["turn1_over_later"] = _ratio(out["turn 1"]["cpu_ms"], mean(bot.cpu_ms[1:]))
+    out["turn1_over_later"] = _ratio(out["turn 1"]["cpu_ms"], _mean(bot.cpu_ms[1:]))
     out["per_turn"] = [{"wall_ms": round(w, 1), "cpu_ms": round(c, 1)} for w, c in zip(bot.wall_ms, bot.cpu_ms)]
     return out
+
+
+def _mean(values: Sequence[float]) -> Optional[float]:
+    return round(mean(values), 1) if values else None
 
 
 def _ratio(a: Optional[float], b: Optional[float]) -> Optional[float]:
     return round(a / b, 2) if a is not None and b else None
 
 
-def run_comparison(project: Servers, stock: Servers, turns: int = TURNS) -> Dict[str, Any]:
-    """Drive both conversations, alternating turns; the results of both and their ratio."""
+def run_comparison(projects: Dict[str, Servers], stock: Servers, turns: int = TURNS) -> Dict[str, Any]:
+    """Drive one conversation with each project server (by name) and the stock bot, alternating turns.
+
+    Returns each bot's results under its name ("stock" for the stock bot) and, under "ratios",
+    each project's mean CPU per message over the stock bot's.
+    """
     stamp = str(int(time.time()))
-    bots = [Bot("project", project, QUESTIONS, f"bench-long-{stamp}"),
-            Bot("stock", stock, STOCK_MESSAGES, f"bench-long-{stamp}")]
+    bots = [Bot(name, servers, QUESTIONS, f"bench-long-{stamp}") for name, servers in projects.items()]
+    bots.append(Bot("stock", stock, STOCK_MESSAGES, f"bench-long-{stamp}"))
     with requests.Session() as http:
         for turn in range(turns):
             started = [bot.ask(http, turn) for bot in bots]
             time.sleep(SETTLE_S)
             for bot, before in zip(bots, started):
                 bot.cpu_ms.append((bot.servers.server_cpu_s() - before) * 1000)
-    results = {bot.name: summary(bot) for bot in bots}
-    results["cpu_ratio_project_over_stock"] = _ratio(results["project"]["mean_cpu_ms_per_message"],
-                                                     results["stock"]["mean_cpu_ms_per_message"])
+    results: Dict[str, Any] = {bot.name: summary(bot) for bot in bots}
+    results["ratios"] = {name: _ratio(results[name]["mean_cpu_ms_per_message"],
+                                      results["stock"]["mean_cpu_ms_per_message"]) for name in projects}
     return results
+
+
+def bot_names(results: Dict[str, Any]) -> List[str]:
+    """The bots of a comparison, projects first, the stock bot last."""
+    return [name for name in results if name not in ("ratios", "stock")] + ["stock"]
 
 
 def markdown(results: Dict[str, Any]) -> List[str]:
     """The issue's table for this run."""
-    lines = ["| | turn 1 | turns 2-10 | turns 61-80 | mean CPU / message | growth 61-80 / 2-10 | turn 1 / later |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name in ("project", "stock"):
+    lines = ["| | turn 1 | turns 2-10 | turns 61-80 | mean CPU / message | vs stock | growth 61-80 / 2-10 | turn 1 / later |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name in bot_names(results):
         r = results[name]
-        cells = [f"{r[label]['wall_ms']:.0f} ms wall, {r[label]['cpu_ms']:.0f} ms CPU" for label in RANGES]
+        cells = [f"{r[label]['wall_ms']:.0f} ms wall, {r[label]['cpu_ms']:.0f} ms CPU"
+                 if r[label]["wall_ms"] is not None else "n/a" for label in RANGES]
+        ratio = results["ratios"].get(name)
         lines.append(f"| {name} | {' | '.join(cells)} | {r['mean_cpu_ms_per_message']:.0f} ms "
-                     f"| {r['growth_61_80_over_2_10']}x | {r['turn1_over_later']}x |")
+                     f"| {f'{ratio}x' if ratio else ''} | {r['growth_61_80_over_2_10']}x | {r['turn1_over_later']}x |")
     lines.append("")
-    lines.append(f"CPU per message, project / stock: **{results['cpu_ratio_project_over_stock']}x** "
-                 f"(bars: <= 0.5x; growth <= 1.25x; turn 1 <= 2.5x a later turn).")
-    for name in ("project", "stock"):
+    lines.append("Bars: project CPU per message <= 0.5x stock; growth <= 1.25x; turn 1 <= 2.5x a later turn.")
+    for name in bot_names(results):
         if results[name]["errors"] or results[name]["turns_without_reply"]:
             lines.append(f"{name}: {results[name]['turns_without_reply']} turns without a reply; "
                          f"errors: {', '.join(results[name]['errors']) or 'none'}")

@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
 
+from bench.long_conversation import bot_names  # noqa: E402
 from bench.long_conversation import markdown as comparison_table  # noqa: E402
 
 P95_BAR_MS = 500.0
@@ -37,11 +38,10 @@ def load_lines(load: Dict[str, Any]) -> List[str]:
 
 def memory_lines(data: Dict[str, Any]) -> List[str]:
     """RSS per server process at each moment that was sampled."""
-    lines = ["| moment | project Rasa | project actions | stock Rasa | stock actions |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    processes = sorted({key for rss in data["memory"].values() for key in rss})
+    lines = [f"| moment | {' | '.join(processes)} |", "| --- |" + " ---: |" * len(processes)]
     for moment, rss in data["memory"].items():
-        lines.append(f"| {moment} | {rss.get('rasa', '')} MiB | {rss.get('actions', '')} MiB "
-                     f"| {rss.get('stock_rasa', '')} | {rss.get('stock_actions', '')} |")
+        lines.append(f"| {moment} | " + " | ".join(f"{rss[p]} MiB" if rss.get(p) else "" for p in processes) + " |")
     return lines
 
 
@@ -55,8 +55,8 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
     if "comparison" in data:
         lines += ["## One 80-turn conversation, project vs stock `rasa init` (REST, SQLite SQLTrackerStore)", "",
                   *comparison_table(data["comparison"]), "",
-                  f"Idle CPU (background work, no messages): project {data['idle_cpu_ms_per_s']['project']} ms/s, "
-                  f"stock {data['idle_cpu_ms_per_s']['stock']} ms/s; it is part of the per-turn figures.", ""]
+                  "Idle CPU (background work, no messages, ms per second; part of the per-turn figures): "
+                  + ", ".join(f"{k} {v}" for k, v in data["idle_cpu_ms_per_s"].items()) + ".", ""]
     if "load" in data:
         lines += ["## Visitors who read and type", "", *load_lines(data["load"]), ""]
     lines += ["## Memory (RSS per server process)", "", *memory_lines(data), ""]
@@ -68,10 +68,11 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
 def write_chart(data: Dict[str, Any], path: Path) -> None:
     """CPU per turn of both bots; reply latency over the load test."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), dpi=110)
-    for name, colour in (("project", "tab:blue"), ("stock", "tab:orange")):
-        turns = data.get("comparison", {}).get(name, {}).get("per_turn", [])
-        left.plot(range(1, len(turns) + 1), [t["cpu_ms"] for t in turns], color=colour, label=f"{name} CPU")
-        left.plot(range(1, len(turns) + 1), [t["wall_ms"] for t in turns], color=colour, linestyle=":",
+    comparison = data.get("comparison", {})
+    for name in (bot_names(comparison) if comparison else []):
+        turns = comparison[name].get("per_turn", [])
+        (line,) = left.plot(range(1, len(turns) + 1), [t["cpu_ms"] for t in turns], label=f"{name} CPU")
+        left.plot(range(1, len(turns) + 1), [t["wall_ms"] for t in turns], color=line.get_color(), linestyle=":",
                   label=f"{name} wall")
     left.set(title="One conversation: cost per turn", xlabel="turn", ylabel="ms (server CPU / wall)")
     left.legend()

@@ -18,9 +18,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -52,6 +54,10 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--ramp-s", type=float, default=LoadPlan.ramp_s)
     p.add_argument("--chat-s", type=float, default=LoadPlan.chat_s)
     p.add_argument("--no-load", action="store_true", help="skip the reading-and-typing visitors")
+    p.add_argument("--baseline-code", type=Path,
+                   help="also run the project from this code tree (e.g. `git archive main`) with the same model, "
+                        "as 'before' in the comparison")
+    p.add_argument("--variant-model", type=Path, help="also run the current code with this model, as 'variant'")
     p.add_argument("--results", type=Path, default=RESULTS_DIR)
     return p.parse_args(argv)
 
@@ -64,23 +70,24 @@ def prefill(path: Path, conversations: int) -> None:
     engine.dispose()
 
 
-def rss(project: Servers, stock: Optional[Servers]) -> Dict[str, float]:
-    """RSS in MiB of each server process."""
-    out = {"rasa": process_rss_mb(project.rasa_pid), "actions": process_rss_mb(project.actions_pid)}
-    if stock is not None:
-        out.update(stock_rasa=process_rss_mb(stock.rasa_pid), stock_actions=process_rss_mb(stock.actions_pid))
+def rss(bots: Dict[str, Servers]) -> Dict[str, float]:
+    """RSS in MiB of each server process, by bot."""
+    out: Dict[str, float] = {}
+    for name, servers in bots.items():
+        out[f"{name} Rasa"] = process_rss_mb(servers.rasa_pid)
+        out[f"{name} actions"] = process_rss_mb(servers.actions_pid)
     return out
 
 
-def settle(servers: List[Servers]) -> Dict[str, float]:
+def settle(bots: Dict[str, Servers]) -> Dict[str, float]:
     """Wait until the servers are idle (start-up work done); their idle CPU in ms per second."""
     deadline = time.monotonic() + SETTLE_LIMIT_S
     while True:
-        before = [s.server_cpu_s() for s in servers]
+        before = {name: s.server_cpu_s() for name, s in bots.items()}
         time.sleep(IDLE_S)
-        rates = [(s.server_cpu_s() - b) / IDLE_S * 1000 for s, b in zip(servers, before)]
-        if max(rates) < 50 or time.monotonic() > deadline:
-            return {name: round(r, 1) for name, r in zip(("project", "stock"), rates)}
+        rates = {name: round((s.server_cpu_s() - before[name]) / IDLE_S * 1000, 1) for name, s in bots.items()}
+        if max(rates.values()) < 50 or time.monotonic() > deadline:
+            return rates
 
 
 def warm_up(servers: List[Servers]) -> None:
@@ -95,23 +102,46 @@ def measure(args: argparse.Namespace, model: Path, data: Dict[str, Any], workdir
     """Phases 1-4; `data` is filled as results come in."""
     database, trace = workdir / "perf.db", workdir / "lag.jsonl"
     prefill(database, args.conversations)
+    logs = args.results / "logs" / f"perf-{args.label}"
     probe = [str(VENV_BIN / "python"), "-m", "bench.lag_probe"]
-    with running_stock_bot() as stock, running_servers(
-            model, keep_logs=args.results / "logs" / f"perf-{args.label}", rasa_command=probe,
-            extra_env={"BENCH_TRACE_FILE": str(trace)}, database=database) as project:
-        print(f"servers up: project {project.url}, stock {stock.url}", flush=True)
-        warm_up([project, stock])
-        data["idle_cpu_ms_per_s"] = settle([project, stock])
-        data["memory"]["idle, conversations stored"] = rss(project, stock)
-        data["comparison"] = run_comparison(project, stock, args.turns)
-        data["memory"]["after the 80-turn conversation"] = rss(project, stock)
+    with ExitStack() as stack:
+        stock = stack.enter_context(running_stock_bot())
+        projects = {"project": stack.enter_context(running_servers(
+            model, keep_logs=logs, rasa_command=probe, extra_env={"BENCH_TRACE_FILE": str(trace)},
+            database=database))}
+        if args.baseline_code:
+            projects["before"] = stack.enter_context(running_servers(
+                model, keep_logs=logs / "before", extra_env={"PYTHONPATH": str(args.baseline_code.resolve())},
+                database=copy_of(database, workdir / "before.db")))
+        if args.variant_model:
+            projects["variant"] = stack.enter_context(running_servers(
+                args.variant_model, keep_logs=logs / "variant", database=copy_of(database, workdir / "variant.db")))
+        bots = {**projects, "stock": stock}
+        print("servers up: " + ", ".join(f"{n} {s.url}" for n, s in bots.items()), flush=True)
+        warm_up(list(bots.values()))
+        data["idle_cpu_ms_per_s"] = settle(bots)
+        data["memory"]["idle, conversations stored"] = rss(bots)
+        data["comparison"] = run_comparison(projects, stock, args.turns)
+        data["memory"]["after the 80-turn conversation"] = rss(bots)
         print("80-turn comparison done", flush=True)
         if not args.no_load:
             plan = LoadPlan(visitors=args.visitors, ramp_s=args.ramp_s, chat_s=args.chat_s)
-            data["load"] = asyncio.run(run_load(project, plan, trace))
-            data["memory"][f"{args.visitors} sockets connected (max)"] = data["load"]["rss_mb_max"]
-            data["memory"]["after the visitors left"] = rss(project, None)
+            try:
+                data["load"] = asyncio.run(run_load(projects["project"], plan, trace))
+            except Exception as exc:  # noqa: BLE001 - the comparison is still worth writing
+                data["notes"].append(f"The load test failed: {type(exc).__name__}: {exc}")
+                return
+            peak = data["load"]["rss_mb_max"]
+            data["memory"][f"{args.visitors} sockets connected (max)"] = {"project Rasa": peak["rasa"],
+                                                                           "project actions": peak["actions"]}
+            data["memory"]["after the visitors left"] = rss({"project": projects["project"]})
             print("load test done", flush=True)
+
+
+def copy_of(database: Path, path: Path) -> Path:
+    """A copy of the prefilled database, so every project server starts from the same rows."""
+    shutil.copyfile(database, path)
+    return path
 
 
 def main(argv: Optional[List[str]] = None) -> int:
