@@ -22,10 +22,11 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, ContextManager, Dict, List, Optional
 
 import requests
 import sqlalchemy as sa
@@ -104,18 +105,20 @@ def measure(args: argparse.Namespace, model: Path, data: Dict[str, Any], workdir
     prefill(database, args.conversations)
     logs = args.results / "logs" / f"perf-{args.label}"
     probe = [str(VENV_BIN / "python"), "-m", "bench.lag_probe"]
+    starting = {"stock": running_stock_bot(),
+                "project": running_servers(model, keep_logs=logs, rasa_command=probe,
+                                           extra_env={"BENCH_TRACE_FILE": str(trace)}, database=database)}
+    if args.baseline_code:
+        starting["before"] = running_servers(
+            model, keep_logs=logs / "before", extra_env={"PYTHONPATH": str(args.baseline_code.resolve())},
+            database=copy_of(database, workdir / "before.db"))
+    if args.variant_model:
+        starting["variant"] = running_servers(args.variant_model, keep_logs=logs / "variant",
+                                              database=copy_of(database, workdir / "variant.db"))
     with ExitStack() as stack:
-        stock = stack.enter_context(running_stock_bot())
-        projects = {"project": stack.enter_context(running_servers(
-            model, keep_logs=logs, rasa_command=probe, extra_env={"BENCH_TRACE_FILE": str(trace)},
-            database=database))}
-        if args.baseline_code:
-            projects["before"] = stack.enter_context(running_servers(
-                model, keep_logs=logs / "before", extra_env={"PYTHONPATH": str(args.baseline_code.resolve())},
-                database=copy_of(database, workdir / "before.db")))
-        if args.variant_model:
-            projects["variant"] = stack.enter_context(running_servers(
-                args.variant_model, keep_logs=logs / "variant", database=copy_of(database, workdir / "variant.db")))
+        started = start_together(starting, stack)
+        stock = started.pop("stock")
+        projects = started
         bots = {**projects, "stock": stock}
         print("servers up: " + ", ".join(f"{n} {s.url}" for n, s in bots.items()), flush=True)
         warm_up(list(bots.values()))
@@ -136,6 +139,21 @@ def measure(args: argparse.Namespace, model: Path, data: Dict[str, Any], workdir
                                                                            "project actions": peak["actions"]}
             data["memory"]["after the visitors left"] = rss({"project": projects["project"]})
             print("load test done", flush=True)
+
+
+def start_together(servers: Dict[str, ContextManager[Servers]], stack: ExitStack) -> Dict[str, Servers]:
+    """Enter every server context at once (model loading overlaps); all are stopped by `stack`."""
+    with ThreadPoolExecutor(len(servers)) as pool:
+        futures = {name: pool.submit(context.__enter__) for name, context in servers.items()}
+    failures = []
+    for name, future in futures.items():
+        if future.exception() is None:
+            stack.push(servers[name].__exit__)
+        else:
+            failures.append(future.exception())
+    if failures:
+        raise failures[0]
+    return {name: future.result() for name, future in futures.items()}
 
 
 def copy_of(database: Path, path: Path) -> Path:
