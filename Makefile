@@ -96,7 +96,10 @@ shell: train migrate ## Talk to the assistant in this terminal
 test: train widget $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
-bench: train ## Measure chat latency, 200 sockets, hand-off latency, review at 100k conversations (SQLite, PostgreSQL), 1 vs 2 servers (bench/results/)
+BENCH_VISITORS ?= 500
+BENCH_CHAT_S   ?= 240
+bench: train ## Issue 17's figures vs a stock rasa init bot, reading-and-typing visitors [BENCH_VISITORS=500 BENCH_CHAT_S=240], then chat latency, 200 sockets, hand-off, review at 100k, 1 vs 2 servers (bench/results/)
+	CLINIC_MODEL=$(MODEL) $(PY) -m bench.perf_run --visitors $(BENCH_VISITORS) --chat-s $(BENCH_CHAT_S)
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.run
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.handoff_bench
 	CLINIC_MODEL=$(MODEL) $(PY) -m bench.cluster_bench

@@ -17,7 +17,7 @@ import json
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 TRACE_FILE = os.environ.get("BENCH_TRACE_FILE", "")
 LAG_INTERVAL_S = 0.005
@@ -138,12 +138,17 @@ def patch() -> None:
     web.VisitorSocket.handle_frame = timed_handle_frame  # type: ignore[assignment]
 
 
-def main() -> None:
-    """Patch, then run Rasa's command line with our arguments."""
-    patch()
+def run_rasa(install: Callable[[], None]) -> None:
+    """Call `install`, then run Rasa's command line with this process's arguments."""
+    install()
     from rasa.__main__ import main as rasa_main
     sys.argv = ["rasa", *sys.argv[1:]]
     rasa_main()
+
+
+def main() -> None:
+    """Patch, then run Rasa's command line with our arguments."""
+    run_rasa(patch)
 
 
 if __name__ == "__main__":

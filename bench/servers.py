@@ -25,7 +25,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
-STARTUP_TIMEOUT_S = 300
+STARTUP_TIMEOUT_S = int(os.environ.get("BENCH_STARTUP_TIMEOUT_S", "600"))   # a busy machine loads models slowly
 STOP_TIMEOUT_S = 20
 LOOPBACK = "127.0.0.1"
 
@@ -62,10 +62,15 @@ class Servers:
     model: Path
     workdir: Path
     rasa_pid: int = 0
+    actions_pid: int = 0
 
     def rasa_cpu_s(self) -> float:
         """CPU seconds (user + system, all threads) the Rasa process has used so far; 0 if unknown."""
         return process_cpu_s(self.rasa_pid)
+
+    def server_cpu_s(self) -> float:
+        """CPU seconds the Rasa server and the action server have used so far, together."""
+        return process_cpu_s(self.rasa_pid) + process_cpu_s(self.actions_pid)
 
     @property
     def rest_url(self) -> str:
@@ -85,6 +90,17 @@ def process_cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of a Linux process from /proc/<pid>/status, in MiB (0 if unreadable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0.0
 
 
 def trained_model() -> Path:
@@ -128,10 +144,10 @@ def project_env(**extra: str) -> Dict[str, str]:
     return env
 
 
-def server_env(workdir: Path, actions_port: int) -> Dict[str, str]:
-    """Environment for both processes."""
+def server_env(workdir: Path, actions_port: int, database: Optional[Path] = None) -> Dict[str, str]:
+    """Environment for both processes (a fresh SQLite file in `workdir` unless `database` is given)."""
     return project_env(
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        DATABASE_URL=f"sqlite:///{database or workdir / 'bench.db'}",
         ACTION_ENDPOINT_URL=f"http://{LOOPBACK}:{actions_port}/webhook",
         WEB_CHANNEL_SECRET=secrets.token_hex(32),
         **BENCH_LIMITS,
@@ -216,19 +232,21 @@ def spawn(args: List[str], env: Dict[str, str], log: Path) -> subprocess.Popen:
 @contextmanager
 def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = None,
                     rasa_command: Optional[List[str]] = None,
-                    extra_env: Optional[Dict[str, str]] = None) -> Iterator[Servers]:
+                    extra_env: Optional[Dict[str, str]] = None,
+                    database: Optional[Path] = None) -> Iterator[Servers]:
     """Start the action server and Rasa on free loopback ports; always stop them afterwards.
 
     If `keep_logs` is a folder, the server logs are copied there when the servers stop.
     `rasa_command` replaces the `rasa` executable for the assistant (bench/diagnose.py runs
-    `python -m bench.instrument`); `extra_env` is added to the assistant's environment.
+    `python -m bench.instrument`); `extra_env` is added to the assistant's environment;
+    `database` is an SQLite file to use instead of a fresh one (bench/memory.py prefills one).
     """
     model = model or trained_model()
     processes: List[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="clinic-bench-") as tmp:
         workdir = Path(tmp)
         rasa_port, actions_port = free_port(), free_port()
-        env = server_env(workdir, actions_port)
+        env = server_env(workdir, actions_port, database)
         rasa = rasa_command or [str(VENV_BIN / "rasa")]
         credentials = write_credentials(workdir)
         actions_log, rasa_log = workdir / "actions.log", workdir / "rasa.log"
@@ -249,7 +267,7 @@ def running_servers(model: Optional[Path] = None, keep_logs: Optional[Path] = No
             wait_until_up(f"http://{LOOPBACK}:{rasa_port}/", processes[1], rasa_log, deadline)
             yield Servers(url=f"http://{LOOPBACK}:{rasa_port}",
                           actions_url=f"http://{LOOPBACK}:{actions_port}", model=model, workdir=workdir,
-                          rasa_pid=processes[1].pid)
+                          rasa_pid=processes[1].pid, actions_pid=processes[0].pid)
         finally:
             stop(processes)
             if keep_logs is not None:
