@@ -22,6 +22,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOT_COVERED_ANSWERS = ROOT / "bot" / "data" / "nlu" / "not_covered_answers.yml"
+# The tuning sets first, then the sets that are reported only (never tuned on).
+TUNING = ("dev", "dev2")
+REPORTED = ("test", "test2", "test3")
+SETS = TUNING + REPORTED
 LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltalk")
 SILENT_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
 SMALLTALK = {"greet": "utter_greet", "thank": "utter_welcome", "goodbye": "utter_goodbye",
