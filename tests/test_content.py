@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from bot.actions.topics import TOPICS
+from bot.nlp.condition_answers import answer_id, named_by_article, variations
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = ROOT.parent / "shared" / "source-article.txt"
@@ -93,6 +94,22 @@ def test_condition_slot_values_are_the_terms_canonical_values() -> None:
     terms = yaml.safe_load((ROOT / "bot" / "nlp" / "terms.yml").read_text())
     slot = yaml.safe_load((DOMAIN / "faq.yml").read_text())["slots"]["condition"]
     assert slot["values"] == list(terms["condition"])
+
+
+def test_every_condition_gets_its_own_answer_or_the_honest_one() -> None:
+    """One response answers every condition: the article's own conditions by their variation,
+    every other condition the terms know by the honest "doesn't cover" that names it."""
+    conditions = list(yaml.safe_load((ROOT / "bot" / "nlp" / "terms.yml").read_text())["condition"])
+    named = named_by_article()
+    assert set(named) < set(conditions)
+    ids = [variant["id"] for variant in variations()]
+    assert len(ids) == len(set(ids)) == len(named) + 1
+    for value in conditions:
+        expected = named.get(value, "condition_not_covered")
+        assert answer_id(value) == expected
+    honest = next(v for v in variations() if v["id"] == "condition_not_covered")
+    assert "condition" not in honest and "{condition}" in honest["text"]
+    assert {b["payload"] for b in honest["buttons"]} == {"/ask_human"}
 
 
 def test_answers_never_claim_fda_approval() -> None:

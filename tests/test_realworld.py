@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any, Dict, List
+from pathlib import Path
+from typing import Any, Dict, List, Set
 
 import pytest
 import yaml
@@ -26,20 +27,25 @@ def asker(servers: Any):
 
 
 def test_the_sets_are_apart_and_big_enough() -> None:
-    sets = [scoring.load(name) for name in ("dev", "dev2", "test", "test2")]
+    sets = [scoring.load(name) for name in scoring.SETS]
     assert len(sets[0]) + len(sets[2]) >= 250
     texts = [{q.text.lower() for q in questions} for questions in sets]
-    assert all(not texts[i] & texts[j] for i in range(4) for j in range(i + 1, 4))
+    assert all(len(t) == len(q) for t, q in zip(texts, sets)), "a message appears twice in one set"
+    assert all(not texts[i] & texts[j] for i in range(len(sets)) for j in range(i + 1, len(sets)))
     for questions in sets:
         assert {q.label for q in questions} == set(scoring.LABELS)
 
 
+def listed_texts(path: Path) -> Set[str]:
+    """The lowercase texts of a YAML file's list items ("- text" lines), quotes removed."""
+    return {line.strip()[2:].strip().strip('"').lower() for line in path.read_text().splitlines()
+            if line.strip().startswith("- ")}
+
+
 def test_no_reported_question_is_in_the_training_data() -> None:
-    training = scoring.ROOT / "bot" / "data" / "nlu"
-    trained = {line.strip()[2:].strip().lower() for path in training.glob("*.yml")
-               for line in path.read_text().splitlines() if line.strip().startswith("- ")}
-    reported = scoring.load("test") + scoring.load("test2")
-    assert [q.text for q in reported if q.text.strip().lower() in trained] == []
+    seen = {text for path in (scoring.ROOT / "bot" / "data" / "nlu").glob("*.yml") for text in listed_texts(path)}
+    reported = [q for name in scoring.REPORTED for q in scoring.load(name)]
+    assert [q.text for q in reported if q.text.strip().lower() in seen] == []
 
 
 def test_test_half_holds_the_floors(servers) -> None:
@@ -63,7 +69,8 @@ def test_report_both_halves(servers) -> None:
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))
-    for name, title in (("test", "test half (reported only)"), ("test2", "second test set (reported only)")):
+    for name, title in (("test", "test half (reported only)"), ("test2", "second test set (reported only)"),
+                        ("test3", "third test set (reported only)")):
         test = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(test, title))
         print(f"\nMost common confusions on {name}, by answer key only:\n" + "\n".join(

@@ -6,7 +6,7 @@ reaches the dialogue as one value without a separate synonym list to keep in ste
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Container, Dict, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -16,6 +16,8 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.condition_answers import named_by_article
 
 
 # A condition named with a more specific form of it: the specific one is what the message is about
@@ -27,22 +29,16 @@ MORE_SPECIFIC = {
 }
 
 
-# Conditions the article does not name: when a message also names one it does ("ADHD and
-# depression"), the answer is about the one the article covers.
-NOT_NAMED_BY_ARTICLE = {"postpartum depression", "chronic pain", "eating disorders", "ADHD", "schizophrenia",
-                        "autism", "insomnia"}
-
-
-def most_specific(entities: List[Dict[Text, Any]]) -> List[Dict[Text, Any]]:
+def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> List[Dict[Text, Any]]:
     """The entities without the conditions that another condition in the same message outranks.
 
-    A more specific condition outranks the one it refines, and a condition the article covers
-    outranks one it does not name.
+    A more specific condition outranks the one it refines, and a condition the article names
+    (`named`) outranks one it does not ("ADHD and depression" is answered for depression).
     """
     values = {e.get("value") for e in entities if e.get("entity") == "condition"}
     dropped = {MORE_SPECIFIC[v] for v in values if v in MORE_SPECIFIC}
-    if values - NOT_NAMED_BY_ARTICLE - dropped:
-        dropped |= values & NOT_NAMED_BY_ARTICLE - set(MORE_SPECIFIC)
+    if {v for v in values - dropped if v in named}:
+        dropped |= {v for v in values if v not in named} - set(MORE_SPECIFIC)
     return [e for e in entities if not (e.get("entity") == "condition" and e.get("value") in dropped)]
 
 
@@ -65,6 +61,7 @@ class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Keep the configuration."""
         self._dimensions: Optional[List[Text]] = config.get("dimensions")
+        self._named = set(named_by_article())
 
     @classmethod
     def create(
@@ -94,6 +91,7 @@ class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
                 }
                 for ent in doc.ents
             ]
-            found = most_specific(self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions))
+            found = most_specific(self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions),
+                                  self._named)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages

@@ -19,9 +19,15 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import yaml
 
+from bot.nlp.condition_answers import RESPONSE as CONDITION_ANSWER
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOT_COVERED_ANSWERS = ROOT / "bot" / "data" / "nlu" / "not_covered_answers.yml"
+# The tuning sets first, then the sets that are reported only (never tuned on).
+TUNING = ("dev", "dev2")
+REPORTED = ("test", "test2", "test3")
+SETS = TUNING + REPORTED
 LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltalk")
 SILENT_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
 SMALLTALK = {"greet": "utter_greet", "thank": "utter_welcome", "goodbye": "utter_goodbye",
@@ -73,14 +79,21 @@ def response_name(key: str) -> str:
 
 
 def first_answer(events: List[Dict[str, Any]]) -> str:
-    """The response or action of the assistant's first reply to the conversation's last visitor message."""
+    """The response or action of the assistant's first reply to the conversation's last visitor message.
+
+    A condition's answer is named by the variation sent (`utter_condition_<id>`), so the keys of
+    `expect` stay the condition's own.
+    """
     last_user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
     action = ""
     for event in events[last_user + 1:]:
         if event.get("event") == "action" and event.get("name") not in SILENT_ACTIONS:
             action = event["name"]
         elif event.get("event") == "bot" and (event.get("text") or (event.get("data") or {}).get("buttons")):
-            return (event.get("metadata") or {}).get("utter_action") or action or "bot"
+            metadata = event.get("metadata") or {}
+            if metadata.get("utter_action") == CONDITION_ANSWER and metadata.get("id"):
+                return f"utter_{metadata['id']}"  # the variation sent: utter_condition_ptsd, ...
+            return metadata.get("utter_action") or action or "bot"
     return action or "none"
 
 

@@ -18,12 +18,9 @@ import itertools
 import logging
 from typing import Any, Dict, List, Tuple
 
+from bot.nlp.condition_answers import answer_id
 from tests.realworld import scoring
 
-CONDITION_ANSWERS = {"postpartum depression": "utter_condition_not_covered", "chronic pain": "utter_condition_not_covered",
-                     "eating disorders": "utter_condition_not_covered", "ADHD": "utter_condition_not_covered",
-                     "schizophrenia": "utter_condition_not_covered", "autism": "utter_condition_not_covered",
-                     "insomnia": "utter_condition_not_covered"}
 INTENT_ANSWERS = {
     "crisis": "utter_crisis_resources", "distress": "utter_distress_checkin", "personal_advice": "utter_personal_advice",
     "out_of_scope": "utter_out_of_scope", "nlu_fallback": "action_clarify", "greet": "utter_greet",
@@ -39,8 +36,7 @@ def condition_answer(parse: Dict[str, Any]) -> str:
     values = [e["value"] for e in parse.get("entities") or [] if e.get("entity") == "condition"]
     if not values:
         return "utter_condition_overview"
-    value = values[0]
-    return CONDITION_ANSWERS.get(value, "utter_condition_" + value.lower().replace("-", "_").replace(" ", "_"))
+    return "utter_" + answer_id(values[0])
 
 
 def answer_for(parse: Dict[str, Any], guard: Any, thresholds: Dict[str, float]) -> str:
