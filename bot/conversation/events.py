@@ -101,6 +101,8 @@ def _bot_item(base: Item, event: Dict[str, Any]) -> Item:
 def event_items(event: Dict[str, Any]) -> List[Item]:
     """The items one event contributes (often none), unsettled."""
     kind = event.get("event")
+    if kind not in ITEM_TYPES:
+        return []
     base: Item = {"event_id": event.get("event_id"), "timestamp": event.get("timestamp")}
     if kind == "user":
         return _user_items(base, event)

@@ -14,8 +14,7 @@ only the columns: `event`, `timestamp` and, for actions, `name`.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional
 
 import sqlalchemy as sa
 from sqlalchemy import delete, func, inspect, select
@@ -28,22 +27,19 @@ MESSAGE_TYPES = ("user", "bot")
 EVENTS = sa.table(
     TABLE_NAME,
     sa.column("id", sa.Integer), sa.column("sender_id", sa.String), sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float), sa.column("intent_name", sa.String), sa.column("action_name", sa.String),
+    sa.column("timestamp", sa.Float), sa.column("action_name", sa.String),
     sa.column("data", sa.Text),
 )
+# The columns `_event` takes, in its order.
+EVENT_COLUMNS = (EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.action_name, EVENTS.c.data)
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    """One row: the conversation it belongs to and the event as a dict (with `event_id`)."""
+class StoredEvent(NamedTuple):
+    """One row: its id, the conversation it belongs to and the event as a dict (with `event_id`)."""
 
+    id: int
     sender_id: str
     event: Dict[str, Any]
-
-    @property
-    def id(self) -> int:
-        """The row's id."""
-        return int(self.event["event_id"])
 
 
 def exists(s: Session) -> bool:
@@ -51,15 +47,16 @@ def exists(s: Session) -> bool:
     return inspect(s.connection()).has_table(TABLE_NAME)
 
 
-def _event(row: Any) -> Dict[str, Any]:
+def _event(event_id: int, type_name: str, timestamp: Optional[float], action_name: Optional[str],
+           data: Optional[str]) -> Dict[str, Any]:
     """A row as an event dict: its JSON when read, else what the columns say."""
-    if row.data:
-        event = json.loads(row.data)
+    if data:
+        event = json.loads(data)
+    elif type_name == "action":
+        event = {"event": type_name, "timestamp": timestamp, "name": action_name}
     else:
-        event = {"event": row.type_name, "timestamp": row.timestamp}
-        if row.type_name == "action":
-            event["name"] = row.action_name
-    event["event_id"] = row.id
+        event = {"event": type_name, "timestamp": timestamp}
+    event["event_id"] = event_id
     return event
 
 
@@ -75,11 +72,10 @@ def events_after(s: Session, after_id: int, limit: int) -> List[StoredEvent]:
     """
     data = sa.case((EVENTS.c.type_name.in_(MESSAGE_TYPES), EVENTS.c.data), else_=None)
     query = (
-        select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.action_name,
-               data.label("data"))
+        select(EVENTS.c.sender_id, *EVENT_COLUMNS[:-1], data.label("data"))
         .where(EVENTS.c.id > after_id).order_by(EVENTS.c.id).limit(limit)
     )
-    return [StoredEvent(row.sender_id, _event(row)) for row in s.execute(query)]
+    return [StoredEvent(row[1], row[0], _event(*row[1:])) for row in s.execute(query).all()]
 
 
 def conversation_events(s: Session, conversation_id: str, limit: int) -> List[Dict[str, Any]]:
@@ -87,21 +83,21 @@ def conversation_events(s: Session, conversation_id: str, limit: int) -> List[Di
     if not exists(s):
         return []
     query = (
-        select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.action_name, EVENTS.c.data)
+        select(*EVENT_COLUMNS)
         .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name.in_(ITEM_TYPES))
         .order_by(EVENTS.c.id).limit(limit)
     )
-    return [_event(row) for row in s.execute(query)]
+    return [_event(*row) for row in s.execute(query).all()]
 
 
 def user_event(s: Session, conversation_id: str, event_id: int) -> Optional[Dict[str, Any]]:
     """The visitor's message with this id in this conversation, or None."""
     if not exists(s):
         return None
-    query = select(EVENTS.c.id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.action_name, EVENTS.c.data).where(
+    query = select(*EVENT_COLUMNS).where(
         EVENTS.c.id == event_id, EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user")
     row = s.execute(query).first()
-    return _event(row) if row else None
+    return _event(*row) if row else None
 
 
 def user_events(s: Session, conversation_ids: List[str]) -> List[StoredEvent]:
@@ -109,11 +105,10 @@ def user_events(s: Session, conversation_ids: List[str]) -> List[StoredEvent]:
     if not exists(s) or not conversation_ids:
         return []
     query = (
-        select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp, EVENTS.c.action_name,
-               EVENTS.c.data)
+        select(EVENTS.c.sender_id, *EVENT_COLUMNS)
         .where(EVENTS.c.sender_id.in_(conversation_ids), EVENTS.c.type_name == "user").order_by(EVENTS.c.id)
     )
-    return [StoredEvent(row.sender_id, _event(row)) for row in s.execute(query)]
+    return [StoredEvent(row[1], row[0], _event(*row[1:])) for row in s.execute(query).all()]
 
 
 def count_events(s: Session, conversation_ids: Iterable[str]) -> int:
