@@ -98,25 +98,27 @@ def _bot_item(base: Item, event: Dict[str, Any]) -> Item:
     return item
 
 
+def _base(event: Dict[str, Any]) -> Item:
+    """What every item of this event carries."""
+    return {"event_id": event.get("event_id"), "timestamp": event.get("timestamp")}
+
+
 def event_items(event: Dict[str, Any]) -> List[Item]:
     """The items one event contributes (often none), unsettled."""
     kind = event.get("event")
-    if kind not in ITEM_TYPES:
-        return []
-    base: Item = {"event_id": event.get("event_id"), "timestamp": event.get("timestamp")}
     if kind == "user":
-        return _user_items(base, event)
+        return _user_items(_base(event), event)
     if kind == "bot":
-        return [_bot_item(base, event)]
+        return [_bot_item(_base(event), event)]
+    if kind == "action":
+        return [dict(_base(event), kind="fallback")] if event.get("name") == CLARIFY_ACTION else []
     if kind == "slot" and event.get("value"):
         if event.get("name") == STATE_SLOT:
-            return [dict(base, kind="handoff", state=event["value"])]
+            return [dict(_base(event), kind="handoff", state=event["value"])]
         if event.get("name") == AGENT_SLOT:
-            return [dict(base, kind="handoff_agent", agent=event["value"])]
-    if kind == "action" and event.get("name") == CLARIFY_ACTION:
-        return [dict(base, kind="fallback")]
+            return [dict(_base(event), kind="handoff_agent", agent=event["value"])]
     if kind == "session_started":
-        return [dict(base, kind="session")]
+        return [dict(_base(event), kind="session")]
     return []
 
 
