@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.store.db import utcnow
-from bot.store.models import ConversationSummary, ConversationTopic
 from bot.conversation import events_table
 from bot.conversation.events import event_items
 from bot.review.queries import FilterError, parse_filter
+from bot.store.db import utcnow
+from bot.store.models import ConversationSummary, ConversationTopic
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366

@@ -22,13 +22,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.conversation import events_table
-from bot.store import audit, private_files
 from bot.handoff import pending as pending_handoffs
+from bot.review.index import refresh_summaries
+from bot.store import audit, private_files
 from bot.store.db import utcnow
 from bot.store.models import (
-    Annotation, ConversationNote, ConversationSummary, ConversationTag, ConversationTopic, HandoffTicket,
+    Annotation,
+    ConversationNote,
+    ConversationSummary,
+    ConversationTag,
+    ConversationTopic,
+    HandoffTicket,
 )
-from bot.review.index import refresh_summaries
 
 CHUNK = 500
 SEARCH = sa.table("message_search", sa.column("conversation_id", sa.String), sa.column("id", sa.Integer))

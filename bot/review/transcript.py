@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from bot.conversation import events_table
 from bot.conversation.events import Item, event_items, is_shown, timeline
 from bot.handoff import tickets
-from bot.store.models import HandoffTicket
 from bot.review.index import to_timestamp
+from bot.store.models import HandoffTicket
 
 MAX_EVENTS = 5000
 USER_KEYS = ("kind", "from", "event_id", "timestamp", "text", "intent", "confidence", "retrieval_key", "entities",
