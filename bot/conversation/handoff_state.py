@@ -14,7 +14,7 @@ callback) and the hand-off desk (connected, callback, ended). While it is `waiti
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Dict, List, Optional
 
 STATE_SLOT = "handoff_state"
 AGENT_SLOT = "handoff_agent"
@@ -40,22 +40,6 @@ def tracker_state(tracker: Any) -> str:
         active = getattr(tracker, "active_loop", None) or {}
         loop = active.get("name") if isinstance(active, dict) else None
     return handoff_state(loop, tracker.get_slot(STATE_SLOT))
-
-
-def events_state(events: Iterable[Dict[str, Any]]) -> Dict[str, Optional[str]]:
-    """`{"state", "agent"}` from stored events (dicts as Rasa writes them), oldest first."""
-    loop: Optional[str] = None
-    slots: Dict[str, Optional[str]] = {STATE_SLOT: None, AGENT_SLOT: None}
-    for event in events:
-        kind = event.get("event")
-        if kind == "active_loop":
-            loop = event.get("name")
-        elif kind == "slot" and event.get("name") in slots:
-            slots[event["name"]] = event.get("value")
-        elif kind == "restart":
-            loop, slots = None, {STATE_SLOT: None, AGENT_SLOT: None}
-    state = handoff_state(loop, slots[STATE_SLOT])
-    return {"state": state, "agent": slots[AGENT_SLOT] if state == CONNECTED else None}
 
 
 def state_events(state: str, agent: Optional[str] = None) -> List[Dict[str, Any]]:

@@ -1,31 +1,31 @@
-"""The visitor's conversation as the widget redraws it, read from the tracker store."""
+"""The visitor's conversation as the widget redraws it (and the coordinator's ticket view shows it).
+
+Items in the visitor protocol's shape (`session_confirm.history`): `{"from": "user", "text",
+"timestamp"}` for the visitor's messages, with a quick-reply choice shown as the button's title
+the visitor clicked rather than its payload; `{"from": "bot" | "agent", "timestamp", "text"?,
+"agent"?, "buttons"?, "image"?, "custom"?}` for the assistant's and coordinators' messages, only
+the parts they have. Messages with nothing to show (a bot message carrying only a custom payload)
+are left out.
+"""
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List
 
+from bot.conversation.events import Item, is_shown, timeline
+
+BOT_PARTS = ("agent", "text", "buttons", "image", "custom")
+
+
+def visitor_item(item: Item) -> Dict[str, Any]:
+    """A user or bot transcript item in the visitor protocol's shape."""
+    if item["kind"] == "user":
+        return {"from": "user", "text": item.get("choice") or item["text"], "timestamp": item["timestamp"]}
+    shown: Dict[str, Any] = {"from": item["from"], "timestamp": item["timestamp"]}
+    shown.update({key: item[key] for key in BOT_PARTS if item.get(key)})
+    return shown
+
 
 def history_items(events: Iterable[Dict[str, Any]], limit: int) -> List[Dict[str, Any]]:
-    """The last `limit` user, bot and agent messages, in order, in the protocol's shape."""
-    items: List[Dict[str, Any]] = []
-    for event in events:
-        kind = event.get("event")
-        if kind == "user" and event.get("text"):
-            items.append({"from": "user", "text": event["text"], "timestamp": event.get("timestamp")})
-        elif kind == "bot":
-            items.append(bot_item(event))
-    return [item for item in items if len(item) > 2][-limit:]
-
-
-def bot_item(event: Dict[str, Any]) -> Dict[str, Any]:
-    """A stored bot (or agent) message; only the parts it has."""
-    data = event.get("data") or {}
-    metadata = event.get("metadata") or {}
-    item: Dict[str, Any] = {"from": metadata.get("from", "bot"), "timestamp": event.get("timestamp")}
-    if metadata.get("agent"):
-        item["agent"] = metadata["agent"]
-    if event.get("text"):
-        item["text"] = event["text"]
-    for key in ("buttons", "image", "custom"):
-        if data.get(key):
-            item[key] = data[key]
-    return item
+    """The last `limit` user, bot and agent messages of stored events (dicts, oldest first), in order."""
+    items = [visitor_item(item) for item in timeline(events) if item["kind"] in ("user", "bot") and is_shown(item)]
+    return items[-limit:]

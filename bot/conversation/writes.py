@@ -12,8 +12,8 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.constants import REQUESTED_SLOT
 from rasa.shared.core.events import ActiveLoop, BotUttered, Event, SlotSet
 
-from bot.conversation.history import history_items
 from bot.conversation.handoff_state import NONE, state_events, tracker_state
+from bot.conversation.history import history_items
 
 TRANSCRIPT_LIMIT = 500
 

@@ -17,10 +17,10 @@ from typing import Any, Dict, Iterable, List
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.store.models import Annotation, ConversationSummary
 from bot.review.index import to_datetime
 from bot.review.queries import iso, page_dicts
 from bot.review.transcript import transcript
+from bot.store.models import Annotation, ConversationSummary
 
 NLU_VERSION = "3.1"
 CSV_COLUMNS = ("conversation_id", "event_id", "timestamp", "kind", "from", "agent", "text", "intent",

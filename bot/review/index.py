@@ -4,7 +4,8 @@
 `last_indexed_event_id`), folds them into the summaries of their conversations, records the topics
 asked (`conversation_topics`) and copies user, bot and agent messages into `message_search` for
 full-text search. It returns at once when nothing is new, so the review API runs it before every
-list request. Rasa's table is only read here.
+list request. Events are read by `bot.conversation` (`events_table` for the rows, `events` for what
+they say); this module only folds the items.
 
 Conversations are written under Rasa's per-conversation lock, so their events are committed in id
 order; on SQLite all writes are serial. On other databases events of different conversations may
@@ -16,30 +17,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional
 
 import sqlalchemy as sa
-from sqlalchemy import bindparam, func, insert, inspect, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from bot.conversation import events_table
+from bot.conversation.events import FALLBACK_INTENT, Item, event_items
 from bot.store.db import utcnow
 from bot.store.models import ConversationSummary, ConversationTopic, HandoffTicket, ReviewIndexState
 
 LOW_CONFIDENCE = 0.6  # a user message understood with less than this makes the conversation "low confidence"
-FALLBACK_INTENT = "nlu_fallback"
-CLARIFY_ACTION = "action_clarify"
-CRISIS_INTENT = "crisis"
 BATCH_EVENTS = 20_000
 CHUNK = 500
 LOOKBACK_IDS = 1_000
 ANALYZE_AFTER_EVENTS = 50_000  # a refresh this big updates PostgreSQL's planner statistics
-
-EVENTS = sa.table(
-    "events",
-    sa.column("id", sa.Integer), sa.column("sender_id", sa.String), sa.column("type_name", sa.String),
-    sa.column("timestamp", sa.Float), sa.column("intent_name", sa.String), sa.column("action_name", sa.String),
-    sa.column("data", sa.Text),
-)
 SUMMARIES = ConversationSummary.__table__
 
 
@@ -74,43 +67,6 @@ def to_timestamp(moment: datetime) -> float:
     return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
-def user_intent(parse_data: Dict[str, Any]) -> Tuple[Optional[str], Optional[float]]:
-    """The predicted intent of a user message and the classifier's confidence in its best guess.
-
-    For `nlu_fallback` the confidence is that of the best real intent in the ranking, which is what
-    says how unsure the model was.
-    """
-    intent = parse_data.get("intent") or {}
-    name, confidence = intent.get("name"), intent.get("confidence")
-    if name == FALLBACK_INTENT:
-        ranked = [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
-        if ranked:
-            confidence = ranked[0].get("confidence")
-    return name, (float(confidence) if confidence is not None else None)
-
-
-def retrieval_key(parse_data: Dict[str, Any]) -> Optional[str]:
-    """The FAQ answer key the ResponseSelector chose (`faq/<key>`), if any."""
-    selector = (parse_data.get("response_selector") or {}).get("faq") or {}
-    return (selector.get("response") or {}).get("intent_response_key") or None
-
-
-def is_crisis(parse_data: Dict[str, Any]) -> bool:
-    """Whether the NLU or the crisis detector saw risk language in a user message."""
-    detector = parse_data.get("crisis_detector") or {}
-    return (parse_data.get("intent") or {}).get("name") == CRISIS_INTENT or detector.get("level") == CRISIS_INTENT
-
-
-def bot_sender(data: Dict[str, Any]) -> str:
-    """`agent` for a coordinator's message, else `bot`."""
-    return "agent" if (data.get("metadata") or {}).get("from") == "agent" else "bot"
-
-
-def events_table_exists(s: Session) -> bool:
-    """Whether Rasa has created its `events` table in this database yet."""
-    return inspect(s.connection()).has_table("events")
-
-
 def _watermark(s: Session) -> int:
     """The highest event id already indexed."""
     return int(s.execute(select(func.max(SUMMARIES.c.last_indexed_event_id))).scalar() or 0)
@@ -131,9 +87,9 @@ def refresh_summaries(s: Session, max_events: Optional[int] = None) -> int:
     `max_events` it stops after the batch that reaches it, so one transaction (and, on SQLite,
     the write lock) stays short; the next call goes on from there.
     """
-    if not events_table_exists(s):
+    if not events_table.exists(s):
         return 0
-    newest = s.execute(select(func.max(EVENTS.c.id))).scalar()
+    newest = events_table.newest_id(s)
     if newest is None or newest <= _watermark(s):
         return 0
     _lock(s)
@@ -142,7 +98,7 @@ def refresh_summaries(s: Session, max_events: Optional[int] = None) -> int:
         low = max(0, low - LOOKBACK_IDS)
     read = 0
     while True:
-        rows = _read_events(s, low)
+        rows = events_table.events_after(s, low, BATCH_EVENTS)
         if not rows:
             break
         _index_batch(s, rows)
@@ -155,17 +111,6 @@ def refresh_summaries(s: Session, max_events: Optional[int] = None) -> int:
         # statistics PostgreSQL plans the intent filter and search for a few rows, not 100,000.
         s.execute(sa.text("ANALYZE conversation_summaries, conversation_topics, message_search"))
     return read
-
-
-def _read_events(s: Session, after_id: int) -> List[Any]:
-    """The next batch of events, with the JSON only for messages (the rest need only the columns)."""
-    data = sa.case((EVENTS.c.type_name.in_(("user", "bot")), EVENTS.c.data), else_=None)
-    query = (
-        select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name, EVENTS.c.timestamp,
-               EVENTS.c.intent_name, EVENTS.c.action_name, data.label("data"))
-        .where(EVENTS.c.id > after_id).order_by(EVENTS.c.id).limit(BATCH_EVENTS)
-    )
-    return list(s.execute(query))
 
 
 def _chunks(items: List[Any], size: int = CHUNK) -> Iterable[List[Any]]:
@@ -189,7 +134,7 @@ def _load(s: Session, conversation_ids: List[str]) -> Dict[str, _Summary]:
     return loaded
 
 
-def _index_batch(s: Session, rows: List[Any]) -> None:
+def _index_batch(s: Session, rows: List[events_table.StoredEvent]) -> None:
     """Fold one batch of events into their summaries and write them with the search rows."""
     senders = list(dict.fromkeys(row.sender_id for row in rows))
     summaries = _load(s, senders)
@@ -197,7 +142,7 @@ def _index_batch(s: Session, rows: List[Any]) -> None:
     for row in rows:
         summary = summaries.get(row.sender_id)
         if summary is None:
-            stamp = row.timestamp or utcnow().timestamp()
+            stamp = row.event.get("timestamp") or utcnow().timestamp()
             summary = summaries[row.sender_id] = _Summary(row.sender_id, stamp, stamp)
         if row.id <= summary.last_id:
             continue  # folded in by an earlier refresh (the look-back window)
@@ -206,46 +151,43 @@ def _index_batch(s: Session, rows: List[Any]) -> None:
     _write(s, list(summaries.values()), messages)
 
 
-def _fold(summary: _Summary, row: Any, messages: List[Dict[str, Any]]) -> None:
+def _fold(summary: _Summary, row: events_table.StoredEvent, messages: List[Dict[str, Any]]) -> None:
     """Apply one event to a summary; messages with text are queued for the search table."""
     summary.last_id = row.id
-    if row.timestamp is not None:
-        summary.started_at = min(summary.started_at, row.timestamp)
-        summary.last_event_at = max(summary.last_event_at, row.timestamp)
-    kind = row.type_name
-    if kind == "action":
-        summary.fallback |= row.action_name == CLARIFY_ACTION
-    elif kind == "user":
-        _fold_user(summary, row, json.loads(row.data or "{}"), messages)
-    elif kind == "bot":
-        data = json.loads(row.data or "{}")
-        sender = bot_sender(data)
-        summary.handoff |= sender == "agent" or "handoff" in ((data.get("data") or {}).get("custom") or {})
-        if data.get("text"):
+    timestamp = row.event.get("timestamp")
+    if timestamp is not None:
+        summary.started_at = min(summary.started_at, timestamp)
+        summary.last_event_at = max(summary.last_event_at, timestamp)
+    for item in event_items(row.event):
+        kind = item["kind"]
+        if kind == "fallback":
+            summary.fallback = True
+        elif kind == "crisis":
+            summary.crisis = True
+        elif kind == "user":
+            _fold_user(summary, item)
+        elif kind == "bot":
+            summary.handoff |= item["from"] == "agent" or "handoff" in (item.get("custom") or {})
+        if kind in ("user", "bot") and item["text"]:
             summary.message_count += 1
-            messages.append({"id": row.id, "text": data["text"], "cid": summary.conversation_id, "sender": sender})
+            messages.append({"id": row.id, "text": item["text"], "cid": summary.conversation_id,
+                             "sender": item["from"]})
 
 
-def _fold_user(summary: _Summary, row: Any, data: Dict[str, Any], messages: List[Dict[str, Any]]) -> None:
-    """Apply a user message: channel, topics, flags, confidence, search text."""
-    parse_data = data.get("parse_data") or {}
-    if summary.channel is None and data.get("input_channel"):
-        summary.channel = str(data["input_channel"])[:255]
-    intent, confidence = user_intent(parse_data)
-    intent = intent or row.intent_name
+def _fold_user(summary: _Summary, item: Item) -> None:
+    """Apply a visitor's message: channel, topics, fallback, confidence."""
+    if summary.channel is None and item["input_channel"]:
+        summary.channel = str(item["input_channel"])[:255]
+    intent, confidence = item["intent"], item["confidence"]
     # The response selector scores every message; its key is a topic only when the intent was a question.
-    answer_key = retrieval_key(parse_data) if intent == "faq" else None
+    answer_key = item["retrieval_key"] if intent == "faq" else None
     for topic in (intent, answer_key):
         if topic and topic not in summary.topics:
             summary.topics.append(topic)
             summary.new_topics.append(topic)
-    summary.crisis |= is_crisis(parse_data)
     summary.fallback |= intent == FALLBACK_INTENT
     if confidence is not None and (summary.min_confidence is None or confidence < summary.min_confidence):
         summary.min_confidence = confidence
-    if data.get("text"):
-        summary.message_count += 1
-        messages.append({"id": row.id, "text": data["text"], "cid": summary.conversation_id, "sender": "user"})
 
 
 def _mark_ticketed(s: Session, summaries: List[_Summary]) -> None:

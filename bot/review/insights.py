@@ -7,7 +7,6 @@ the lowest confidence only. Call `review_index.refresh_summaries` first to inclu
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 from typing import Any, Dict, List, Mapping, Tuple
 
@@ -15,10 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.conversation import events_table
+from bot.conversation.events import event_items
+from bot.review.queries import FilterError, parse_filter
 from bot.store.db import utcnow
 from bot.store.models import ConversationSummary, ConversationTopic
-from bot.review.index import EVENTS, events_table_exists, retrieval_key, user_intent
-from bot.review.queries import FilterError, parse_filter
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -109,28 +109,19 @@ def rates(counts: Dict[str, int]) -> Dict[str, float]:
 def least_understood(s: Session, start: datetime, end: datetime,
                      limit: int = LEAST_UNDERSTOOD) -> List[Dict[str, Any]]:
     """The visitor messages with the lowest NLU confidence, from the conversations least understood."""
-    if not events_table_exists(s):
-        return []
     candidates = list(s.execute(
         select(S.conversation_id).where(_in_range(start, end), S.min_confidence.isnot(None))
         .order_by(S.min_confidence, S.conversation_id).limit(CANDIDATE_CONVERSATIONS)).scalars())
-    if not candidates:
-        return []
-    query = select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.timestamp, EVENTS.c.data).where(
-        EVENTS.c.sender_id.in_(candidates), EVENTS.c.type_name == "user")
-    messages = [_message(row) for row in s.execute(query)]
+    messages = [_message(row) for row in events_table.user_events(s, candidates)]
     messages = [m for m in messages if m["confidence"] is not None and m["text"]]
     return sorted(messages, key=lambda m: (m["confidence"], m["event_id"]))[:limit]
 
 
-def _message(row: Any) -> Dict[str, Any]:
+def _message(row: events_table.StoredEvent) -> Dict[str, Any]:
     """A stored user event as a least-understood entry."""
-    data = json.loads(row.data or "{}")
-    parse_data = data.get("parse_data") or {}
-    intent, confidence = user_intent(parse_data)
-    return {"conversation_id": row.sender_id, "event_id": row.id, "timestamp": row.timestamp,
-            "text": data.get("text"), "intent": intent, "retrieval_key": retrieval_key(parse_data),
-            "confidence": confidence}
+    item = event_items(row.event)[0]
+    return {"conversation_id": row.sender_id, **{key: item[key] for key in (
+        "event_id", "timestamp", "text", "intent", "retrieval_key", "confidence")}}
 
 
 def insights(s: Session, start: datetime, end: datetime) -> Dict[str, Any]:

@@ -1,9 +1,9 @@
 """Retention: delete conversations whose last event is older than N days, with everything about them.
 
-For each such conversation this removes its events from Rasa's `events` table (the only place the
-project writes to Rasa's tables), its hand-off tickets, summary, topics, tags, notes, annotations
-and search rows. The pending and rejected hand-off files (`bot.handoff.pending`) go too
-when nothing was written to them within the N days.
+For each such conversation this removes its events from Rasa's `events` table (through
+`bot.conversation.events_table`: the only place the project writes to Rasa's tables), its hand-off
+tickets, summary, topics, tags, notes, annotations and search rows. The pending and rejected
+hand-off files (`bot.handoff.pending`) go too when nothing was written to them within the N days.
 
 The audit log is kept: it holds ids, not message text, and records who saw what. Entries older
 than `audit_days` are deleted only when that is given, and never those younger than the minimum
@@ -21,13 +21,19 @@ import sqlalchemy as sa
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from bot.store import audit, private_files
+from bot.conversation import events_table
 from bot.handoff import pending as pending_handoffs
+from bot.review.index import refresh_summaries
+from bot.store import audit, private_files
 from bot.store.db import utcnow
 from bot.store.models import (
-    Annotation, ConversationNote, ConversationSummary, ConversationTag, ConversationTopic, HandoffTicket,
+    Annotation,
+    ConversationNote,
+    ConversationSummary,
+    ConversationTag,
+    ConversationTopic,
+    HandoffTicket,
 )
-from bot.review.index import EVENTS, events_table_exists, refresh_summaries
 
 CHUNK = 500
 SEARCH = sa.table("message_search", sa.column("conversation_id", sa.String), sa.column("id", sa.Integer))
@@ -69,7 +75,7 @@ def _chunks(items: List[str]) -> List[List[str]]:
 def _search_rows(s: Session, chunk: List[str]) -> sa.sql.Select:
     """The message_search rows of these conversations, found by id (FTS5 rowid = event id on SQLite)."""
     if s.get_bind().dialect.name == "sqlite":
-        return select(EVENTS.c.id).where(EVENTS.c.sender_id.in_(chunk), EVENTS.c.type_name.in_(("user", "bot")))
+        return events_table.message_ids(chunk)
     return select(SEARCH.c.id).where(SEARCH.c.conversation_id.in_(chunk))
 
 
@@ -79,9 +85,9 @@ def _count(s: Session, table: sa.Table, column: sa.Column, chunk: List[str]) -> 
 
 def _purge_chunk(s: Session, chunk: List[str], dry_run: bool, counts: Dict[str, int]) -> None:
     """Count, and unless a dry run delete, everything about these conversations."""
-    has_events = events_table_exists(s)
+    has_events = events_table.exists(s)
     if has_events:
-        counts["events"] += _count(s, EVENTS, EVENTS.c.sender_id, chunk)
+        counts["events"] += events_table.count_events(s, chunk)
     for name, table in REVIEW_TABLES:
         counts[name] += _count(s, table, table.c.conversation_id, chunk)
     if dry_run:
@@ -91,7 +97,7 @@ def _purge_chunk(s: Session, chunk: List[str], dry_run: bool, counts: Dict[str, 
         search = sa.table("message_search", sa.column(key, sa.Integer))
         s.execute(delete(search).where(search.c[key].in_(_search_rows(s, chunk))))
     if has_events:
-        s.execute(delete(EVENTS).where(EVENTS.c.sender_id.in_(chunk)))
+        events_table.delete_events(s, chunk)
     for _, table in REVIEW_TABLES:
         s.execute(delete(table).where(table.c.conversation_id.in_(chunk)))
 
