@@ -93,7 +93,7 @@ shell: train migrate ## Talk to the assistant in this terminal
 	  $(PY) -m bot.actions.server --port $(ACTIONS_PORT) >var/actions-shell.log 2>&1 & \
 	  $(RASA) shell -m $(MODEL) --endpoints $(ENDPOINTS)
 
-test: train widget $(CHROMIUM) ## Run every test: data validation, unit, test stories, end-to-end, browser
+test: lint train widget $(CHROMIUM) ## Run every test: lint, data validation, unit, test stories, end-to-end, browser
 	CLINIC_MODEL=$(MODEL) $(PY) -m pytest
 
 BENCH_VISITORS ?= 500

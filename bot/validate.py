@@ -70,7 +70,7 @@ def validate(config: str, domain: str, data: str, action_folders: Iterable[Path]
 
     gather = validator._gather_utterance_actions
     only_from_actions = mentioned - story_actions(validator)
-    validator._gather_utterance_actions = lambda: gather() - only_from_actions  # type: ignore[method-assign]
+    validator._gather_utterance_actions = lambda: gather() - only_from_actions
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fine = all([_validate_domain(validator), _validate_nlu(validator, True),

@@ -286,7 +286,7 @@ def test_annotations_export_as_nlu_yaml_that_round_trips_odd_text(events: str) -
             review_labels.annotate(s, "n", ids[0], "made_up_intent", staff_id=None)
         with pytest.raises(review_labels.ReviewError):
             review_labels.annotate(s, "other", ids[0], "greet", staff_id=None)
-        exported = review_export.nlu_yaml(review_labels.annotations(s))
+        exported = review_export.nlu_yaml(review_labels.annotations_of(s))
     document = yaml.safe_load(exported)
     assert document["version"] == "3.1"
     blocks = {block["intent"]: block["examples"] for block in document["nlu"]}

@@ -18,8 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clinic import load_live_chat
 from bot.actions.handoff_form import DEFAULT_REASON, FORM_SLOTS, intent_of
-from bot.actions.responses import say
 from bot.actions.handoff_tickets import RecordedTicket, TicketRequest, record_or_keep
+from bot.actions.responses import say
 from bot.conversation.handoff_state import CALLBACK, STATE_SLOT, WAITING
 from bot.store.db import utcnow
 

@@ -22,11 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from bot.actions.clinic import load_live_chat
-from bot.store.db import session_scope, utcnow
 from bot.handoff.pending import importing_file, pending_file, rejected_file
-from bot.store.private_files import append_private
-from bot.staff.accounts import coordinators_online
 from bot.handoff.tickets import attach_contact, create_ticket, escalate_ticket, open_ticket_for
+from bot.staff.accounts import coordinators_online
+from bot.store.db import session_scope, utcnow
+from bot.store.private_files import append_private
 
 logger = logging.getLogger(__name__)
 

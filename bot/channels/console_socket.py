@@ -21,8 +21,8 @@ from websockets.exceptions import ConnectionClosed
 
 from bot.handoff import tickets
 from bot.handoff.desk import ticket_payload
-from bot.settings import get_settings
 from bot.realtime.hub import SESSIONS_TOPIC, STAFF_TOPIC, Hub
+from bot.settings import get_settings
 from bot.staff import accounts as staff
 from bot.staff import sessions as staff_sessions
 from bot.staff.auth import StaffIdentity

@@ -24,14 +24,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.visitors.address_limits import AddressLimits, get_address_limits
-from bot.visitors.addresses import address_key, client_address, request_is_local
 from bot.channels.rest_body import RestBodies, RestMessage, RestProblem
 from bot.channels.untrusted_text import same_secret
-from bot.visitors.frame_limits import address_request
+from bot.channels.web_settings import WebSettings
 from bot.secrets import MissingSecretError, is_production
 from bot.settings import get_settings
-from bot.channels.web_settings import WebSettings
+from bot.visitors.address_limits import AddressLimits, get_address_limits
+from bot.visitors.addresses import address_key, client_address, request_is_local
+from bot.visitors.frame_limits import address_request
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class GuardedRestInput(RestInput):
             await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
         except asyncio.CancelledError:
             logger.error("REST channel: the message for conversation %s timed out", sender)
-        except Exception as error:  # noqa: BLE001 - Rasa's own channel answers what it has, too
+        except Exception as error:
             logger.error("REST channel: the message for conversation %s failed (%s)", sender, type(error).__name__)
         return response.json(collector.messages)
 

@@ -19,29 +19,28 @@ from __future__ import annotations
 import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-
 from bot.channels.console_socket import UNAUTHORIZED_CLOSE, ConsoleSocket
+from bot.channels.static_files import serve_file
+from bot.channels.tls_proxy import HSTS, TrustedProxies
+from bot.handoff.api import ticket_routes
 from bot.handoff.desk import HandoffDesk
+from bot.handoff.watcher import TicketWatcher
 from bot.realtime.hub import get_hub
-from bot.review.insights_api import insights_routes
-from bot.staff.login_throttle import LoginThrottle
-from bot.staff.password_workers import PasswordWorkers
 from bot.review.api import review_routes
+from bot.review.insights_api import insights_routes
 from bot.review.refresher import ReviewRefresher
 from bot.secrets import is_production
-from bot.settings import get_settings
-from bot.handoff.api import ticket_routes
+from bot.settings import PROJECT_ROOT, get_settings
 from bot.staff.auth import CookieSigner, identify
 from bot.staff.login import LoginDesk, login_routes
+from bot.staff.login_throttle import LoginThrottle
 from bot.staff.origins import StaffOrigins
-from bot.channels.static_files import PROJECT_ROOT, serve_file
-from bot.handoff.watcher import TicketWatcher
-from bot.channels.tls_proxy import HSTS, TrustedProxies
+from bot.staff.password_workers import PasswordWorkers
 from bot.store import audit
 from bot.store.migrate import require_current_schema
 
@@ -118,7 +117,7 @@ class StaffInput(InputChannel):
             return None
 
         @bp.middleware("response")
-        async def transport_headers(request: Request, answer: HTTPResponse) -> None:
+        async def transport_headers(request: Request, answer: Optional[HTTPResponse]) -> None:
             if answer is None:
                 return
             if is_production():

@@ -10,7 +10,6 @@ from typing import Dict, Optional
 
 from sanic import response
 from sanic.response import HTTPResponse
-from bot.settings import PROJECT_ROOT
 
 SERVED_FILE = re.compile(r"^[A-Za-z0-9_-]+\.(js|css|html|svg|png)$")
 CONTENT_TYPES = {

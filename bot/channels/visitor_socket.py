@@ -24,21 +24,27 @@ from rasa.core.channels.channel import UserMessage
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
-from bot.visitors.address_limits import AddressLimits, LocalAddressLimits
-from bot.visitors.frame_limits import LimitHit, SocketLimits
-from bot.conversation.history import history_items
-from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
-from bot.visitors.buckets import TokenBucket
-from bot.handoff.watcher import announce_written_ticket, writes_ticket
 from bot.channels.store_guard import ConversationStoreUnavailable
-from bot.conversation.reads import handoff_state
 from bot.channels.visitor_frames import (
-    AnyFrame, FrameProblem, SessionEnd, SessionRequest, Typing, UserUttered, VisitorFrames,
+    AnyFrame,
+    FrameProblem,
+    SessionEnd,
+    SessionRequest,
+    Typing,
+    UserUttered,
+    VisitorFrames,
 )
-from bot.visitors.sessions import SessionStoreUnavailable, VisitorSessions
 from bot.channels.web_output import WebOutput
 from bot.channels.web_settings import WebSettings
 from bot.conversation.handoff_state import WITH_STAFF
+from bot.conversation.history import history_items
+from bot.conversation.reads import handoff_state
+from bot.handoff.watcher import announce_written_ticket, writes_ticket
+from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
+from bot.visitors.address_limits import AddressLimits, LocalAddressLimits
+from bot.visitors.buckets import TokenBucket
+from bot.visitors.frame_limits import LimitHit, SocketLimits
+from bot.visitors.sessions import SessionStoreUnavailable, VisitorSessions
 
 logger = logging.getLogger(__name__)
 
@@ -227,7 +233,8 @@ class VisitorSocket:
         self.wrote_ticket = self.wrote_ticket or writes_ticket(frame)
         if frame.get("type") == "bot_uttered":
             self.replies += 1
-            custom = frame.get("custom") if isinstance(frame.get("custom"), dict) else {}
+            custom = frame.get("custom")
+            custom = custom if isinstance(custom, dict) else {}
             if frame.get("text"):
                 await self.publish_activity({"type": "bot_message", "text": frame["text"],
                                              "timestamp": frame.get("timestamp")})

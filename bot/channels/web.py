@@ -21,17 +21,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.visitors.address_limits import AddressLimits, close_address_limits, get_address_limits
-from bot.visitors.addresses import address_key, client_address
-from bot.secrets import load_secret
-from bot.visitors.tokens import DAY_S, SessionSigner
-from bot.channels.static_files import PROJECT_ROOT, serve_file
+from bot.channels.static_files import serve_file
 from bot.channels.store_guard import guard_store
-from bot.conversation.reads import stored_events
-from bot.visitors.sessions import DatabaseEndedSessions, VisitorSessions
 from bot.channels.visitor_socket import TRY_AGAIN_LATER, VisitorSocket
 from bot.channels.web_settings import WebSettings
+from bot.conversation.reads import stored_events
+from bot.secrets import load_secret
+from bot.settings import PROJECT_ROOT
 from bot.store.migrate import require_current_schema
+from bot.visitors.address_limits import AddressLimits, close_address_limits, get_address_limits
+from bot.visitors.addresses import address_key, client_address
+from bot.visitors.sessions import DatabaseEndedSessions, VisitorSessions
+from bot.visitors.tokens import DAY_S, SessionSigner
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 

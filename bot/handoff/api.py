@@ -17,15 +17,15 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.conversation import writes as conversation_log
+from bot.handoff import tickets
 from bot.handoff.api_bodies import AgentMessage, AgentTyping, CloseTicket, MarkCalled, NewStaffAccount, NoBody
 from bot.handoff.desk import HandoffDesk, ticket_payload
-from bot.store.db import in_db
-from bot.staff.password_workers import HashingBusy, PasswordWorkers
+from bot.staff import accounts as staff
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
+from bot.staff.password_workers import HashingBusy, PasswordWorkers
 from bot.staff.request_bodies import parse_body
 from bot.store import audit
-from bot.staff import accounts as staff
-from bot.handoff import tickets
+from bot.store.db import in_db
 
 TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
 

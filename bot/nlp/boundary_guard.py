@@ -18,6 +18,7 @@ is one edit away from a word the boundaries use becomes that word. The rules liv
 """
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Any, Container, Dict, List, Optional, Set, Text, Tuple, Type
@@ -63,6 +64,11 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def allowed_edits(word: str) -> int:
     """How many typos a word of this length may carry and still be recognised."""
     return 2 if len(word) >= LONG_WORD else 1
+
+
+def refuses(rules: "Boundaries", question: str) -> bool:
+    """Whether `rules` would refuse to answer `question` (a dosing or regulatory question)."""
+    return rules.check(question) is not None
 
 
 class Boundaries:
@@ -193,7 +199,7 @@ class BoundaryGuard(GraphComponent):
                 rule, word = found
                 self.apply(message, rule)
                 message.set(OUTPUT_KEY, {"rule": rule, "word": word}, add_to_output=True)
-                offer_instead(message, lambda question: boundaries.check(question) is not None)
+                offer_instead(message, functools.partial(refuses, boundaries))
         return messages
 
     @staticmethod

@@ -30,7 +30,7 @@ NOT_AFTER_INTENTS = ("crisis", "distress")
 
 def is_answer(action: Optional[Text]) -> bool:
     """Whether an action is the end of an answer to a visitor's question."""
-    return bool(action) and (action in ANSWER_ACTIONS or action.startswith(ANSWER_PREFIXES))
+    return action is not None and (action in ANSWER_ACTIONS or action.startswith(ANSWER_PREFIXES))
 
 
 def offer_due(tracker: DialogueStateTracker) -> Optional[Text]:

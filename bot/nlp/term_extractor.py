@@ -6,7 +6,7 @@ reaches the dialogue as one value without a separate synonym list to keep in ste
 """
 from __future__ import annotations
 
-from typing import Any, Container, Dict, List, Optional, Text, Type
+from typing import Any, Container, Dict, List, Optional, Set, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -18,7 +18,6 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.condition_answers import named_by_article
-
 
 # A condition named with a more specific form of it: the specific one is what the message is about
 # ("my depression is treatment resistant" asks about treatment-resistant depression).
@@ -35,7 +34,7 @@ def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> Li
     A more specific condition outranks the one it refines, and a condition the article names
     (`named`) outranks one it does not ("ADHD and depression" is answered for depression).
     """
-    values = {e.get("value") for e in entities if e.get("entity") == "condition"}
+    values: Set[str] = {e["value"] for e in entities if e.get("entity") == "condition" and e.get("value")}
     dropped = {MORE_SPECIFIC[v] for v in values if v in MORE_SPECIFIC}
     if {v for v in values - dropped if v in named}:
         dropped |= {v for v in values if v not in named} - set(MORE_SPECIFIC)

@@ -51,4 +51,4 @@ def install() -> None:
         return True
 
     validate_action_result.prepared = True  # type: ignore[attr-defined]
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = validate_action_result

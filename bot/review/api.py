@@ -18,26 +18,39 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.store.db import in_db
+from bot.handoff import tickets
+from bot.review import export as review_export
+from bot.review import labels as review_labels
+from bot.review import transcript as review_transcript
 from bot.review.api_bodies import (
-    AuditQuery, ConversationPage, ExportFormat, NewAnnotation, NewNote, NewTag, PurgeRequest, ReviewedMark,
+    AuditQuery,
+    ConversationPage,
+    ExportFormat,
+    NewAnnotation,
+    NewNote,
+    NewTag,
+    PurgeRequest,
+    ReviewedMark,
+)
+from bot.review.index import refresh_summaries
+from bot.review.labels import ReviewError
+from bot.review.purge import purge
+from bot.review.queries import (
+    MAX_PAGE,
+    FilterError,
+    ReviewFilter,
+    count_conversations,
+    list_conversations,
+    page_dicts,
+    parse_filter,
+    summary_dict,
 )
 from bot.review.refresher import STEP_EVENTS
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.staff.request_bodies import parse_body, parse_query
 from bot.store import audit
-from bot.review import export as review_export
-from bot.review import labels as review_labels
-from bot.review import transcript as review_transcript
-from bot.handoff import tickets
 from bot.store.audit import RetentionError
-from bot.review.purge import purge
-from bot.review.index import refresh_summaries
-from bot.review.labels import ReviewError
-from bot.review.queries import (
-    MAX_PAGE, FilterError, ReviewFilter, count_conversations, list_conversations, page_dicts, parse_filter,
-    summary_dict,
-)
+from bot.store.db import in_db
 
 REVIEW_ERRORS = {"not_found": 404}
 
@@ -82,7 +95,7 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
             rows, cursor = list_conversations(s, f, page.limit, page.cursor)
             audit.record(s, who.id, "search" if f.text else "view_list", None,
                          {"filter": audit.redacted_filter(f.as_dict()), "rows": len(rows)})
-            body = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
+            body: Dict[str, Any] = {"conversations": page_dicts(s, rows), "next_cursor": cursor}
             if page.count:
                 body["total"] = count_conversations(s, f)
             return body
@@ -104,7 +117,7 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
                 "transcript": review_transcript.transcript(s, conversation_id),
                 "notes": review_labels.notes(s, conversation_id, names),
                 "annotations": [review_labels.annotation_dict(a, names)
-                                for a in review_labels.annotations(s, conversation_id)],
+                                for a in review_labels.annotations_of(s, conversation_id)],
             }
 
         return response.json(await in_db(load))
@@ -173,7 +186,7 @@ def label_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
     async def all_annotations(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         def load(s: Any) -> List[Dict[str, Any]]:
             names = tickets.staff_names(s)
-            rows = [review_labels.annotation_dict(a, names) for a in review_labels.annotations(s)]
+            rows = [review_labels.annotation_dict(a, names) for a in review_labels.annotations_of(s)]
             audit.record(s, who.id, "view_list", "annotations", {"rows": len(rows)})
             return rows
 
@@ -232,7 +245,7 @@ def export_routes(guarded: Callable[..., Callable[[Handler], Handler]]) -> None:
     @guarded("/api/exports/nlu", "GET", admin=True)
     async def export_nlu(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
         def load(s: Any) -> str:
-            items = review_labels.annotations(s)
+            items = review_labels.annotations_of(s)
             audit.record(s, who.id, "export_nlu", None, {"annotations": len(items)})
             return review_export.nlu_yaml(items)
 

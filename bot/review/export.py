@@ -52,7 +52,7 @@ def to_json(records: List[Dict[str, Any]]) -> str:
 
 def _time(timestamp: Any) -> str:
     """An event's epoch time as ISO 8601 UTC."""
-    return iso(to_datetime(timestamp)) if timestamp is not None else ""
+    return (iso(to_datetime(timestamp)) or "") if timestamp is not None else ""
 
 
 def to_csv(records: Iterable[Dict[str, Any]]) -> str:

@@ -13,15 +13,15 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.store.db import in_db
 from bot.review.api_bodies import InsightsRange
+from bot.review.index import refresh_summaries
+from bot.review.insights import insight_range, insights
+from bot.review.queries import FilterError
 from bot.review.refresher import STEP_EVENTS
 from bot.staff.auth import CookieSigner, StaffIdentity, error, route_guard
 from bot.staff.request_bodies import parse_query
 from bot.store import audit
-from bot.review.index import refresh_summaries
-from bot.review.insights import insight_range, insights
-from bot.review.queries import FilterError
+from bot.store.db import in_db
 
 
 def insights_routes(bp: Blueprint, signer: CookieSigner) -> None:

@@ -17,11 +17,11 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.store.db import utcnow
-from bot.store.models import Annotation, ConversationNote, ConversationSummary, ConversationTag
 from bot.review.queries import iso
 from bot.review.transcript import user_event
 from bot.settings import PROJECT_ROOT
+from bot.store.db import utcnow
+from bot.store.models import Annotation, ConversationNote, ConversationSummary, ConversationTag
 
 TAG_SHAPE = re.compile(r"^[\w][\w .:/-]{0,63}$", re.UNICODE)
 MAX_NOTE_CHARS = 4000
@@ -161,7 +161,7 @@ def annotation_dict(annotation: Annotation, names: Optional[Dict[int, str]] = No
             "staff_name": (names or {}).get(annotation.staff_id or 0), "created_at": iso(annotation.created_at)}
 
 
-def annotations(s: Session, conversation_id: Optional[str] = None) -> List[Annotation]:
+def annotations_of(s: Session, conversation_id: Optional[str] = None) -> List[Annotation]:
     """Annotations of one conversation, or all of them, oldest first."""
     query = select(Annotation).order_by(Annotation.id)
     if conversation_id is not None:

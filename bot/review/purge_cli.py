@@ -15,10 +15,10 @@ from typing import List, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.review.purge import purge
 from bot.store import audit
 from bot.store.db import session_scope
 from bot.store.migrate import upgrade_database
-from bot.review.purge import purge
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -13,8 +13,8 @@ import asyncio
 import logging
 from typing import Optional
 
-from bot.store.db import in_db
 from bot.review.index import refresh_summaries
+from bot.store.db import in_db
 
 logger = logging.getLogger(__name__)
 

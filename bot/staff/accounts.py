@@ -17,8 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.staff import passwords
-from bot.staff import totp
+from bot.staff import passwords, totp
 from bot.store.db import utcnow
 from bot.store.models import StaffSession, StaffUser
 

@@ -19,8 +19,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.secrets import load_secret
 from bot.channels.tls_proxy import TrustedProxies, cookie_secure
+from bot.secrets import load_secret
 from bot.staff import sessions as staff_sessions
 from bot.staff.request_bodies import BadRequest
 from bot.store.db import session_scope
@@ -145,7 +145,7 @@ async def require_staff(
 
 
 Handler = Callable[[Request, StaffIdentity, Dict[str, Any]], Awaitable[HTTPResponse]]
-Refusal = Callable[[Exception], HTTPResponse]
+Refusal = Callable[[Any], HTTPResponse]  # called with an instance of the exception type it is listed under
 
 
 def route_guard(

@@ -24,14 +24,21 @@ from typing import List, Optional
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import get_settings
-from bot.store import audit
 from bot.staff import totp
-from bot.store.db import session_scope
-from bot.store.migrate import upgrade_database
 from bot.staff.accounts import (
-    MIN_PASSWORD_LENGTH, ROLES, StaffError, create_staff, enroll_totp, find_staff, list_staff, remove_totp,
+    MIN_PASSWORD_LENGTH,
+    ROLES,
+    StaffError,
+    create_staff,
+    enroll_totp,
+    find_staff,
+    list_staff,
+    remove_totp,
     set_active,
 )
+from bot.store import audit
+from bot.store.db import session_scope
+from bot.store.migrate import upgrade_database
 
 
 def _parser() -> argparse.ArgumentParser:

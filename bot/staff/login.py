@@ -25,23 +25,28 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.staff import session_end
-from bot.store.db import in_db
+from bot.channels.tls_proxy import TrustedProxies
 from bot.realtime.hub import Hub
-from bot.staff.login_throttle import LoginThrottle, Refusal
-from bot.staff.password_workers import HashingBusy, PasswordWorkers
+from bot.staff import accounts as staff
+from bot.staff import passwords, session_end, totp
+from bot.staff import sessions as staff_sessions
+from bot.staff.accounts import LoginCandidate, StaffError
 from bot.staff.auth import (
-    CookieSigner, clear_session_cookie, error, identify, refused, require_staff, session_token, set_session_cookie,
+    CookieSigner,
+    clear_session_cookie,
+    error,
+    identify,
+    refused,
+    require_staff,
+    session_token,
+    set_session_cookie,
 )
 from bot.staff.login_bodies import LoginBody
+from bot.staff.login_throttle import LoginThrottle, Refusal
+from bot.staff.password_workers import HashingBusy, PasswordWorkers
 from bot.staff.request_bodies import BadRequest, parse_body
-from bot.channels.tls_proxy import TrustedProxies
 from bot.store import audit
-from bot.staff import passwords
-from bot.staff import accounts as staff
-from bot.staff import sessions as staff_sessions
-from bot.staff import totp
-from bot.staff.accounts import LoginCandidate, StaffError
+from bot.store.db import in_db
 
 BAD_CREDENTIALS = "That email and password don't match an active account."
 

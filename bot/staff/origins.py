@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from sanic.request import Request
 
+from bot.channels.tls_proxy import TrustedProxies, own_origins
 from bot.secrets import is_production
 from bot.settings import get_settings
-from bot.channels.tls_proxy import TrustedProxies, own_origins
 
 logger = logging.getLogger(__name__)
 

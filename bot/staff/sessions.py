@@ -21,7 +21,6 @@ from bot.store import audit
 from bot.store.db import utcnow
 from bot.store.models import StaffSession, StaffUser
 
-
 LIFETIMES = {"SESSION_IDLE_SECONDS": "staff_session_idle_seconds", "SESSION_MAX_SECONDS": "staff_session_max_seconds"}
 
 

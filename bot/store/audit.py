@@ -29,10 +29,10 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
+from bot.review.queries import iso
 from bot.settings import get_settings
 from bot.store.db import utcnow
 from bot.store.models import AuditEntry
-from bot.review.queries import iso
 
 PATIENT_DATA = (
     "view_queue", "view_ticket", "view_callbacks", "claim", "send_message", "hand_back", "close", "mark_called",

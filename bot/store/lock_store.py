@@ -103,7 +103,7 @@ class AtomicRedisLockStore(RedisLockStore):
 class ClinicLockStore:
     """Factory Rasa instantiates from `bot/endpoints.yml`: Redis when `REDIS_URL` is set, else memory."""
 
-    def __new__(cls, endpoint_config: Optional[EndpointConfig] = None, **_: Any) -> LockStore:  # type: ignore[misc]
+    def __new__(cls, endpoint_config: Optional[EndpointConfig] = None, **_: Any) -> LockStore:
         """The lock store for this deployment."""
         url = redis_url()
         if url:

@@ -6,6 +6,8 @@ All times are naive UTC (`bot.store.db.utcnow`).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -31,7 +33,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-Base = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+Base: Any = declarative_base(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
 
 class StaffUser(Base):

@@ -56,6 +56,8 @@ class Stamp:
 class ClinicTrackerStore(SQLTrackerStore):
     """SQL tracker store whose location comes from one URL (endpoint `url` or `DATABASE_URL`)."""
 
+    engine: Any  # made by SQLTrackerStore.__init__
+
     def __init__(
         self,
         domain: Optional[Domain] = None,
@@ -125,9 +127,10 @@ class ClinicTrackerStore(SQLTrackerStore):
             self._warm.pop(sender_id, None)
         with self.session_scope() as session:
             before = self._stamp(session, sender_id)
+            event_count = len(tracker.events)
             known = (issued is not None and issued[0]() is tracker and issued[1] == before
-                     and len(tracker.events) >= issued[2])
-            if known:
+                     and event_count >= issued[2])
+            if known and issued is not None:
                 new_events: List[Event] = list(itertools.islice(tracker.events, issued[2], None))
             else:
                 new_events = list(self._additional_events(session, tracker))

@@ -19,8 +19,8 @@ from typing import Awaitable, Callable, Optional, Protocol, TypeVar
 
 from redis.exceptions import RedisError
 
-from bot.visitors.buckets import AddressCounter, KeyedBuckets
 from bot.settings import redis_url
+from bot.visitors.buckets import AddressCounter, KeyedBuckets
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
+from bot.channels.web_settings import WebSettings
 from bot.visitors.address_limits import AddressLimits
 from bot.visitors.buckets import TokenBucket
-from bot.channels.web_settings import WebSettings
 
 ADDRESS_SCOPE = "requests"
 TYPING_PER_SECOND, TYPING_BURST = 2.0, 4.0

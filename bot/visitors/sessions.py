@@ -16,8 +16,8 @@ from typing import Optional, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.visitors.tokens import SessionSigner, TokenCheck, new_session_id, parse_session_id
 from bot.visitors.ended_sessions import conversation_ended, end_conversation
+from bot.visitors.tokens import SessionSigner, TokenCheck, new_session_id, parse_session_id
 
 logger = logging.getLogger(__name__)
 
