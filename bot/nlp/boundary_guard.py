@@ -24,10 +24,7 @@ from pathlib import Path
 from typing import Any, Container, Dict, List, Optional, Set, Text, Tuple, Type
 
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -35,6 +32,7 @@ from spacy.language import Language
 
 from bot.nlp.intent_override import override_intent
 from bot.nlp.question_splitter import offer_instead
+from bot.nlp.untrained_component import UntrainedComponent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
@@ -148,7 +146,7 @@ class EnglishWords:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class BoundaryGuard(GraphComponent):
+class BoundaryGuard(UntrainedComponent):
     """Routes regulatory and personal-advice questions, however spelled."""
 
     @classmethod
@@ -166,16 +164,6 @@ class BoundaryGuard(GraphComponent):
         self.rules = yaml.safe_load(Path(config.get("rules") or DEFAULT_RULES).read_text(encoding="utf-8"))
         self._compiled: Optional[Tuple[Language, Boundaries]] = None
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "BoundaryGuard":
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     def boundaries(self, nlp: Language) -> Boundaries:
         """The rules compiled for this pipeline."""

@@ -12,21 +12,19 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.intent_override import override_intent
+from bot.nlp.untrained_component import UntrainedComponent
 
 CONDITION_INTENT = "ask_condition"
 OUTPUT_KEY = "condition_router"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ConditionRouter(GraphComponent):
+class ConditionRouter(UntrainedComponent):
     """Routes "does it help <condition>" questions to the condition's answer."""
 
     @staticmethod
@@ -39,16 +37,6 @@ class ConditionRouter(GraphComponent):
         """Keep the answer keys."""
         self.answer_keys = set(config["answer_keys"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "ConditionRouter":
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Make condition questions `ask_condition`."""

@@ -29,10 +29,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import yaml
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -40,6 +37,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from bot.nlp.intent_override import override_intent
+from bot.nlp.untrained_component import UntrainedComponent
 
 CRISIS_INTENT = "crisis"
 DISTRESS_INTENT = "distress"
@@ -155,7 +153,7 @@ class CrisisMatcher:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class CrisisDetector(GraphComponent):
+class CrisisDetector(UntrainedComponent):
     """Sets the intent to `crisis` when a crisis phrase appears, and records which one."""
 
     @classmethod
@@ -178,16 +176,6 @@ class CrisisDetector(GraphComponent):
         self.risk_words = set(config.get("risk_words") or DEFAULT_RISK_WORDS)
         self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "CrisisDetector":
-        """Create the component (nothing to train)."""
-        return cls(config)
 
     def matchers(self, nlp: Language) -> Tuple[CrisisMatcher, CrisisMatcher]:
         """The compiled (crisis, distress) matchers for this pipeline."""

@@ -18,14 +18,13 @@ Training examples are never split.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, List, Optional, Text, Tuple
+from typing import Callable, List, Optional, Text, Tuple
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlp.untrained_component import UntrainedComponent
 
 OUTPUT_KEY = "other_questions"
 WHOLE_TEXT_KEY = "whole_text"
@@ -151,19 +150,9 @@ def whole_message(message: Message) -> None:
         message.set(TEXT, whole)
 
 
-class _Stage(GraphComponent):
+class _Stage(UntrainedComponent):
     """A component with nothing to train that changes each parsed message."""
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "_Stage":
-        """Create the component (nothing to train)."""
-        return cls()
 
     @staticmethod
     def change(message: Message) -> None:

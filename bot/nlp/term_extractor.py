@@ -8,16 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Container, Dict, List, Optional, Set, Text, Type
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.condition_answers import named_by_article
+from bot.nlp.untrained_component import UntrainedComponent
 
 # A condition named with a more specific form of it: the specific one is what the message is about
 # ("my depression is treatment resistant" asks about treatment-resistant depression).
@@ -44,7 +42,7 @@ def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> Li
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
 )
-class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
+class TermEntityExtractor(UntrainedComponent, EntityExtractorMixin):
     """Adds the entity ruler's matches, with canonical values, to each message."""
 
     @classmethod
@@ -62,16 +60,6 @@ class TermEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._dimensions: Optional[List[Text]] = config.get("dimensions")
         self._named = set(named_by_article())
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TermEntityExtractor":
-        """Create the component (it has nothing to train)."""
-        return cls(config)
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
         """Run the ruler on each message's original text (case kept) and add its entities."""

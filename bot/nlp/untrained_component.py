@@ -1,0 +1,32 @@
+"""What every untrained Rasa component of this project shares: being built from its config alone.
+
+Rasa asks each graph component for a `create` class method; for components with nothing to
+train (the splitter, term extractor, routers, guards and crisis detector) it is always the same,
+so it lives here once.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+
+
+class UntrainedComponent(GraphComponent):
+    """A Rasa graph component with nothing to train or persist, built from its config."""
+
+    def __init__(self, config: Optional[Dict[Text, Any]] = None) -> None:
+        """Keep the component's config (subclasses read what they need from it)."""
+        self.config = config or {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> GraphComponent:
+        """Create the component (nothing to train)."""
+        return cls(config)
