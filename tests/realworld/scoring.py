@@ -70,6 +70,9 @@ def not_covered_answers() -> set:
     responses = yaml.safe_load(NOT_COVERED_ANSWERS.read_text(encoding="utf-8"))["responses"]
     return set(responses)
 
+# Responses that hold an action's own wording (bot/actions send them by name): the reply is the action's.
+ACTION_WORDING = ("utter_clarify_", "utter_handoff_", "utter_disclaimer")
+
 
 def response_name(key: str) -> str:
     """The response (or action) name an `expect` key stands for."""
@@ -93,7 +96,10 @@ def first_answer(events: List[Dict[str, Any]]) -> str:
             metadata = event.get("metadata") or {}
             if metadata.get("utter_action") == CONDITION_ANSWER and metadata.get("id"):
                 return f"utter_{metadata['id']}"  # the variation sent: utter_condition_ptsd, ...
-            return metadata.get("utter_action") or action or "bot"
+            name = metadata.get("utter_action")
+            if name and action.startswith("action_") and name.startswith(ACTION_WORDING):
+                return action  # wording an action sends by name stands for that action
+            return name or action or "bot"
     return action or "none"
 
 
