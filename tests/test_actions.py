@@ -11,6 +11,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.clarify import NONE_OF_THESE, ActionClarify
+from bot.actions import clinic
 from bot.actions.clinic import load_clinic
 from bot.actions.followup import ActionAnswerFollowup
 from bot.actions.session import ActionSessionStart
@@ -133,6 +134,19 @@ def test_clinic_file_with_a_missing_field_names_it(tmp_path: Path) -> None:
     incomplete.write_text('name: "Demo"\nphone: "555"\n')
     with pytest.raises(ValueError, match="email, hours, address"):
         load_clinic(incomplete)
+
+
+def test_the_clinic_file_is_parsed_once_until_it_changes(tmp_path: Path, monkeypatch) -> None:
+    clinic_yml = tmp_path / "clinic.yml"
+    clinic_yml.write_text("name: A\nphone: 555-0100\nemail: C\nhours: D\naddress: E\n")
+    parses = []
+    real_load = clinic.yaml.safe_load
+    monkeypatch.setattr(clinic.yaml, "safe_load", lambda text: parses.append(text) or real_load(text))
+    assert load_clinic(clinic_yml).phone == "555-0100"
+    assert load_clinic(clinic_yml).phone == "555-0100"
+    assert len(parses) == 1, "an unchanged file must not be parsed on every action call"
+    clinic_yml.write_text("name: A\nphone: 555-0199 (new)\nemail: C\nhours: D\naddress: E\n")
+    assert load_clinic(clinic_yml).phone == "555-0199 (new)", "an edited file must take effect without a restart"
 
 
 def test_clinic_file_can_be_chosen_by_environment(tmp_path: Path, monkeypatch) -> None:

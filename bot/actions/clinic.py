@@ -1,13 +1,17 @@
 """The clinic's own facts (name, phone, email, hours, address) and live-chat hours, read from one YAML file.
 
 The assistant states only what this file says. `CLINIC_CONFIG` names another file; the
-default is `clinic.yml` at the project root.
+default is `clinic.yml` at the project root. The file is parsed once and again only when it
+changes (its modification time or size), so every action call and every watcher check is a
+`stat`, and an edit takes effect without a restart.
 """
 from __future__ import annotations
 
+import copy
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import yaml
 
@@ -15,6 +19,9 @@ from bot.actions.live_chat_hours import LiveChatHours
 from bot.settings import PROJECT_ROOT, get_settings
 
 DEFAULT_CLINIC_FILE = PROJECT_ROOT / "clinic.yml"
+
+_parsed: Dict[Path, Tuple[Tuple[int, int], Dict[str, Any]]] = {}
+_parsed_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -38,8 +45,17 @@ def clinic_file() -> Path:
 
 
 def read_clinic_file(path: Optional[Path] = None) -> Dict[str, Any]:
-    """The clinic file as a mapping (empty when the file is empty)."""
-    return yaml.safe_load((path or clinic_file()).read_text(encoding="utf-8")) or {}
+    """The clinic file as a mapping (empty when the file is empty), parsed again only after it changed."""
+    path = path or clinic_file()
+    stat = path.stat()
+    version = (stat.st_mtime_ns, stat.st_size)
+    with _parsed_lock:
+        cached = _parsed.get(path)
+    if cached is None or cached[0] != version:
+        cached = (version, yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        with _parsed_lock:
+            _parsed[path] = cached
+    return copy.deepcopy(cached[1])
 
 
 def load_clinic(path: Optional[Path] = None) -> ClinicInfo:

@@ -60,7 +60,7 @@ def max_wait_seconds() -> int:
     override = get_settings().handoff_max_wait_seconds
     if override:
         return override
-    from bot.actions.clinic import load_live_chat  # the clinic file is read on every check
+    from bot.actions.clinic import load_live_chat  # re-read only when the file changed
 
     return load_live_chat().max_wait_seconds
 
