@@ -10,7 +10,7 @@ back and close). Signing in and out is `bot.staff.login`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Iterable, List
 
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -30,6 +30,15 @@ from bot.store.db import in_db
 TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
 
 
+def ticket_list(who: StaffIdentity, select: Callable[[Any], Iterable[Any]], action: str) -> Callable[[Any], List[Dict[str, Any]]]:
+    """Work for `in_db`: the selected tickets as the console shows them, with the audit entry of the view."""
+    def load(s: Any) -> List[Dict[str, Any]]:
+        rows = [ticket_payload(t) for t in select(s)]
+        audit.record(s, who.id, action, None, {"tickets": len(rows)})
+        return rows
+    return load
+
+
 def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashing: PasswordWorkers) -> None:
     """Queue, detail, claim, chat, hand back, close, call-backs."""
 
@@ -38,12 +47,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
 
     @guarded("/api/tickets", "GET")
     async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        def load(s: Any) -> list:
-            rows = [ticket_payload(t) for t in tickets.open_tickets(s)]
-            audit.record(s, who.id, "view_queue", None, {"tickets": len(rows)})
-            return rows
-
-        return response.json({"tickets": await in_db(load)})
+        return response.json({"tickets": await in_db(ticket_list(who, tickets.open_tickets, "view_queue"))})
 
     @guarded("/api/tickets/<ticket_id:int>", "GET")
     async def detail(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
@@ -94,12 +98,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
 
     @guarded("/api/callbacks", "GET")
     async def callbacks(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
-        def load(s: Any) -> list:
-            rows = [ticket_payload(t) for t in tickets.callbacks_due(s)]
-            audit.record(s, who.id, "view_callbacks", None, {"tickets": len(rows)})
-            return rows
-
-        return response.json({"tickets": await in_db(load)})
+        return response.json({"tickets": await in_db(ticket_list(who, tickets.callbacks_due, "view_callbacks"))})
 
     @guarded("/api/callbacks/<ticket_id:int>/called", "POST")
     async def called(request: Request, who: StaffIdentity, params: Dict[str, Any]) -> HTTPResponse:
