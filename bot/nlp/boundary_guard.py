@@ -21,18 +21,18 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any, Container, Dict, List, Optional, Set, Text, Tuple, Type
+from typing import Any, Container, Dict, List, Optional, Set, Text, Tuple
 
 import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
 from bot.nlp.intent_override import override_intent
 from bot.nlp.question_splitter import offer_instead
-from bot.nlp.untrained_component import UntrainedComponent
+from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
@@ -146,13 +146,8 @@ class EnglishWords:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class BoundaryGuard(UntrainedComponent):
+class BoundaryGuard(UntrainedSpacyComponent):
     """Routes regulatory and personal-advice questions, however spelled."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        """Needs the spaCy pipeline (for its English word list)."""
-        return [SpacyNLP]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

@@ -26,18 +26,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from bot.nlp.intent_override import override_intent
-from bot.nlp.untrained_component import UntrainedComponent
+from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 CRISIS_INTENT = "crisis"
 DISTRESS_INTENT = "distress"
@@ -153,13 +153,8 @@ class CrisisMatcher:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
-class CrisisDetector(UntrainedComponent):
+class CrisisDetector(UntrainedSpacyComponent):
     """Sets the intent to `crisis` when a crisis phrase appears, and records which one."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        """Needs the spaCy pipeline."""
-        return [SpacyNLP]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

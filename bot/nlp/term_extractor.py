@@ -6,16 +6,16 @@ reaches the dialogue as one value without a separate synonym list to keep in ste
 """
 from __future__ import annotations
 
-from typing import Any, Container, Dict, List, Optional, Set, Text, Type
+from typing import Any, Container, Dict, List, Optional, Set, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.utils.spacy_utils import SpacyModel, SpacyNLP
+from rasa.nlu.utils.spacy_utils import SpacyModel
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.condition_answers import named_by_article
-from bot.nlp.untrained_component import UntrainedComponent
+from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 # A condition named with a more specific form of it: the specific one is what the message is about
 # ("my depression is treatment resistant" asks about treatment-resistant depression).
@@ -42,13 +42,8 @@ def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> Li
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False, model_from="SpacyNLP"
 )
-class TermEntityExtractor(UntrainedComponent, EntityExtractorMixin):
+class TermEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
     """Adds the entity ruler's matches, with canonical values, to each message."""
-
-    @classmethod
-    def required_components(cls) -> List[Type]:
-        """The spaCy model must be loaded first."""
-        return [SpacyNLP]
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

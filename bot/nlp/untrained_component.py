@@ -2,15 +2,16 @@
 
 Rasa asks each graph component for a `create` class method; for components with nothing to
 train (the splitter, term extractor, routers, guards and crisis detector) it is always the same,
-so it lives here once.
+so it lives here once, with the variant that reads the spaCy pipeline.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Type
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils.spacy_utils import SpacyNLP
 
 
 class UntrainedComponent(GraphComponent):
@@ -30,3 +31,12 @@ class UntrainedComponent(GraphComponent):
     ) -> GraphComponent:
         """Create the component (nothing to train)."""
         return cls(config)
+
+
+class UntrainedSpacyComponent(UntrainedComponent):
+    """An untrained component that reads each message's spaCy document (the pipeline must run first)."""
+
+    @classmethod
+    def required_components(cls) -> List[Type]:
+        """Needs the project's spaCy pipeline (`SpacyNLP`)."""
+        return [SpacyNLP]
