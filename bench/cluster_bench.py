@@ -26,7 +26,7 @@ from bench.clients import OpenError, WebSocketVisitor, new_http_session
 from bench.config import FULL, QUESTIONS
 from bench.report import RESULTS_DIR, fmt, issues_cell, write_json
 from bench.run import stop_on_sigterm, versions
-from bench.scenarios import Context, check_websocket, learn_expected_replies
+from bench.scenarios import Context, check_websocket, fold_exchange, learn_expected_replies
 from bench.servers import BENCH_LIMITS, Servers, logged_errors, process_cpu_s, trained_model
 from bench.stats import LevelResult, count, ratio
 from cluster.run import Cluster, running_cluster
@@ -114,14 +114,11 @@ async def load(ctx: Context, cluster: Cluster, visitors: int, window_s: float) -
             question = QUESTIONS[(index + position) % len(QUESTIONS)]
             exchange = await visitor.ask(question, 0, MESSAGE_TIMEOUT_S)
             result.sent += 1
-            for error in exchange.errors:
-                count(result.errors, error)
-            result.extra += exchange.extra + max(0, exchange.typing_on - 1)
+            result.extra += fold_exchange(result.errors, result.latencies_s, exchange)
             if not exchange.answered:            # its state is unknown: this visitor stops
                 result.lost += 1
                 return
             result.answered += 1
-            result.latencies_s.append(exchange.latency_s)
             last_answer = max(last_answer, time.perf_counter())
             if exchange.replies == 0:
                 empty += 1

@@ -241,17 +241,23 @@ async def run_round(ctx: Context, channel: str, level: int, conversation: int, r
     result.client_cpu_s += time.process_time() - client_cpu
 
 
+def fold_exchange(errors: Dict[str, int], latencies_s: List[float], exchange: Any) -> int:
+    """Count one exchange's errors and, if it was answered, its latency; return its extra frames."""
+    for error in exchange.errors:
+        count(errors, error)
+    if exchange.answered:
+        latencies_s.append(exchange.latency_s)
+    return exchange.extra + max(0, exchange.typing_on - 1)
+
+
 def tally(ctx: Context, result: LevelResult, asked: List[Asked]) -> None:
     """Fold the exchanges of one channel at one level into its result."""
     for question, first, exchange in asked:
-        for error in exchange.errors:
-            count(result.errors, error)
-        result.extra += exchange.extra + max(0, exchange.typing_on - 1)
+        result.extra += fold_exchange(result.errors, result.latencies_s, exchange)
         if not exchange.answered:
             result.lost += 1
             continue
         result.answered += 1
-        result.latencies_s.append(exchange.latency_s)
         if exchange.replies != ctx.expected_replies(question, first):
             result.unexpected_replies += 1
 
@@ -311,14 +317,11 @@ async def run_soak(ctx: Context) -> SoakResult:
     result.total_s = last_answer - start
     result.chat_s = last_answer - chat_start
     for question, first, exchange in asked:
-        for error in exchange.errors:
-            count(result.errors, error)
-        result.duplicated_replies += exchange.extra + max(0, exchange.typing_on - 1)
+        result.duplicated_replies += fold_exchange(result.errors, result.latencies_s, exchange)
         if not exchange.answered:
             result.lost_messages += 1
             continue
         result.answered += 1
-        result.latencies_s.append(exchange.latency_s)
         expected = ctx.expected_replies(question, first)
         missing = max(0, expected - exchange.replies)
         result.missing_replies += missing
