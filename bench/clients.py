@@ -2,7 +2,7 @@
 
 Every visitor speaks one channel and has its own conversation:
 - `RestVisitor`: POST /webhooks/rest/webhook; the round trip ends with the HTTP response.
-- `WebSocketVisitor`: the project's visitor socket (DESIGN.md protocol); the round trip ends
+- `WebSocketVisitor`: the project's visitor socket (the protocol in widget/README.md); the round trip ends
   with the `{"type": "typing", "on": false}` frame the server sends after the last answer.
 - `SocketIOVisitor`: Rasa's socket.io channel; it has no end-of-answer marker, so the round trip
   ends when the expected number of `bot_uttered` events has arrived (learned in the warm-up,

@@ -15,8 +15,8 @@ from bench.config import CHANNELS
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 LABELS = {"rest": "REST", "websocket": "websocket (web)", "socketio": "socket.io (Rasa)"}
-WS_OVERHEAD_BAR = 1.10      # DESIGN.md: a websocket round trip adds < 10% over REST
-P95_BAR_MS = 150.0          # DESIGN.md: p95 < 150 ms with 50 visitors chatting at once
+WS_OVERHEAD_BAR = 1.10      # the speed bar: a websocket round trip adds < 10% over REST
+P95_BAR_MS = 150.0          # the speed bar: p95 < 150 ms with 50 visitors chatting at once
 
 
 def ratios(levels: Dict[str, Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, Optional[float]]]:
@@ -33,7 +33,7 @@ def ratios(levels: Dict[str, Dict[str, Dict[str, Any]]]) -> Dict[str, Dict[str, 
 
 
 def quality_bars(data: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """DESIGN.md's speed bars, checked against this run."""
+    """The project's speed bars, checked against this run."""
     bars: List[Dict[str, Any]] = []
     for level, r in data["ratios"].items():
         value = r.get("websocket_p50_over_rest_p50")
@@ -124,7 +124,7 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
                 f"| {level} | {LABELS[channel]} | {r['answered']}/{r['sent']} | {fmt(r['p50_ms'])} | {fmt(r['p95_ms'])} "
                 f"| {fmt(r['p99_ms'])} | {fmt(r['mean_ms'])} | {fmt(r['msg_per_s'])} | {fmt(r['server_cpu_ms_per_msg'])} "
                 f"| {fmt(r['client_cpu_ms_per_msg'])} | {r['lost']} | {issues_cell(r)} |")
-    lines += ["", "## Websocket overhead over REST (DESIGN.md bar: websocket p50 / REST p50 < 1.10)", "",
+    lines += ["", "## Websocket overhead over REST (bar: websocket p50 / REST p50 < 1.10)", "",
               "At 1 visitor the ratio is the channel's own overhead. At 10 and 50 back-to-back visitors the server is "
               "saturated: latency is mostly waiting in line, the p50 depends on how the event loop happens to "
               "interleave visitors, and mean latency (≈ visitors / throughput) and msg/s compare channels better.", "",
@@ -157,7 +157,7 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
                           f"missing replies by position: {soak['missing_by_position'] or 'none'}."]
     else:
         lines.append(f"Not run: {data.get('soak_error', 'unknown reason')}")
-    lines += ["", "## DESIGN.md speed bars", "", "| bar | this run | met |", "| --- | --- | --- |"]
+    lines += ["", "## Speed bars", "", "| bar | this run | met |", "| --- | --- | --- |"]
     for bar in data["quality_bars"]:
         value = fmt_ratio(bar["value"]) if "x REST" in bar["bar"] and bar["value"] is not None else fmt(bar["value"])
         lines.append(f"| {bar['bar']} | {value} | {'yes' if bar['met'] else 'no'} |")

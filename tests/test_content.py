@@ -1,4 +1,4 @@
-"""Content rules from DESIGN.md, checked on the project's files."""
+"""Content rules of the project (answers in our own words, crisis line, no FDA claim...), checked on its files."""
 from __future__ import annotations
 
 import re
