@@ -227,3 +227,30 @@ class EndedVisitorSession(Base):
 
     conversation_id = Column(String(64), primary_key=True)
     ended_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class AnswerFeedback(Base):
+    """A visitor's "Was this helpful?" on one of the assistant's answers (one rating per answer; the latest wins).
+
+    The answer is the `bot` event whose timestamp is `answer_ts` in conversation `conversation_id`;
+    `topic` is the response it came from (e.g. `utter_faq/side_effects`), so helpfulness can be
+    counted per answer topic without reading the events again.
+    """
+
+    __tablename__ = "answer_feedback"
+    __table_args__ = (
+        CheckConstraint("rating IN ('up', 'down')", name="rating"),
+        Index("uq_answer_feedback_answer", "conversation_id", "answer_ts", unique=True),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    answer_ts = Column(Float, nullable=False)
+    topic = Column(String(255), nullable=False, index=True)
+    rating = Column(String(4), nullable=False)
+    reason = Column(Text, nullable=True)  # the visitor's optional words: health data, never logged
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+    def __repr__(self) -> str:
+        """Ids only: the reason is a visitor's words."""
+        return f"<AnswerFeedback id={self.id} rating={self.rating}>"
