@@ -14,6 +14,7 @@ from bot.store.db import session_scope
 from bot.store.models import ConversationSummary
 from bot.review.insights import insight_range, insights
 from bot.review.queries import FilterError
+from tests.feedback_rows import rate
 from tests.staff_client import StaffClient, make_staff
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401
 from tests.test_review_api import unclear_message
@@ -23,11 +24,14 @@ ADMIN, COORDINATOR = "ida.insights@clinic.example", "cole.insights@clinic.exampl
 
 @pytest.fixture(scope="module")
 def talks(servers) -> Dict[str, str]:
-    """An FAQ question and an unclear message, each in its own conversation."""
+    """An FAQ question rated thumbs-down, a question the article does not cover and an unclear message,
+    each in its own conversation."""
     make_staff(servers, ADMIN, "Ida", role="admin")
     make_staff(servers, COORDINATOR, "Cole")
-    ids = {name: f"insights-{name}-{uuid.uuid4().hex[:8]}" for name in ("faq", "unclear")}
+    ids = {name: f"insights-{name}-{uuid.uuid4().hex[:8]}" for name in ("faq", "cost", "unclear")}
     servers.say(ids["faq"], "what are the side effects of ketamine?")
+    rate(servers, ids["faq"], "down", "Too general", prefix="utter_faq/")
+    servers.say(ids["cost"], "how much does a ketamine infusion cost?")
     servers.say(ids["unclear"], unclear_message(servers))
     return ids
 
@@ -56,8 +60,18 @@ def test_admin_sees_counts_topics_rates_and_least_understood(servers, talks: Dic
     assert 0 < body["rates"]["fallback"] <= 1 and 0 <= body["rates"]["handoff"] <= 1
     topics = [t["topic"] for t in body["top_questions"]]
     assert "faq/side_effects" in topics and not {"greet", "faq", "affirm", "inform"} & set(topics)
-    assert body["cant_answer"]["messages"] >= 2 and body["cant_answer"]["by_kind"]["clarify"] >= 1
-    assert body["cant_answer"]["rate"] > 0
+    assert body["cant_answer"]["messages"] >= 3 and body["cant_answer"]["by_kind"]["clarify"] >= 1
+    assert body["cant_answer"]["by_kind"]["not_covered"] >= 1 and body["cant_answer"]["rate"] > 0
+    assert body["days"][0]["cant_answer"] >= 2
+    assert {"topic": "faq/cost", "answered": False} in [{k: t[k] for k in ("topic", "answered")}
+                                                        for t in body["top_questions"]]
+    side = next(t for t in body["helpfulness"] if t["topic"] == "faq/side_effects")
+    assert side["down"] >= 1 and side["helpful"] is not None and side["helpful"] < 1
+    gaps = {gap["key"]: gap for gap in body["content_gaps"]}
+    assert any(e["conversation_id"] == talks["cost"] and e["text"] == "how much does a ketamine infusion cost?"
+               for e in gaps["faq/cost"]["examples"])
+    unhelpful = [e for e in gaps["faq/side_effects"]["examples"] if e["conversation_id"] == talks["faq"]]
+    assert unhelpful and unhelpful[0]["reason"] == "Too general" and unhelpful[0]["kind"] == "not_helpful"
     least = body["least_understood"]
     assert least and [m["confidence"] for m in least] == sorted(m["confidence"] for m in least)
     assert {"conversation_id", "event_id", "text", "intent", "confidence"} <= set(least[0])
