@@ -148,10 +148,8 @@ function ratingLine(feedback) {
   const down = feedback.rating === 'down';
   const reason = field(feedback, 'reason');
   return h('p', { class: 'rating rating--' + feedback.rating, 'data-testid': 'answer-rating',
-    'data-rating': feedback.rating }, [
-    h('span', { 'aria-hidden': 'true', text: down ? '\u{1F44E} ' : '\u{1F44D} ' }),
-    h('span', { text: 'Visitor rated this ' + (down ? 'not helpful' : 'helpful') + (reason ? ': ' + reason : '') }),
-  ]);
+    'data-rating': feedback.rating, text: 'Visitor rated this ' + (down ? 'not helpful' : 'helpful') +
+      (reason ? ': ' + reason : '') });
 }
 
 /** "Call-back ticket #4 (closed): wants a call". */
