@@ -1,22 +1,26 @@
 """The review index's replies and names, and the Insights figures built on them, on SQLite and PostgreSQL
 with rows shaped like Rasa's `events` and hand-written `answer_feedback` rows: the list's visitor name
 and first question, the "not helpful" filter, ratings in the transcript, the can't-answer rate by
-kind, top questions without small talk, helpfulness per topic, per-day counts and content gaps."""
+kind, top questions without small talk, helpfulness per topic, per-day counts and content gaps; and the
+upgrade to migration 0008, which has the index fold old conversations again."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
+from alembic import command
 from sqlalchemy import func, select
 
 from bench.review_bench import action_row, event_row, slot_row, user_row
 from bot.handoff import tickets
+from bot.review import labels as review_labels
 from bot.review.index import refresh_summaries
 from bot.review.insights import insight_range, insights
 from bot.review.outcomes import classify, not_covered_responses
 from bot.review.queries import ReviewFilter, list_conversations, page_dicts, parse_filter
 from bot.review.transcript import transcript
-from bot.store.db import session_scope
+from bot.store.db import get_engine, session_scope
+from bot.store.migrate import alembic_config, upgrade_database
 from bot.store.models import AnswerFeedback, ConversationAnswer
 from tests.store_fixtures import empty_store_url, store_url  # noqa: F401 - fixtures
 from tests.test_review_store import add, chat, events  # noqa: F401 - fixture
@@ -206,3 +210,27 @@ def test_the_new_tables_are_empty_without_events(store_url: str) -> None:
     assert figures["cant_answer"] == {"messages": 0, "cant_answer": 0, "rate": 0.0, "by_kind": {
         "not_covered": 0, "out_of_scope": 0, "clarify": 0, "give_up": 0}}
     assert figures["top_questions"] == figures["helpfulness"] == figures["content_gaps"] == []
+
+
+def test_the_upgrade_to_0008_refolds_old_conversations_and_keeps_staff_work(events: str) -> None:
+    seed()
+    with session_scope() as s:
+        before = {row.conversation_id: (row.message_count, row.topics, row.fallback, row.started_at)
+                  for row in list_conversations(s, ReviewFilter(), 50)[0]}
+        review_labels.mark_reviewed(s, "gaps", staff_id=None)
+        review_labels.add_tag(s, "gaps", "pricing")
+    with get_engine().connect() as connection:  # back to before this feature, as an older release left it
+        with connection.begin():
+            command.downgrade(alembic_config(connection), "0006")
+    upgrade_database()
+    with session_scope() as s:
+        assert s.execute(select(func.count()).select_from(ConversationAnswer)).scalar_one() == 0
+        refresh_summaries(s)
+    with session_scope() as s:
+        rows = {row.conversation_id: row for row in list_conversations(s, ReviewFilter(), 50)[0]}
+        assert s.execute(select(func.count()).select_from(ConversationAnswer)).scalar_one() == 15
+        assert review_labels.conversation_tags(s, "gaps") == ["pricing"]
+        assert [row.conversation_id for row in list_conversations(s, ReviewFilter(text="blorp"), 50)[0]] == ["gaps"]
+    assert {cid: (r.message_count, r.topics, r.fallback, r.started_at) for cid, r in rows.items()} == before
+    assert rows["gaps"].reviewed is True and rows["gaps"].first_question == "how much does it cost"
+    assert body()["cant_answer"]["cant_answer"] == 6

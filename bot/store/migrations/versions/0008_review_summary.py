@@ -2,8 +2,10 @@
 
 `conversation_summaries` gains `first_question` (the conversation list shows it without reading
 events); `conversation_answers` holds one row per reply of the assistant,
-with its topic and outcome, for the Insights page. Both are filled by the review index from the
-events it folds after this migration.
+with its topic and outcome, for the Insights page. Both are filled by the review index as it folds
+events, so the upgrade has the index fold every conversation again: the summaries' counts, topics
+and search rows are cleared (the reviewed marks, tags, notes and annotations are kept) and the
+servers' background refresh rebuilds them in steps, oldest events first.
 
 Revision ID: 0008
 Revises: 0006
@@ -38,6 +40,17 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_conversation_answers_answered_at"), "conversation_answers", ["answered_at"])
     op.create_index("ix_conversation_answers_answer", "conversation_answers", ["conversation_id", "answer_ts"])
+    _refold_every_conversation()
+
+
+def _refold_every_conversation() -> None:
+    """Set the review index back to "nothing folded yet", keeping what staff added to each summary."""
+    op.execute(
+        "UPDATE conversation_summaries SET message_count = 0, topics = '[]', handoff = false, crisis = false, "
+        "fallback = false, low_confidence = false, min_confidence = NULL, last_indexed_event_id = 0"
+    )
+    op.execute("DELETE FROM conversation_topics")
+    op.execute("DELETE FROM message_search")
 
 
 def downgrade() -> None:
