@@ -1,88 +1,39 @@
 /**
  * Staff console: the admins' Insights tab (`GET api/insights?from&to`).
  *
- * Totals and rates, conversations per day (inline SVG bars, fallbacks drawn over them), the topics
- * asked most (SVG bars) and the messages the assistant understood least, each chart backed by a
- * table with the same numbers. SVG is built with createElementNS; labels are text nodes.
+ * Totals and rates (the can't-answer rate counts every reply that could not answer: not covered,
+ * out of scope, "did you mean...?", giving up), conversations per day, hand-offs and crises per day,
+ * can't-answer messages per day, the questions asked most by the answer given, helpfulness per
+ * answer topic from the visitors' ratings, content gaps (insights-gaps.js) and the messages the
+ * assistant understood least. Every chart (insights-charts.js) has a table with the same numbers.
  */
 import { errorText } from './api.js';
 import { byId, formatDateTime, showText } from './dom.js';
-import { h, svg } from './element.js';
+import { h } from './element.js';
+import { dayBars, dayLine, namedBars, percent, table } from './insights-charts.js';
+import { ContentGaps } from './insights-gaps.js';
 import { ReviewApi } from './review-api.js';
 import { usedAnswerKey } from './review-transcript.js';
 
-const CHART = { width: 720, height: 200, pad: 28, top: 18 };
-const BAR_ROW = 26;
+const KIND_NAMES = { not_covered: 'Not covered', out_of_scope: 'Out of scope', clarify: 'Did you mean',
+  give_up: 'Gave up' };
 
-/** "12.5%" */
-function percent(rate) {
-  return (Math.round((rate || 0) * 1000) / 10) + '%';
+/** A section with a heading and its parts. */
+function block(id, title, parts) {
+  return h('section', { class: 'insights__block', 'aria-labelledby': id }, [h('h3', { id: id, text: title }), ...parts]);
 }
 
-/** A table with a caption, header cells and rows of cell texts. */
-function table(caption, headers, rows) {
-  return h('table', { class: 'data-table' }, [
-    h('caption', { text: caption }),
-    h('thead', {}, h('tr', {}, headers.map((text) => h('th', { scope: 'col', text: text })))),
-    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((cell) => h('td', {}, cell))))),
-  ]);
-}
-
-/** Conversations per day as vertical bars, with the fallback conversations drawn over them. */
-function dayChart(days) {
-  const max = Math.max(1, ...days.map((d) => d.conversations));
-  const step = (CHART.width - CHART.pad) / Math.max(1, days.length);
-  const scale = (value) => (value / max) * (CHART.height - CHART.pad - CHART.top);
-  const total = days.reduce((sum, d) => sum + d.conversations, 0);
-  const bars = days.map((day, index) => {
-    const x = CHART.pad + index * step + step * 0.15;
-    const width = Math.max(1, step * 0.7);
-    const base = CHART.height - CHART.pad;
-    return svg('g', {}, [
-      svg('title', {}, day.day + ': ' + day.conversations + ' conversations, ' + day.fallback + ' with a fallback'),
-      svg('rect', { class: 'chart__bar', x: x, y: base - scale(day.conversations), width: width,
-        height: scale(day.conversations) }),
-      svg('rect', { class: 'chart__bar chart__bar--fallback', x: x, y: base - scale(day.fallback), width: width,
-        height: scale(day.fallback) }),
-    ]);
-  });
-  const anchors = ['start', 'middle', 'end'];
-  const labels = [0, Math.floor(days.length / 2), days.length - 1].map((index, n) => (index >= 0 && days[index]
-    ? svg('text', { class: 'chart__label', 'text-anchor': anchors[n], y: CHART.height - 8,
-      x: n === 2 ? CHART.width - 2 : CHART.pad + index * step + (n === 1 ? step / 2 : 0) }, days[index].day)
-    : null));
-  return svg('svg', { class: 'chart', 'data-testid': 'insights-chart', role: 'img',
-    viewBox: '0 0 ' + CHART.width + ' ' + CHART.height,
-    'aria-label': 'Conversations per day: ' + total + ' in ' + days.length + ' days, busiest day ' + max + '.' }, [
-    svg('line', { class: 'chart__axis', x1: CHART.pad, y1: CHART.height - CHART.pad, x2: CHART.width,
-      y2: CHART.height - CHART.pad }),
-    svg('text', { class: 'chart__label', x: 0, y: 12 }, String(max)),
-    ...bars, ...labels,
-  ]);
-}
-
-/** The top topics as horizontal bars with their names and counts. */
-function topicChart(topics) {
-  const max = Math.max(1, ...topics.map((t) => t.conversations));
-  const labelWidth = 230;
-  const height = Math.max(1, topics.length) * BAR_ROW;
-  return svg('svg', { class: 'chart', 'data-testid': 'insights-topics-chart', role: 'img',
-    viewBox: '0 0 ' + CHART.width + ' ' + height, 'aria-label': 'Topics asked most, in the table below.' },
-  topics.map((topic, index) => {
-    const y = index * BAR_ROW;
-    const width = (topic.conversations / max) * (CHART.width - labelWidth - 50);
-    return svg('g', {}, [
-      svg('text', { class: 'chart__label', x: 0, y: y + 17 }, topic.topic),
-      svg('rect', { class: 'chart__bar', x: labelWidth, y: y + 4, width: Math.max(1, width), height: BAR_ROW - 8 }),
-      svg('text', { class: 'chart__label', x: labelWidth + width + 6, y: y + 17 }, String(topic.conversations)),
-    ]);
-  }));
+/** A chart's numbers behind a disclosure. */
+function numbers(summary, tableElement) {
+  return h('details', {}, [h('summary', { text: summary }), tableElement]);
 }
 
 export class InsightsView {
   /** @param {(id: string) => void} onOpen open a conversation for review */
   constructor(onOpen) {
     this.onOpen = onOpen;
+    this.intents = null;
+    this.gaps = new ContentGaps({ onOpen: onOpen, intents: () => this.intents || [] });
     this.body = byId('insights-body');
     this.error = byId('insights-error');
     this.status = byId('insights-status');
@@ -100,6 +51,14 @@ export class InsightsView {
 
   clear() {
     this.body.replaceChildren();
+    this.intents = null;
+  }
+
+  /** @private The intents and FAQ topics an annotation may name, loaded once per sign-in. */
+  async loadIntents() {
+    if (this.intents) return;
+    const choices = await ReviewApi.choices().catch(() => ({}));
+    this.intents = Array.isArray(choices.intents) ? choices.intents : null;
   }
 
   /** @private */
@@ -107,7 +66,7 @@ export class InsightsView {
     const range = { from: this.form.elements.from.value, to: this.form.elements.to.value };
     this.status.textContent = 'Loading insights...';
     try {
-      const data = await ReviewApi.insights(range);
+      const [data] = await Promise.all([ReviewApi.insights(range), this.loadIntents()]);
       showText(this.error, '');
       this.render(data);
       this.status.textContent = 'Showing ' + data.from + ' to ' + data.to + ': ' + data.totals.conversations +
@@ -120,42 +79,81 @@ export class InsightsView {
 
   /** @private */
   render(data) {
-    const totals = data.totals || {};
-    const rates = data.rates || {};
     const days = data.days || [];
-    const topics = data.top_topics || [];
     this.body.replaceChildren(
-      h('dl', { class: 'stats' }, [
-        stat('Conversations', String(totals.conversations || 0)),
-        stat('Messages', String(totals.messages || 0)),
-        stat('Fallback rate', percent(rates.fallback) + ' (' + (totals.fallback || 0) + ')'),
-        stat('Hand-off rate', percent(rates.handoff) + ' (' + (totals.handoff || 0) + ')'),
-        stat('Crisis', percent(rates.crisis) + ' (' + (totals.crisis || 0) + ')'),
-        stat('Low confidence', percent(rates.low_confidence) + ' (' + (totals.low_confidence || 0) + ')'),
+      this.stats(data),
+      block('insights-days', 'Conversations per day', [
+        dayBars('insights-chart', days, [{ key: 'conversations', label: 'Conversations', css: '' }]),
+        numbers('Numbers per day', table('Per day', ['Day', 'Conversations', 'Messages', 'Hand-offs', 'Crises',
+          "Can't answer"], days.map((d) => [d.day, String(d.conversations), String(d.messages), String(d.handoff),
+          String(d.crisis), String(d.cant_answer || 0)]), 'insights-days-table')),
       ]),
-      h('section', { class: 'insights__block', 'aria-labelledby': 'insights-days' }, [
-        h('h3', { id: 'insights-days', text: 'Conversations per day' }),
-        h('p', { class: 'hint', text: 'Dark part of each bar: conversations with a fallback.' }),
-        dayChart(days),
-        h('details', {}, [h('summary', { text: 'Numbers per day' }),
-          table('Conversations per day', ['Day', 'Conversations', 'Messages', 'Fallback', 'Hand-off', 'Crisis'],
-            days.map((d) => [d.day, String(d.conversations), String(d.messages), String(d.fallback),
-              String(d.handoff), String(d.crisis)]))]),
+      block('insights-care', 'Hand-offs and crises per day', [
+        h('p', { class: 'hint', text: 'Conversations handed to a coordinator (blue) and with crisis language (red).' }),
+        dayBars('insights-care-chart', days, [{ key: 'handoff', label: 'Hand-offs', css: '' },
+          { key: 'crisis', label: 'Crises', css: 'chart__bar--crisis' }]),
+        numbers('Hand-offs and crises per day', table('Hand-offs and crises per day', ['Day', 'Hand-offs', 'Crises'],
+          days.map((d) => [d.day, String(d.handoff), String(d.crisis)]), 'insights-care-table')),
       ]),
-      h('section', { class: 'insights__block', 'aria-labelledby': 'insights-topics' }, [
-        h('h3', { id: 'insights-topics', text: 'Top questions' }),
-        topics.length ? topicChart(topics) : h('p', { class: 'empty', text: 'No topics in this range.' }),
-        table('Topics asked most (conversations)', ['Intent or FAQ topic', 'Conversations'],
-          topics.map((t) => [t.topic, String(t.conversations)])),
+      block('insights-cant', "Can't-answer messages per day", [
+        dayLine('insights-cant-chart', days, 'cant_answer', "Can't-answer messages"),
+        numbers("Can't-answer messages per day", table("Can't-answer messages per day", ['Day', 'Messages'],
+          days.map((d) => [d.day, String(d.cant_answer || 0)]))),
       ]),
+      this.topQuestions(data.top_questions || []),
+      this.helpfulness(data.helpfulness || []),
+      this.gaps.render(data.content_gaps || []),
       this.leastUnderstood(data.least_understood || []),
     );
   }
 
+  /** @private The figures at the top. */
+  stats(data) {
+    const totals = data.totals || {};
+    const rates = data.rates || {};
+    const cant = data.cant_answer || { by_kind: {} };
+    const kinds = Object.keys(KIND_NAMES).map((kind) => KIND_NAMES[kind] + ' ' + ((cant.by_kind || {})[kind] || 0));
+    return h('div', {}, [
+      h('dl', { class: 'stats' }, [
+        stat('Conversations', String(totals.conversations || 0)),
+        stat('Messages', String(totals.messages || 0)),
+        stat("Can't-answer rate", percent(cant.rate) + ' (' + (cant.cant_answer || 0) + ' of ' + (cant.messages || 0) +
+          ')', 'stat-cant-answer'),
+        stat('Hand-off rate', percent(rates.handoff) + ' (' + (totals.handoff || 0) + ')'),
+        stat('Crisis', percent(rates.crisis) + ' (' + (totals.crisis || 0) + ')'),
+        stat('Low confidence', percent(rates.low_confidence) + ' (' + (totals.low_confidence || 0) + ')'),
+      ]),
+      h('p', { class: 'hint', 'data-testid': 'cant-answer-kinds', text: "Can't-answer replies: " + kinds.join(' \u00b7 ') +
+        ". The rate is the share of the visitor's messages whose reply could not answer." }),
+    ]);
+  }
+
+  /** @private The answer topics given most (small talk and hand-off steps left out). */
+  topQuestions(topics) {
+    return block('insights-topics', 'Top questions', [
+      h('p', { class: 'hint', text: 'By the answer the visitor got; dark bars are answers that could not answer.' }),
+      topics.length ? namedBars('insights-topics-chart', 'Top questions by answer, in the table below.',
+        topics.map((t) => ({ name: t.topic, value: t.replies, css: t.answered ? '' : 'chart__bar--fallback' })))
+        : h('p', { class: 'empty', text: 'No questions in this range.' }),
+      table('Questions asked most', ['Answer topic', 'Replies', 'Conversations', 'Answered?'],
+        topics.map((t) => [t.topic, String(t.replies), String(t.conversations), t.answered ? 'Yes' : "No (can't answer)"]),
+        'insights-topics-table'),
+    ]);
+  }
+
+  /** @private Thumbs up and down per answer topic, least helpful first. */
+  helpfulness(topics) {
+    return block('insights-helpful', 'Helpfulness per answer', [
+      topics.length ? table('Visitor ratings, least helpful first', ['Answer topic', 'Helpful', 'Not helpful',
+        '% helpful'], topics.map((t) => [t.topic, String(t.up), String(t.down),
+        t.helpful === null || t.helpful === undefined ? '\u2014' : percent(t.helpful)]), 'insights-helpful-table')
+        : h('p', { class: 'empty', text: 'No ratings in this range.' }),
+    ]);
+  }
+
   /** @private The least understood messages, each with a button to open its conversation. */
   leastUnderstood(messages) {
-    return h('section', { class: 'insights__block', 'aria-labelledby': 'insights-least' }, [
-      h('h3', { id: 'insights-least', text: 'Messages understood least' }),
+    return block('insights-least', 'Messages understood least', [
       messages.length ? table('Lowest NLU confidence first', ['Message', 'Intent', 'Confidence', 'When', ''],
         messages.map((m) => this.leastRow(m))) : h('p', { class: 'empty', text: 'No messages in this range.' }),
     ]);
@@ -171,6 +169,7 @@ export class InsightsView {
 }
 
 /** One figure of the summary. */
-function stat(term, value) {
-  return h('div', { class: 'stats__item' }, [h('dt', { text: term }), h('dd', { text: value })]);
+function stat(term, value, testId) {
+  return h('div', { class: 'stats__item', 'data-testid': testId || null }, [h('dt', { text: term }),
+    h('dd', { text: value })]);
 }

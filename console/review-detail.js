@@ -75,7 +75,8 @@ export class ReviewDetailView {
     const summary = this.data.conversation || {};
     this.section.hidden = false;
     this.empty.hidden = true;
-    byId('review-detail-title').textContent = 'Conversation from ' +
+    byId('review-detail-title').textContent = 'Conversation ' +
+      (summary.visitor_name ? 'with ' + summary.visitor_name + ' ' : '') + 'from ' +
       (formatDateTime(summary.started_at) || 'an unknown time');
     byId('review-detail-id').textContent = String(summary.conversation_id || this.id);
     byId('review-detail-meta').replaceChildren(

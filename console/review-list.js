@@ -4,17 +4,22 @@
  * The filter form maps one to one onto the query parameters of `GET api/conversations` (each field
  * has data-testid `review-filter-<parameter>`). Pages follow the server's keyset cursor: "Next page"
  * sends `next_cursor`, "Previous page" goes back through the cursors seen so far. Admins also get
- * "Export filtered" (CSV/JSON of the current filter) and "Export annotations as NLU YAML".
+ * "Export filtered" (CSV/JSON of the current filter) and "Export annotations as NLU YAML". Each row
+ * shows the visitor's name when a hand-off ticket gave one and their first question; "Not helpful"
+ * finds conversations where a visitor rated an answer thumbs-down.
  */
 import { Alerts } from './alerts.js';
 import { errorText } from './api.js';
-import { byId, formatDateTime, formatElapsed, parseTime, showText } from './dom.js';
+import { byId, formatDateTime, formatElapsed, parseTime, showText, truncate } from './dom.js';
 import { h } from './element.js';
 import { ReviewApi } from './review-api.js';
 
 const PAGE_SIZE = 25;
 const FLAGS = { handoff: 'Hand-off', crisis: 'Crisis', fallback: 'Fallback', low_confidence: 'Low confidence' };
 const TEXT_FILTERS = ['from', 'to', 'intent', 'confidence_below', 'tag', 'reviewed', 'q'];
+/** Checkboxes that filter but are not a summary's flag. */
+const OTHER_CHECKS = ['not_helpful'];
+const QUESTION_CHARS = 90;
 
 /** The pills for a summary's flags. */
 export function flagPills(flags) {
@@ -87,7 +92,7 @@ export class ReviewListView {
       const value = this.form.elements[name].value.trim();
       if (value) filters[name] = value;
     });
-    Object.keys(FLAGS).forEach((flag) => {
+    Object.keys(FLAGS).concat(OTHER_CHECKS).forEach((flag) => {
       if (this.form.elements[flag].checked) filters[flag] = 'true';
     });
     return filters;
@@ -157,7 +162,7 @@ export class ReviewListView {
     if (this.selectedId) this.select(this.selectedId);
   }
 
-  /** @private One conversation: start, length, channel, topics, flags, reviewed, tags. */
+  /** @private One conversation: start, name, first question, length, channel, topics, flags, reviewed, tags. */
   renderRow(summary) {
     const id = String(summary.conversation_id);
     const topics = Array.isArray(summary.topics) ? summary.topics : [];
@@ -168,6 +173,13 @@ export class ReviewListView {
           h('span', { class: 'row__name', text: formatDateTime(summary.started_at) || 'Unknown start' }),
           h('span', { class: 'row__kind', text: lengthText(summary) }),
           h('span', { class: 'row__kind', text: summary.channel || 'unknown channel' }),
+        ]),
+        h('span', { class: 'row__line' }, [
+          summary.visitor_name ? h('span', { class: 'row__visitor', 'data-testid': 'conversation-visitor',
+            text: summary.visitor_name }) : null,
+          h('span', { class: summary.first_question ? 'row__question' : 'row__reason', 'data-testid': 'conversation-question',
+            text: summary.first_question ? '\u201c' + truncate(summary.first_question, QUESTION_CHARS) + '\u201d'
+              : 'No question asked' }),
         ]),
         h('span', { class: 'row__reason', text: topics.length ? 'Topics: ' + topics.join(', ') : 'No topics' }),
         h('span', { class: 'row__line' }, [

@@ -3,7 +3,7 @@
  *
  * One renderer per item kind: visitor messages with what the NLU made of them (intent, FAQ answer
  * key, confidence, entities) and an Annotate control; assistant and coordinator messages marked by
- * who sent them; crisis, fallback, hand-off, ticket and session events as lines in the timeline.
+ * who sent them, with the visitor's rating of an answer beside it; crisis, fallback, hand-off, ticket and session events as lines in the timeline.
  * Every text is set with textContent.
  */
 import { LABELS, field, formatClock } from './dom.js';
@@ -131,6 +131,7 @@ export class TranscriptRenderer {
       meta(who, item.timestamp),
       item.text ? h('p', { class: 'msg__text', text: item.text }) : null,
       buttons.length ? h('p', { class: 'hint', text: 'Buttons: ' + buttons.join(' \u00b7 ') }) : null,
+      ratingLine(item.feedback),
     ]);
   }
 
@@ -139,6 +140,16 @@ export class TranscriptRenderer {
     return h('li', { class: 'timeline-event timeline-event--' + kind, 'data-testid': 'review-event',
       'data-kind': kind }, h('span', { text: text }));
   }
+}
+
+/** The visitor's rating of an answer: "Visitor rated this not helpful: too vague". */
+function ratingLine(feedback) {
+  if (!feedback || (feedback.rating !== 'up' && feedback.rating !== 'down')) return null;
+  const down = feedback.rating === 'down';
+  const reason = field(feedback, 'reason');
+  return h('p', { class: 'rating rating--' + feedback.rating, 'data-testid': 'answer-rating',
+    'data-rating': feedback.rating, text: 'Visitor rated this ' + (down ? 'not helpful' : 'helpful') +
+      (reason ? ': ' + reason : '') });
 }
 
 /** "Call-back ticket #4 (closed): wants a call". */

@@ -12,6 +12,7 @@ import pytest
 import requests
 import yaml
 
+from tests.feedback_rows import rate
 from tests.staff_client import StaffClient, make_staff, make_ticket
 
 CARA, ADMIN = "cara.review@clinic.example", "ada.review@clinic.example"
@@ -37,7 +38,8 @@ def talks(servers) -> Dict[str, str]:
     servers.say(ids["gibberish"], unclear_message(servers))
     servers.say(ids["crisis"], "I want to kill myself")
     servers.say(ids["script"], SCRIPT)
-    make_ticket(servers, ids["faq"], kind="callback", reason="wants a call")
+    make_ticket(servers, ids["faq"], kind="callback", reason="wants a call", name="Robin")
+    rate(servers, ids["faq"], "down", "Not what I asked", prefix="utter_faq/")
     return ids
 
 
@@ -76,6 +78,9 @@ def test_list_and_filters_find_each_kind_of_conversation(cara: StaffClient, talk
     assert rows[talks["faq"]]["channel"] == "rest" and rows[talks["faq"]]["message_count"] >= 2
     assert "faq" in rows[talks["faq"]]["topics"]
     assert rows[talks["faq"]]["flags"]["handoff"] is True, "a ticket marks a hand-off"
+    assert rows[talks["faq"]]["visitor_name"] == "Robin" and rows[talks["crisis"]]["visitor_name"] is None
+    assert rows[talks["faq"]]["first_question"] == "what are the side effects of ketamine?"
+    assert talks["faq"] in listed(cara, "not_helpful=true") and talks["crisis"] not in listed(cara, "not_helpful=true")
     assert talks["gibberish"] in listed(cara, "fallback=true")
     assert talks["faq"] not in listed(cara, "fallback=true")
     assert talks["crisis"] in listed(cara, "crisis=true") and talks["faq"] not in listed(cara, "crisis=true")
@@ -102,6 +107,10 @@ def test_transcript_shows_nlu_senders_and_safety_events(cara: StaffClient, talks
     assert isinstance(user["entities"], list) and isinstance(user["event_id"], int)
     assert any(item["kind"] == "bot" and item["from"] == "bot" for item in faq["transcript"])
     assert any(item["kind"] == "ticket" for item in faq["transcript"])
+    rated = [item for item in faq["transcript"] if item.get("feedback")]
+    assert len(rated) == 1 and str(rated[0]["utter_action"]).startswith("utter_faq/")
+    assert rated[0]["feedback"]["rating"] == "down" and rated[0]["feedback"]["reason"] == "Not what I asked"
+    assert faq["conversation"]["visitor_name"] == "Robin"
     crisis = opened(cara, talks["crisis"])
     assert crisis["conversation"]["flags"]["crisis"] is True
     assert any(item["kind"] == "crisis" for item in crisis["transcript"])

@@ -137,8 +137,8 @@ def test_admin_reads_insights_and_audit_log(console: Page, servers, talks: Dict[
     expect(console.locator("#insights-status")).to_have_text(re.compile(r"Showing .+: [1-9]\d* conversations\."))
     conversations = console.locator(".stats__item", has_text="Conversations").locator("dd")
     assert int(conversations.text_content()) >= 3, "the three conversations of this test are counted"
-    expect(console.locator(".stats__item", has_text="Fallback rate").locator("dd")).to_have_text(
-        re.compile(r"^\d[\d.]*% \([1-9]\d*\)$"))                 # the unclear conversation fell back
+    expect(console.locator(".stats__item", has_text="Can't-answer rate").locator("dd")).to_have_text(
+        re.compile(r"^\d[\d.]*% \([1-9]\d* of [1-9]\d*\)$"))  # the unclear message got "did you mean"
     assert by_id(console, "insights-chart").locator("rect.chart__bar").count() >= 1
     expect(console.locator("#insights-body button", has_text="Open").first).to_be_visible()
     console.screenshot(path=str(ARTIFACTS / "review-insights.png"), full_page=True)

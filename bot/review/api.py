@@ -44,6 +44,7 @@ from bot.review.queries import (
     page_dicts,
     parse_filter,
     summary_dict,
+    ticket_names,
 )
 from bot.review.refresher import STEP_EVENTS
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
@@ -113,7 +114,7 @@ def conversation_routes(guarded: Callable[..., Callable[[Handler], Handler]]) ->
             tags = review_labels.conversation_tags(s, conversation_id)
             audit.record(s, who.id, "view_conversation", conversation_id)
             return {
-                "conversation": summary_dict(summary, tags),
+                "conversation": summary_dict(summary, tags, ticket_names(s, [conversation_id]).get(conversation_id)),
                 "transcript": review_transcript.transcript(s, conversation_id),
                 "notes": review_labels.notes(s, conversation_id, names),
                 "annotations": [review_labels.annotation_dict(a, names)

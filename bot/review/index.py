@@ -2,10 +2,11 @@
 
 `refresh_summaries(s)` reads only the events added since the last refresh (id above the highest
 `last_indexed_event_id`), folds them into the summaries of their conversations, records the topics
-asked (`conversation_topics`) and copies user, bot and agent messages into `message_search` for
-full-text search. It returns at once when nothing is new, so the review API runs it before every
-list request. Events are read by `bot.conversation` (`events_table` for the rows, `events` for what
-they say); this module only folds the items.
+asked (`conversation_topics`), one `conversation_answers` row per reply of the assistant (its topic
+and outcome, `bot.review.outcomes`) and the visitor's first question, and copies user, bot and agent
+messages into `message_search` for full-text search. It returns at once when nothing is new, so the
+review API runs it before every list request. Events are read by `bot.conversation` (`events_table`
+for the rows, `events` for what they say); this module only folds the items.
 
 Conversations are written under Rasa's per-conversation lock, so their events are committed in id
 order; on SQLite all writes are serial. On other databases events of different conversations may
@@ -25,8 +26,15 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import events_table
 from bot.conversation.events import FALLBACK_INTENT, Item, event_items
+from bot.review.outcomes import classify
 from bot.store.db import utcnow
-from bot.store.models import ConversationSummary, ConversationTopic, HandoffTicket, ReviewIndexState
+from bot.store.models import (
+    ConversationAnswer,
+    ConversationSummary,
+    ConversationTopic,
+    HandoffTicket,
+    ReviewIndexState,
+)
 
 LOW_CONFIDENCE = 0.6  # a user message understood with less than this makes the conversation "low confidence"
 BATCH_EVENTS = 20_000
@@ -34,6 +42,10 @@ CHUNK = 500
 LOOKBACK_IDS = 1_000
 ANALYZE_AFTER_EVENTS = 50_000  # a refresh this big updates PostgreSQL's planner statistics
 SUMMARIES = ConversationSummary.__table__
+# Messages that are not a question: greetings, thanks, yes/no, and answers to the hand-off form.
+NOT_A_QUESTION = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "inform", "stop",
+                            "ask_human", "request_callback"})
+FIRST_QUESTION_CHARS = 300
 
 
 @dataclass
@@ -51,8 +63,10 @@ class _Summary:
     crisis: bool = False
     fallback: bool = False
     min_confidence: Optional[float] = None
+    first_question: Optional[str] = None
     is_new: bool = True
     new_topics: List[str] = field(default_factory=list)
+    question: Optional[Item] = None  # the latest visitor message of this batch, for the replies to it
 
 
 def to_datetime(timestamp: Optional[float]) -> datetime:
@@ -129,7 +143,7 @@ def _load(s: Session, conversation_ids: List[str]) -> Dict[str, _Summary]:
                 last_event_at=to_timestamp(row.last_event_at), last_id=row.last_indexed_event_id,
                 message_count=row.message_count, channel=row.channel, topics=json.loads(row.topics or "[]"),
                 handoff=row.handoff, crisis=row.crisis, fallback=row.fallback,
-                min_confidence=row.min_confidence, is_new=False,
+                min_confidence=row.min_confidence, first_question=row.first_question, is_new=False,
             )
     return loaded
 
@@ -139,6 +153,7 @@ def _index_batch(s: Session, rows: List[events_table.StoredEvent]) -> None:
     senders = list(dict.fromkeys(row.sender_id for row in rows))
     summaries = _load(s, senders)
     messages: List[Dict[str, Any]] = []
+    answers: List[Dict[str, Any]] = []
     for row in rows:
         summary = summaries.get(row.sender_id)
         if summary is None:
@@ -146,13 +161,15 @@ def _index_batch(s: Session, rows: List[events_table.StoredEvent]) -> None:
             summary = summaries[row.sender_id] = _Summary(row.sender_id, stamp, stamp)
         if row.id <= summary.last_id:
             continue  # folded in by an earlier refresh (the look-back window)
-        _fold(summary, row, messages)
+        _fold(summary, row, messages, answers)
     _mark_ticketed(s, [x for x in summaries.values() if not x.handoff])
-    _write(s, list(summaries.values()), messages)
+    _write(s, list(summaries.values()), messages, answers)
 
 
-def _fold(summary: _Summary, row: events_table.StoredEvent, messages: List[Dict[str, Any]]) -> None:
-    """Apply one event to a summary; messages with text are queued for the search table."""
+def _fold(summary: _Summary, row: events_table.StoredEvent, messages: List[Dict[str, Any]],
+          answers: List[Dict[str, Any]]) -> None:
+    """Apply one event to a summary; messages with text are queued for the search table, replies
+    of the assistant for `conversation_answers`."""
     summary.last_id = row.id
     timestamp = row.event.get("timestamp")
     if timestamp is not None:
@@ -168,14 +185,38 @@ def _fold(summary: _Summary, row: events_table.StoredEvent, messages: List[Dict[
             _fold_user(summary, item)
         elif kind == "bot":
             summary.handoff |= item["from"] == "agent" or "handoff" in (item.get("custom") or {})
+            if item["from"] == "bot" and item.get("utter_action") and row.event.get("timestamp") is not None:
+                answers.append(_answer(summary, row))
         if kind in ("user", "bot") and item["text"]:
             summary.message_count += 1
             messages.append({"id": row.id, "text": item["text"], "cid": summary.conversation_id,
                              "sender": item["from"]})
 
 
+def _answer(summary: _Summary, row: events_table.StoredEvent) -> Dict[str, Any]:
+    """A reply of the assistant as a `conversation_answers` row."""
+    metadata = row.event.get("metadata") or {}
+    topic, outcome = classify(str(metadata["utter_action"]), metadata.get("id"))
+    question = summary.question or {}
+    timestamp = float(row.event["timestamp"])
+    return {"event_id": row.id, "conversation_id": summary.conversation_id, "answered_at": to_datetime(timestamp),
+            "answer_ts": timestamp, "topic": topic[:255], "outcome": outcome,
+            "question_event_id": question.get("event_id"),
+            "question_key": (question.get("retrieval_key") or question.get("intent") or None)}
+
+
+def is_question(item: Item) -> bool:
+    """Whether a visitor's message is a real question: typed text, not a button's `/intent` payload,
+    a greeting, a yes or no, or an answer to the hand-off form."""
+    text = (item.get("text") or "").strip()
+    return bool(text) and not text.startswith("/") and item.get("intent") not in NOT_A_QUESTION
+
+
 def _fold_user(summary: _Summary, item: Item) -> None:
-    """Apply a visitor's message: channel, topics, fallback, confidence."""
+    """Apply a visitor's message: channel, topics, fallback, confidence, first question."""
+    summary.question = item
+    if summary.first_question is None and is_question(item):
+        summary.first_question = str(item["text"]).strip()[:FIRST_QUESTION_CHARS]
     if summary.channel is None and item["input_channel"]:
         summary.channel = str(item["input_channel"])[:255]
     intent, confidence = item["intent"], item["confidence"]
@@ -208,11 +249,13 @@ def _columns(summary: _Summary) -> Dict[str, Any]:
         "fallback": summary.fallback,
         "low_confidence": summary.min_confidence is not None and summary.min_confidence < LOW_CONFIDENCE,
         "min_confidence": summary.min_confidence, "last_indexed_event_id": summary.last_id,
+        "first_question": summary.first_question,
     }
 
 
-def _write(s: Session, summaries: List[_Summary], messages: List[Dict[str, Any]]) -> None:
-    """Insert new summaries, update the others, add new topics and the messages to search."""
+def _write(s: Session, summaries: List[_Summary], messages: List[Dict[str, Any]],
+           answers: List[Dict[str, Any]]) -> None:
+    """Insert new summaries, update the others, add new topics, the replies and the messages to search."""
     new = [dict(_columns(x), conversation_id=x.conversation_id, reviewed=False) for x in summaries if x.is_new]
     old = [dict({"b_" + k: v for k, v in _columns(x).items()}, b_id=x.conversation_id)
            for x in summaries if not x.is_new]
@@ -224,6 +267,8 @@ def _write(s: Session, summaries: List[_Summary], messages: List[Dict[str, Any]]
     topics = [{"conversation_id": x.conversation_id, "topic": t[:255]} for x in summaries for t in x.new_topics]
     if topics:
         s.execute(insert(ConversationTopic.__table__), topics)
+    if answers:
+        s.execute(insert(ConversationAnswer.__table__), answers)
     if messages:
         s.execute(sa.text(_search_insert(s)), messages)
 

@@ -1,9 +1,11 @@
-"""Insights for admins over a date range: conversations per day, the topics asked most, fallback and
-hand-off rates, and the visitor messages the assistant understood least.
+"""Insights for admins over a date range: conversations, hand-offs, crises and can't-answer replies per
+day, rates, the questions asked most, helpfulness per answer, content gaps and the visitor messages
+the assistant understood least.
 
-Counts come from `conversation_summaries` and `conversation_topics` (a range scan on the start-time
-index); the least-understood messages are read from Rasa's `events` for the few conversations with
-the lowest confidence only. Call `review_index.refresh_summaries` first to include the newest events.
+Conversation counts come from `conversation_summaries` (a range scan on the start-time index); the
+figures about replies and ratings from `bot.review.answer_insights`; the least-understood messages
+are read from Rasa's `events` for the few conversations with the lowest confidence only. Call
+`review_index.refresh_summaries` first to include the newest events.
 """
 from __future__ import annotations
 
@@ -16,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import events_table
 from bot.conversation.events import event_items
+from bot.review import answer_insights
 from bot.review.queries import FilterError, parse_filter
 from bot.store.db import utcnow
-from bot.store.models import ConversationSummary, ConversationTopic
+from bot.store.models import ConversationAnswer, ConversationSummary
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-TOP_TOPICS = 15
 LEAST_UNDERSTOOD = 15
 CANDIDATE_CONVERSATIONS = 50
 COUNTED_FLAGS = ("fallback", "handoff", "crisis", "low_confidence")
@@ -42,11 +44,11 @@ def insight_range(params: Mapping[str, str]) -> Tuple[datetime, datetime]:
     return start, end
 
 
-def _day(s: Session) -> Any:
-    """The start time's UTC day as `YYYY-MM-DD` in this database's SQL."""
+def _day(s: Session, column: Any = S.started_at) -> Any:
+    """A time column's UTC day as `YYYY-MM-DD` in this database's SQL."""
     if s.get_bind().dialect.name == "sqlite":
-        return func.strftime("%Y-%m-%d", S.started_at)
-    return func.to_char(S.started_at, "YYYY-MM-DD")
+        return func.strftime("%Y-%m-%d", column)
+    return func.to_char(column, "YYYY-MM-DD")
 
 
 def _in_range(start: datetime, end: datetime) -> Any:
@@ -60,12 +62,14 @@ def _flag_sums() -> List[Any]:
 
 
 def per_day(s: Session, start: datetime, end: datetime) -> List[Dict[str, Any]]:
-    """Conversations, messages and flagged conversations for every day of the range (zeros included)."""
+    """Conversations, messages, flagged conversations and messages with a can't-answer reply for every
+    day of the range (zeros included)."""
     day = _day(s).label("day")
     query = (select(day, func.count().label("conversations"), func.sum(S.message_count).label("messages"),
                     *_flag_sums())
              .where(_in_range(start, end)).group_by(day).order_by(day))
     found = {row.day: row for row in s.execute(query)}
+    missed = answer_insights.cant_answer_per_day(s, start, end, _day(s, ConversationAnswer.answered_at))
     days: List[Dict[str, Any]] = []
     moment = start
     while moment < end:
@@ -73,23 +77,10 @@ def per_day(s: Session, start: datetime, end: datetime) -> List[Dict[str, Any]]:
         row = found.get(key)
         days.append({"day": key, "conversations": row.conversations if row else 0,
                      "messages": int(row.messages or 0) if row else 0,
-                     **{flag: int(getattr(row, flag) or 0) if row else 0 for flag in COUNTED_FLAGS}})
+                     **{flag: int(getattr(row, flag) or 0) if row else 0 for flag in COUNTED_FLAGS},
+                     "cant_answer": missed.get(key, 0)})
         moment = datetime.combine(moment.date() + timedelta(days=1), time())
     return days
-
-
-def top_topics(s: Session, start: datetime, end: datetime, limit: int = TOP_TOPICS) -> List[Dict[str, Any]]:
-    """The intents and FAQ topics asked in the most conversations. A retrieval intent (`faq`) is left
-    out when its topics (`faq/<key>`) are listed, since it would only add them up."""
-    count = func.count().label("conversations")
-    query = (select(ConversationTopic.topic, count)
-             .join(S, S.conversation_id == ConversationTopic.conversation_id)
-             .where(_in_range(start, end)).group_by(ConversationTopic.topic)
-             .order_by(count.desc(), ConversationTopic.topic))
-    rows = list(s.execute(query))
-    parents = {row.topic.split("/", 1)[0] for row in rows if "/" in row.topic}
-    return [{"topic": row.topic, "conversations": row.conversations}
-            for row in rows if row.topic not in parents][:limit]
 
 
 def totals(s: Session, start: datetime, end: datetime) -> Dict[str, int]:
@@ -130,5 +121,16 @@ def insights(s: Session, start: datetime, end: datetime) -> Dict[str, Any]:
     return {
         "from": start.date().isoformat(), "to": (end - timedelta(microseconds=1)).date().isoformat(),
         "totals": counts, "rates": rates(counts), "days": per_day(s, start, end),
-        "top_topics": top_topics(s, start, end), "least_understood": least_understood(s, start, end),
+        "cant_answer": answer_insights.cant_answer(s, start, end),
+        "top_questions": answer_insights.top_questions(s, start, end),
+        "helpfulness": answer_insights.helpfulness(s, start, end),
+        "content_gaps": answer_insights.content_gaps(s, start, end),
+        "least_understood": least_understood(s, start, end),
     }
+
+
+def shown_conversations(body: Dict[str, Any]) -> List[str]:
+    """The conversations whose messages an Insights page shows (for the audit log)."""
+    ids = [m["conversation_id"] for m in body["least_understood"]]
+    ids += [e["conversation_id"] for gap in body["content_gaps"] for e in gap["examples"]]
+    return sorted(set(ids))

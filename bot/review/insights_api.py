@@ -1,8 +1,9 @@
 """The admins' Insights page data, `GET /webhooks/staff/api/insights?from&to` (see docs/review-api.md).
 
-Counts per day, top topics, fallback and hand-off rates and the least-understood messages over a
-date range, from `bot.review.insights`. Admins only; each view is audit-logged (`view_list`,
-target `insights`, with the range). The query is `bot.review.api_bodies.InsightsRange`; a
+Counts per day, rates, can't-answer replies, top questions, helpfulness, content gaps and the
+least-understood messages over a date range, from `bot.review.insights`. Admins only; each view is
+audit-logged (`view_list`, target `insights`, with the range and the conversations whose messages
+it shows). The query is `bot.review.api_bodies.InsightsRange`; a
 malformed or reversed range is 400 `bad_filter`.
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sanic.response import HTTPResponse
 
 from bot.review.api_bodies import InsightsRange
 from bot.review.index import refresh_summaries
-from bot.review.insights import insight_range, insights
+from bot.review.insights import insight_range, insights, shown_conversations
 from bot.review.queries import FilterError
 from bot.review.refresher import STEP_EVENTS
 from bot.staff.auth import CookieSigner, StaffIdentity, error, route_guard
@@ -38,7 +39,8 @@ def insights_routes(bp: Blueprint, signer: CookieSigner) -> None:
         def load(s: Any) -> Dict[str, Any]:
             refresh_summaries(s, max_events=STEP_EVENTS)
             body = insights(s, start, end)
-            audit.record(s, who.id, "view_list", "insights", {"from": body["from"], "to": body["to"]})
+            audit.record(s, who.id, "view_list", "insights", {"from": body["from"], "to": body["to"],
+                                                              "conversations": shown_conversations(body)})
             return body
 
         return response.json(await in_db(load))

@@ -2,8 +2,10 @@
 
 Pages are ordered newest first by (started_at, conversation_id) and continue from an opaque cursor
 (the last row's key), so page 50 costs what page 1 does. Text search uses the FTS5 table
-`message_search` on SQLite and ILIKE on other databases. Call `review_index.refresh_summaries`
-first to see the newest conversations.
+`message_search` on SQLite and ILIKE on other databases; "not helpful" finds conversations with a
+thumbs-down in `answer_feedback`. Each listed conversation shows the visitor's name (the latest
+hand-off ticket's, which the hand-off form fills) and first question, read with the page in fixed queries.
+Call `review_index.refresh_summaries` first to see the newest conversations.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from bot.store.models import ConversationSummary, ConversationTag, ConversationTopic
+from bot.store.models import AnswerFeedback, ConversationSummary, ConversationTag, ConversationTopic, HandoffTicket
 
 FLAGS = ("handoff", "crisis", "fallback", "low_confidence", "reviewed")
 MAX_PAGE = 200
@@ -48,6 +50,7 @@ class ReviewFilter:
     confidence_below: Optional[float] = None
     tag: Optional[str] = None
     text: Optional[str] = None
+    not_helpful: Optional[bool] = None  # a visitor rated at least one answer thumbs-down
 
     def as_dict(self) -> Dict[str, Any]:
         """The filters that are set, JSON-ready (for the audit log)."""
@@ -81,9 +84,9 @@ def _moment(name: str, raw: str, end: bool) -> datetime:
 
 def parse_filter(params: Mapping[str, str]) -> ReviewFilter:
     """A `ReviewFilter` from query parameters (`from`, `to`, the flags, `intent`, `confidence_below`,
-    `tag`, `reviewed`, `q`); FilterError on a malformed value."""
+    `tag`, `reviewed`, `not_helpful`, `q`); FilterError on a malformed value."""
     values: Dict[str, Any] = {}
-    for name in FLAGS:
+    for name in FLAGS + ("not_helpful",):
         if params.get(name, "") != "":
             values[name] = _bool(name, params[name])
     if params.get("from"):
@@ -158,6 +161,10 @@ def apply_filter(s: Session, query: Select, f: ReviewFilter) -> Select:
             ConversationTag.conversation_id == S.conversation_id, ConversationTag.tag == f.tag).exists())
     if f.text:
         clauses.append(_search_clause(s, f.text))
+    if f.not_helpful is not None:
+        down = select(AnswerFeedback.id).where(AnswerFeedback.conversation_id == S.conversation_id,
+                                               AnswerFeedback.rating == "down").exists()
+        clauses.append(down if f.not_helpful else ~down)
     return query.where(*clauses) if clauses else query
 
 
@@ -214,8 +221,19 @@ def iso(moment: Optional[datetime]) -> Optional[str]:
     return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
-def summary_dict(row: ConversationSummary, tags: List[str]) -> Dict[str, Any]:
-    """A summary as the console lists it."""
+def ticket_names(s: Session, conversation_ids: List[str]) -> Dict[str, str]:
+    """The name given on each conversation's latest hand-off ticket that has one."""
+    names: Dict[str, str] = {}
+    if conversation_ids:
+        query = (select(HandoffTicket.conversation_id, HandoffTicket.name)
+                 .where(HandoffTicket.conversation_id.in_(conversation_ids), HandoffTicket.name.isnot(None),
+                        HandoffTicket.name != "").order_by(HandoffTicket.id))
+        names.update({row.conversation_id: row.name for row in s.execute(query)})
+    return names
+
+
+def summary_dict(row: ConversationSummary, tags: List[str], ticket_name: Optional[str] = None) -> Dict[str, Any]:
+    """A summary as the console lists it, with the visitor's name from their hand-off ticket."""
     return {
         "conversation_id": row.conversation_id, "started_at": iso(row.started_at),
         "last_event_at": iso(row.last_event_at), "message_count": row.message_count, "channel": row.channel,
@@ -223,10 +241,12 @@ def summary_dict(row: ConversationSummary, tags: List[str]) -> Dict[str, Any]:
         "flags": {flag: bool(getattr(row, flag)) for flag in FLAGS if flag != "reviewed"},
         "min_confidence": row.min_confidence, "reviewed": bool(row.reviewed), "reviewed_by": row.reviewed_by,
         "reviewed_at": iso(row.reviewed_at), "tags": tags,
+        "visitor_name": ticket_name, "first_question": row.first_question,
     }
 
 
 def page_dicts(s: Session, rows: List[ConversationSummary]) -> List[Dict[str, Any]]:
-    """Summaries with their tags."""
-    tags = tags_of(s, [row.conversation_id for row in rows])
-    return [summary_dict(row, tags[row.conversation_id]) for row in rows]
+    """Summaries with their tags and visitor names (two queries for the whole page)."""
+    ids = [row.conversation_id for row in rows]
+    tags, names = tags_of(s, ids), ticket_names(s, ids)
+    return [summary_dict(row, tags[row.conversation_id], names.get(row.conversation_id)) for row in rows]

@@ -140,6 +140,7 @@ class ConversationSummary(Base):
     reviewed_by = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
     reviewed_at = Column(DateTime, nullable=True)
     last_indexed_event_id = Column(Integer, nullable=False, index=True)
+    first_question = Column(String(300), nullable=True)  # the visitor's first real message, truncated
 
 
 class ConversationTopic(Base):
@@ -149,6 +150,28 @@ class ConversationTopic(Base):
 
     conversation_id = Column(String(255), primary_key=True)
     topic = Column(String(255), primary_key=True, index=True)
+
+
+class ConversationAnswer(Base):
+    """One of the assistant's replies (a bot event with a response name), kept by `bot.review.index`.
+
+    `topic` is what the reply was (`faq/<key>`, `condition/<id>`, `out_of_scope`, `clarify_suggest`...),
+    `outcome` whether it answered or could not (`bot.review.outcomes`), and `question_event_id` /
+    `question_key` the visitor message it replied to and that message's nearest FAQ key (or intent).
+    Insights count these rows; `answer_ts` matches `answer_feedback.answer_ts`.
+    """
+
+    __tablename__ = "conversation_answers"
+    __table_args__ = (Index("ix_conversation_answers_answer", "conversation_id", "answer_ts"),)
+
+    event_id = Column(Integer, primary_key=True, autoincrement=False)  # the bot event in Rasa's `events`
+    conversation_id = Column(String(255), nullable=False)
+    answered_at = Column(DateTime, nullable=False, index=True)
+    answer_ts = Column(Float, nullable=False)
+    topic = Column(String(255), nullable=False)
+    outcome = Column(String(20), nullable=False)
+    question_event_id = Column(Integer, nullable=True)
+    question_key = Column(String(255), nullable=True)
 
 
 class ConversationTag(Base):
