@@ -14,6 +14,7 @@ A refused `user_uttered` whose `id` is well formed carries it, so the widget kno
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -146,6 +147,19 @@ class VisitorFrames:
             if refused.frame_type == "user_uttered" and refused.code != "bad_frame":
                 return FrameProblem(refused.code, refused.message, refused.frame_type, message_id(data.get("id")))
             return refused
+
+    def message_id_in(self, raw: Any) -> Optional[str]:
+        """The well-formed `id` of a raw `user_uttered` frame, if any: for refusing it before it is read."""
+        size = len(raw.encode() if isinstance(raw, str) else raw)
+        if size > self.settings.max_frame_bytes:
+            return None
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("type") != "user_uttered":
+            return None
+        return message_id(data.get("id"))
 
     def unknown_type(self) -> FrameProblem:
         """A frame without a type this socket knows."""

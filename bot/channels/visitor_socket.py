@@ -155,7 +155,7 @@ class VisitorSocket:
         """Dispatch one frame by type, answering bad or limited frames with an `error` frame."""
         hit = self.limits.frame()
         if hit:
-            return await self.refuse(hit)
+            return await self.refuse(hit, self.frames.message_id_in(raw))
         size = len(raw.encode() if isinstance(raw, str) else raw)
         if size > self.settings.max_frame_bytes:
             return await self.error("frame_too_large", f"Frames are limited to {self.settings.max_frame_bytes} bytes.")
