@@ -241,3 +241,97 @@ def test_end_chat_and_clear_forgets_the_conversation_here_and_on_the_server(page
     by_id(page, "launcher").click()
     expect(bot_messages(page).filter(has_text="headache")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator("[data-testid=msg][data-from=user]").filter(has_text="addictive")).to_have_count(0)
+
+
+def user_bubble(page: Page, text: str):
+    return page.locator("[data-testid=msg][data-from=user]").filter(has_text=text)
+
+
+class RelayedSocket:
+    """The widget's socket relayed to the real server, with a hook on each frame either way.
+
+    `from_page(frame, raw)` and `from_server(frame, raw)` return True to pass the frame on;
+    `sent` lists every frame the page sent (decoded), on every socket it opened.
+    """
+
+    def __init__(self, page: Page, from_page=None, from_server=None) -> None:
+        self.sockets: List[WebSocketRoute] = []
+        self.servers: List[WebSocketRoute] = []      # the server side of each socket
+        self.sent: List[Dict[str, Any]] = []
+        self.from_page = from_page or (lambda frame, raw: True)
+        self.from_server = from_server or (lambda frame, raw: True)
+        page.route_web_socket(re.compile(r"/webhooks/web/ws$"), self.relay)
+
+    def relay(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        self.sockets.append(ws)
+        self.servers.append(server)
+
+        def page_frame(raw: Any) -> None:
+            frame = json.loads(raw)
+            self.sent.append(frame)
+            if self.from_page(frame, raw):
+                server.send(raw)
+
+        ws.on_message(page_frame)
+        server.on_message(lambda raw: ws.send(raw) if self.from_server(json.loads(raw), raw) else None)
+
+    def messages(self, text: str) -> List[Dict[str, Any]]:
+        """The user_uttered frames the page sent with this text."""
+        return [f for f in self.sent if f.get("type") == "user_uttered" and f.get("message") == text]
+
+
+def wait_for(page: Page, condition, timeout_s: float = 60) -> None:
+    """Let Playwright run its handlers until `condition()` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        page.wait_for_timeout(50)
+
+
+def test_each_message_shows_sending_sent_or_not_sent_with_retry(page: Page) -> None:
+    held: List[Any] = []
+    refused: List[str] = []
+
+    def from_page(frame: Dict[str, Any], raw: Any) -> bool:
+        if frame.get("message") == "is ketamine addictive" and not held:
+            held.append(raw)                       # the server has not got it yet: "Sending..."
+            return False
+        if frame.get("message") == "who is a good candidate" and not refused:
+            refused.append(frame["id"])            # the server refuses it, naming it
+            relay.sockets[-1].send(json.dumps({"type": "error", "code": "rate_limited", "limit": "messages_per_second",
+                                               "id": frame["id"],
+                                               "message": "Too many messages at once. Please wait a moment."}))
+            return False
+        return True
+
+    relay = RelayedSocket(page, from_page)
+    greeted(page)
+    ask(page, "what are the side effects?")
+    sent = user_bubble(page, "what are the side effects?")
+    expect(sent.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    assert relay.messages("what are the side effects?")[0]["id"] == sent.get_attribute("data-id")
+
+    ask(page, "is ketamine addictive")
+    ask(page, "who is a good candidate")
+    waiting, failed = user_bubble(page, "is ketamine addictive"), user_bubble(page, "who is a good candidate")
+    expect(waiting.locator("[data-testid=msg-state]")).to_have_text("Sending\u2026")
+    expect(failed.locator("[data-testid=msg-state]")).to_have_text("Not sent")
+    expect(failed.locator("[data-testid=msg-note]")).to_have_text("Too many messages at once. Please wait a moment.")
+    retry = failed.locator("[data-testid=msg-retry]")
+    expect(retry).to_have_attribute("aria-label", "Retry sending: who is a good candidate")
+    expect(page.locator("[data-testid=msg][data-from=system]")).to_have_count(0)   # the note is on the bubble only
+    page.screenshot(path=str(ARTIFACTS / "widget-states.png"))
+
+    relay.servers[-1].send(held[0])                # the held message reaches the server at last
+    expect(waiting.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(bot_messages(page).filter(has_text="dependence")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+
+    retry.focus()                                   # keyboard only
+    page.keyboard.press("Enter")
+    expect(failed.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(failed.locator("[data-testid=msg-retry]")).to_be_hidden()
+    expect(bot_messages(page).last).to_contain_text("tried other treatments", timeout=ANSWER_TIMEOUT_MS)
+    assert [f["id"] for f in relay.messages("who is a good candidate")] == [refused[0]] * 2, "Retry keeps the id"
+    expect(page.locator("[data-testid=msg]").last).to_have_attribute("data-from", "bot")
