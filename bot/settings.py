@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     web_max_frame_bytes: Optional[PositiveInt] = _expecting(None, WHOLE)
     web_messages_per_second: Optional[PositiveFloat] = _expecting(None, NUMBER)
     web_message_burst: Optional[PositiveFloat] = _expecting(None, NUMBER)
+    web_message_queue: Optional[PositiveInt] = _expecting(None, WHOLE)
     web_sockets_per_address: Optional[PositiveInt] = _expecting(None, WHOLE)
     web_max_violations: Optional[PositiveInt] = _expecting(None, WHOLE)
     web_frames_per_second: Optional[PositiveFloat] = _expecting(None, NUMBER)

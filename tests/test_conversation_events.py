@@ -98,7 +98,7 @@ def test_the_widget_history_shows_what_the_visitor_saw() -> None:
         ("user", SIDE_EFFECTS["payload"]),
     ], "button presses read as the button's title, typed text as typed, and no empty bubble for the hand-off"
     assert history[0] == {"from": "bot", "text": GREETING, "timestamp": T + 1, "buttons": [SIDE_EFFECTS]}
-    assert history[1] == {"from": "user", "text": "Side effects?", "timestamp": T + 2}
+    assert history[1] == {"from": "user", "text": "Side effects?", "timestamp": T + 2, "id": f"m{T + 2}"}
     assert history[4]["custom"] == BANNER, "the widget keeps its crisis banner after a reload"
     assert history[8]["agent"] == history[9]["agent"] == "Alice"
     assert history_items(events, limit=2) == history[-2:]

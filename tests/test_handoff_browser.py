@@ -79,6 +79,10 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
     by_id(console, "claim").click()
     expect(by_id(visitor, "status")).to_contain_text("Carmen", timeout=10_000)
     expect(console.locator("#detail-status")).to_have_text("Claimed by Carmen")
+    expect(by_id(visitor, "title")).to_have_text("Carmen, care team")      # who's talking, in the header
+    expect(by_id(visitor, "subtitle")).not_to_contain_text("virtual assistant")
+    expect(by_id(visitor, "avatar")).to_have_attribute("data-who", "agent")
+    expect(by_id(visitor, "avatar")).to_have_text("C")
 
     by_id(visitor, "input").fill("I have a question")   # typing, not sent yet
     expect(by_id(console, "visitor-typing")).to_be_visible(timeout=10_000)
@@ -91,6 +95,8 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
 
     by_id(console, "agent-input").fill(AGENT_HELLO)     # typing, not sent yet
     expect(by_id(visitor, "typing")).to_be_visible(timeout=10_000)
+    expect(by_id(visitor, "typing-label")).to_have_text("Carmen is typing")
+    visitor.screenshot(path=str(ARTIFACTS / "widget-coordinator.png"))
     by_id(console, "agent-send").click()
     agent_bubble = visitor.locator("[data-testid=msg][data-from=agent]").last
     expect(agent_bubble.locator("[data-testid=msg-text]")).to_have_text(AGENT_HELLO, timeout=10_000)
@@ -103,6 +109,9 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
 
     by_id(console, "handback").click()
     expect(by_id(visitor, "status")).to_contain_text("virtual assistant", timeout=10_000)
+    expect(by_id(visitor, "subtitle")).to_have_text("virtual assistant")   # the assistant again
+    expect(by_id(visitor, "avatar")).to_have_attribute("data-who", "bot")
+    expect(by_id(visitor, "title")).not_to_contain_text("Carmen")
     expect(console.locator("#detail-status")).to_have_text("Closed")
     expect(console.locator("#claimed-note")).to_contain_text("This ticket is closed.")
     expect(console.locator(f"[data-testid=queue-item][data-ticket-id='{ticket_id}']")).to_have_count(0)

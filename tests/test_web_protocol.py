@@ -141,22 +141,129 @@ def test_a_message_before_the_session_is_refused_politely(servers) -> None:
     run(scenario())
 
 
-def test_a_flood_is_rate_limited_without_closing_the_socket(servers) -> None:
+def test_a_flood_is_refused_message_by_message_without_closing_the_socket(servers) -> None:
+    """A script sending 40 messages at once: each one is either confirmed or refused by its id, never dropped."""
     async def scenario():
         async with websockets.connect(ws_url(servers)) as ws:
             await open_session(ws)
-            for _ in range(15):
-                await ws.send(json.dumps({"type": "user_uttered", "message": "hello"}))
-            codes, typing_off = [], 0
-            while typing_off < 15 - codes.count("rate_limited"):
+            sent = [f"flood-{n}" for n in range(40)]
+            for message_id in sent:
+                await ws.send(json.dumps({"type": "user_uttered", "message": "hello", "id": message_id}))
+            confirmed, refused = [], {}
+            while len(confirmed) + len(refused) < len(sent):
                 frame = await receive(ws)
-                if frame["type"] == "error":
-                    codes.append(frame["code"])
-                typing_off += frame == {"type": "typing", "on": False}
-            assert "rate_limited" in codes
-            await asyncio.sleep(5)
-            assert bot_texts(await ask(ws, "what is ketamine"))
+                if frame["type"] == "received":
+                    confirmed.append(frame["id"])
+                elif frame["type"] == "error":
+                    refused[frame["id"]] = frame
+            assert confirmed == sent[:len(confirmed)] and len(confirmed) >= 20, "the burst allowance is served, in order"
+            assert refused and all(f["code"] == "rate_limited" for f in refused.values())
+            assert {f["limit"] for f in refused.values()} == {"frames_per_second", "messages_per_second"}
+            assert set(confirmed) | set(refused) == set(sent)
+            await asyncio.sleep(2)
+            await ws.send(json.dumps({"type": "user_uttered", "message": "what is ketamine", "id": "after-flood"}))
+            frames = []
+            while {"type": "received", "id": "after-flood"} not in frames:
+                frames.append(await receive(ws))
+            assert "anesthesia" in " ".join(bot_texts(frames))
     run(scenario())
+
+
+async def confirmed_exchanges(ws, count: int) -> List[List[Dict[str, Any]]]:
+    """The frames of `count` confirmed messages, split after each message's end of typing."""
+    exchanges: List[List[Dict[str, Any]]] = [[]]
+    while len(exchanges) <= count:
+        frame = await receive(ws)
+        exchanges[-1].append(frame)
+        if frame == {"type": "typing", "on": False}:
+            exchanges.append([])
+    return exchanges[:count]
+
+
+def user_messages(servers, conversation_id: str) -> List[Dict[str, Any]]:
+    """The visitor's stored messages (Rasa's UserUttered events)."""
+    return [e for e in servers.tracker(conversation_id)["events"] if e["event"] == "user"]
+
+
+def test_fifteen_messages_in_three_seconds_are_each_confirmed_and_answered_in_order(servers) -> None:
+    questions = ["what are the side effects", "how long does an infusion take", "is ketamine addictive",
+                 "who is a good candidate", "what is ketamine"] * 3
+    ids = [f"quick-{n:02d}" for n in range(len(questions))]
+
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            for question, message_id in zip(questions, ids):
+                await ws.send(json.dumps({"type": "typing", "on": True}))
+                await ws.send(json.dumps({"type": "user_uttered", "message": question, "id": message_id}))
+                await asyncio.sleep(0.2)   # 15 messages in 3 s, each with a typing frame
+            exchanges = await confirmed_exchanges(ws, len(ids))
+            return confirm["session_id"], exchanges
+
+    conversation_id, exchanges = run(scenario())
+    for message_id, frames in zip(ids, exchanges):
+        assert not [f for f in frames if f["type"] == "error"], frames
+        assert [f["id"] for f in frames if f["type"] == "received"] == [message_id], "confirmed once, in order"
+        assert bot_texts(frames), f"{message_id} was answered"
+    assert "headache" in " ".join(bot_texts(exchanges[0])) and "dependence" in " ".join(bot_texts(exchanges[2]))
+    stored = user_messages(servers, conversation_id)
+    assert [(e["text"], e["message_id"]) for e in stored] == list(zip(questions, ids)), "stored in order, with ids"
+
+
+def test_a_repeated_id_is_handled_once_and_confirmed_again(servers) -> None:
+    """A message resent after a reconnect, and the same message from two sockets at the same moment."""
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            first = await ask_with_id(ws, "is ketamine addictive", "once-1")
+        async with websockets.connect(ws_url(servers)) as ws:
+            again = await open_session(ws, confirm["session_id"], confirm["token"])
+            assert [i.get("id") for i in again["history"] if i["from"] == "user"] == ["once-1"]
+            repeat = await ask_with_id(ws, "is ketamine addictive", "once-1")
+        async with websockets.connect(ws_url(servers)) as a, websockets.connect(ws_url(servers)) as b:
+            for ws in (a, b):
+                await open_session(ws, confirm["session_id"], confirm["token"])
+            frame = json.dumps({"type": "user_uttered", "message": "what are the side effects", "id": "race-1"})
+            await asyncio.gather(a.send(frame), b.send(frame))
+            raced = await asyncio.gather(frames_until_typing_off(a), frames_until_typing_off(b))
+        return confirm["session_id"], first, repeat, raced
+
+    conversation_id, first, repeat, raced = run(scenario())
+    assert {"type": "received", "id": "once-1"} in first and bot_texts(first)
+    assert {"type": "received", "id": "once-1"} in repeat and not bot_texts(repeat), "confirmed, not answered again"
+    for frames in raced:
+        assert {"type": "received", "id": "race-1"} in frames
+    assert sum(bool(bot_texts(frames)) for frames in raced) == 1, "one socket's copy was answered, the other's not"
+    ids = [e["message_id"] for e in user_messages(servers, conversation_id)]
+    assert ids.count("once-1") == 1 and ids.count("race-1") == 1
+
+
+async def ask_with_id(ws, message: str, message_id: str) -> List[Dict[str, Any]]:
+    await ws.send(json.dumps({"type": "user_uttered", "message": message, "id": message_id}))
+    return await frames_until_typing_off(ws)
+
+
+async def frames_until_typing_off(ws) -> List[Dict[str, Any]]:
+    frames = []
+    while not frames or frames[-1] != {"type": "typing", "on": False}:
+        frames.append(await receive(ws))
+    return frames
+
+
+def test_an_error_names_the_message_and_session_confirm_gives_the_limit(servers) -> None:
+    async def scenario():
+        async with websockets.connect(ws_url(servers)) as ws:
+            confirm = await open_session(ws)
+            assert confirm["limits"] == {"max_message_chars": 2000}
+            await ws.send(json.dumps({"type": "user_uttered", "message": "x" * 2001, "id": "long-one"}))
+            too_long = await receive(ws)
+            await ws.send(json.dumps({"type": "user_uttered", "message": "hello", "id": "<script>"}))
+            bad_id = await receive(ws)
+            return too_long, bad_id
+
+    too_long, bad_id = run(scenario())
+    assert too_long["code"] == "too_long" and too_long["id"] == "long-one" and "2000" in too_long["message"]
+    assert bad_id["code"] == "bad_frame" and "id" not in bad_id and "`id`" in bad_id["message"]
 
 
 def test_abuse_closes_the_socket_with_policy_violation(servers) -> None:

@@ -241,3 +241,187 @@ def test_end_chat_and_clear_forgets_the_conversation_here_and_on_the_server(page
     by_id(page, "launcher").click()
     expect(bot_messages(page).filter(has_text="headache")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
     expect(page.locator("[data-testid=msg][data-from=user]").filter(has_text="addictive")).to_have_count(0)
+
+
+def user_bubble(page: Page, text: str):
+    return page.locator("[data-testid=msg][data-from=user]").filter(has_text=text)
+
+
+class RelayedSocket:
+    """The widget's socket relayed to the real server, with a hook on each frame either way.
+
+    `from_page(frame, raw)` and `from_server(frame, raw)` return True to pass the frame on;
+    `sent` lists every frame the page sent (decoded), on every socket it opened.
+    """
+
+    def __init__(self, page: Page, from_page=None, from_server=None) -> None:
+        self.sockets: List[WebSocketRoute] = []
+        self.servers: List[WebSocketRoute] = []      # the server side of each socket
+        self.sent: List[Dict[str, Any]] = []
+        self.from_page = from_page or (lambda frame, raw: True)
+        self.from_server = from_server or (lambda frame, raw: True)
+        page.route_web_socket(re.compile(r"/webhooks/web/ws$"), self.relay)
+
+    def relay(self, ws: WebSocketRoute) -> None:
+        server = ws.connect_to_server()
+        self.sockets.append(ws)
+        self.servers.append(server)
+
+        def page_frame(raw: Any) -> None:
+            frame = json.loads(raw)
+            self.sent.append(frame)
+            if self.from_page(frame, raw):
+                server.send(raw)
+
+        ws.on_message(page_frame)
+        server.on_message(lambda raw: ws.send(raw) if self.from_server(json.loads(raw), raw) else None)
+
+    def messages(self, text: str) -> List[Dict[str, Any]]:
+        """The user_uttered frames the page sent with this text."""
+        return [f for f in self.sent if f.get("type") == "user_uttered" and f.get("message") == text]
+
+
+def wait_for(page: Page, condition, timeout_s: float = 60) -> None:
+    """Let Playwright run its handlers until `condition()` holds."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        page.wait_for_timeout(50)
+
+
+def test_each_message_shows_sending_sent_or_not_sent_with_retry(page: Page) -> None:
+    held: List[Any] = []
+    refused: List[str] = []
+
+    def from_page(frame: Dict[str, Any], raw: Any) -> bool:
+        if frame.get("message") == "is ketamine addictive" and not held:
+            held.append(raw)                       # the server has not got it yet: "Sending..."
+            return False
+        if frame.get("message") == "who is a good candidate" and not refused:
+            refused.append(frame["id"])            # the server refuses it, naming it
+            relay.sockets[-1].send(json.dumps({"type": "error", "code": "rate_limited", "limit": "messages_per_second",
+                                               "id": frame["id"],
+                                               "message": "Too many messages at once. Please wait a moment."}))
+            return False
+        return True
+
+    relay = RelayedSocket(page, from_page)
+    greeted(page)
+    ask(page, "what are the side effects?")
+    sent = user_bubble(page, "what are the side effects?")
+    expect(sent.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(bot_messages(page).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    assert relay.messages("what are the side effects?")[0]["id"] == sent.get_attribute("data-id")
+
+    ask(page, "is ketamine addictive")
+    ask(page, "who is a good candidate")
+    waiting, failed = user_bubble(page, "is ketamine addictive"), user_bubble(page, "who is a good candidate")
+    expect(waiting.locator("[data-testid=msg-state]")).to_have_text("Sending\u2026")
+    expect(failed.locator("[data-testid=msg-state]")).to_have_text("Not sent")
+    expect(failed.locator("[data-testid=msg-note]")).to_have_text("Too many messages at once. Please wait a moment.")
+    retry = failed.locator("[data-testid=msg-retry]")
+    expect(retry).to_have_attribute("aria-label", "Retry sending: who is a good candidate")
+    expect(page.locator("[data-testid=msg][data-from=system]")).to_have_count(0)   # the note is on the bubble only
+    page.screenshot(path=str(ARTIFACTS / "widget-states.png"))
+
+    relay.servers[-1].send(held[0])                # the held message reaches the server at last
+    expect(waiting.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(bot_messages(page).filter(has_text="dependence")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+
+    retry.focus()                                   # keyboard only
+    page.keyboard.press("Enter")
+    expect(failed.locator("[data-testid=msg-state]")).to_have_text("Sent", timeout=ANSWER_TIMEOUT_MS)
+    expect(failed.locator("[data-testid=msg-retry]")).to_be_hidden()
+    expect(bot_messages(page).last).to_contain_text("tried other treatments", timeout=ANSWER_TIMEOUT_MS)
+    assert [f["id"] for f in relay.messages("who is a good candidate")] == [refused[0]] * 2, "Retry keeps the id"
+    expect(page.locator("[data-testid=msg]").last).to_have_attribute("data-from", "bot")
+
+
+def test_unconfirmed_messages_are_sent_again_after_a_reconnect_once(page: Page, servers) -> None:
+    """One message the server never got, one it stored but whose confirmation was lost: after the
+    reconnect the first is sent again with its id, the second is not (the history has it)."""
+    confirmations: Dict[str, bool] = {"lost": False}
+
+    def from_page(frame: Dict[str, Any], raw: Any) -> bool:
+        return not (frame.get("message") == "is ketamine addictive" and len(relay.sockets) == 1)
+
+    def from_server(frame: Dict[str, Any], raw: Any) -> bool:
+        if len(relay.sockets) > 1:
+            return True
+        lost = [f["id"] for f in relay.messages("what are the side effects?")]
+        if frame.get("type") == "received" and frame.get("id") in lost:
+            confirmations["lost"] = True              # stored, but the page never hears of it
+        return not (lost and frame.get("type") in ("received", "bot_uttered", "typing"))
+
+    relay = RelayedSocket(page, from_page, from_server)
+    greeted(page)
+    ask(page, "what are the side effects?")
+    wait_for(page, lambda: confirmations["lost"])
+    ask(page, "is ketamine addictive")
+    for text in ("what are the side effects?", "is ketamine addictive"):
+        expect(user_bubble(page, text).locator("[data-testid=msg-state]")).to_have_text("Sending\u2026")
+    unsent = [item["message"] for item in stored_session(page)["unsent"]]
+    assert unsent == ["what are the side effects?", "is ketamine addictive"], "kept where the session is kept"
+
+    relay.sockets[-1].close()                          # the socket dies
+    for text in ("what are the side effects?", "is ketamine addictive"):
+        expect(user_bubble(page, text).locator("[data-testid=msg-state]")).to_have_text(
+            "Sent", timeout=ANSWER_TIMEOUT_MS)
+        expect(user_bubble(page, text)).to_have_count(1)
+    expect(bot_messages(page).filter(has_text="dependence")).to_have_count(1, timeout=ANSWER_TIMEOUT_MS)
+    assert len(relay.messages("what are the side effects?")) == 1, "in the history already: not sent again"
+    again = relay.messages("is ketamine addictive")
+    assert len(again) == 2 and again[0]["id"] == again[1]["id"], "sent again with the same id"
+    assert stored_session(page)["unsent"] == []
+
+    history = resume(servers, {k: stored_session(page)[k] for k in ("session_id", "token")})["history"]
+    users = [item["text"] for item in history if item["from"] == "user"]
+    assert users.count("what are the side effects?") == 1 and users.count("is ketamine addictive") == 1
+
+
+def test_a_long_message_shows_a_counter_and_is_refused_not_cut(page: Page) -> None:
+    greeted(page)
+    box, counter, send = by_id(page, "input"), by_id(page, "counter"), by_id(page, "send")
+    box.fill("a" * 1500)
+    expect(counter).to_be_hidden()
+    box.fill("a" * 1850)
+    expect(counter).to_have_text("1,850 / 2,000")
+    expect(send).to_be_enabled()
+    pasted = ("This is a long message about my history. " * 80)[:3000]
+    box.fill(pasted)
+    assert box.input_value() == pasted, "nothing is cut off"
+    expect(counter).to_have_text("3,000 / 2,000")
+    expect(by_id(page, "too-long")).to_have_text("Too long by 1,000 characters. Please shorten it or send it in two parts.")
+    expect(send).to_be_disabled()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-counter.png"))
+    box.press("Enter")
+    expect(page.locator("[data-testid=msg][data-from=user]")).to_have_count(0)
+    box.fill(pasted[:2000])
+    expect(by_id(page, "too-long")).to_have_text("")
+    box.press("Enter")
+    expect(page.locator("[data-testid=msg][data-from=user]")).to_have_count(1)
+    expect(counter).to_be_hidden()
+
+
+def test_the_limit_comes_from_the_server(page: Page) -> None:
+    def smaller_limit(frame: Dict[str, Any], raw: Any) -> bool:
+        if frame.get("type") != "session_confirm":
+            return True
+        relay.sockets[-1].send(json.dumps({**frame, "limits": {"max_message_chars": 100}}))
+        return False
+
+    relay = RelayedSocket(page, from_server=smaller_limit)
+    greeted(page)
+    by_id(page, "input").fill("b" * 90)
+    expect(by_id(page, "counter")).to_have_text("90 / 100")
+    by_id(page, "input").fill("b" * 130)
+    expect(by_id(page, "too-long")).to_contain_text("Too long by 30 characters")
+
+
+def test_talk_to_a_person_is_offered_once_under_the_greeting(page: Page) -> None:
+    greeted(page)
+    expect(by_id(page, "panel").get_by_role("button", name="Talk to a person")).to_have_count(1)
+    expect(by_id(page, "human")).to_be_visible()
+    expect(by_id(page, "quick-reply").filter(has_text="Side effects")).to_be_visible()

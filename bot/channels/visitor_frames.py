@@ -1,17 +1,21 @@
 """The frames a visitor's socket accepts, as pydantic models (the protocol is in widget/README.md).
 
 `session_request` and `session_end` (with the stored `session_id` and `token`, if any),
-`user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters) and `typing`
-(`on`: true or false). Unknown fields are ignored, so an older or newer widget keeps working.
+`user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters; `id`: the widget's
+own id for the message, up to 64 letters, digits, `_` or `-`, optional for older widgets) and
+`typing` (`on`: true or false). Unknown fields are ignored, so an older or newer widget keeps working.
 A `session_id` or `token` that is not text of a sane length cannot be one this server issued:
 it counts as absent, and the visitor gets a new conversation, as with a wrong token.
 
 `VisitorFrames(settings).parse(data)` gives the frame or a `FrameProblem`: the `code` and
 `message` of the `error` frame the visitor is sent (`unknown_type`, `empty_message`, `too_long`,
-`bad_text`, and `bad_frame` for any other field that does not fit).
+`bad_text`, and `bad_frame` for any other field that does not fit, a malformed `id` among them).
+A refused `user_uttered` whose `id` is well formed carries it, so the widget knows which message failed.
 """
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
@@ -24,6 +28,7 @@ from bot.channels.web_settings import WebSettings
 
 FRAME_TYPES = "session_request, session_end, user_uttered or typing"
 MAX_CREDENTIAL_CHARS = 512
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class NotText(PydanticValueError):
@@ -40,6 +45,7 @@ class FrameProblem:
     code: str
     message: str
     frame_type: str = ""
+    id: Optional[str] = None
 
 
 class VisitorFrame(BaseModel):
@@ -79,6 +85,16 @@ class UserUttered(VisitorFrame):
 
     type: Literal["user_uttered"]
     message: str
+    id: Optional[str] = None
+
+    @validator("id", pre=True)
+    def short_ascii_id(cls, value: Any) -> Optional[str]:
+        """The widget's id for the message: short ASCII text, so it can be echoed and stored safely."""
+        if value is None:
+            return None
+        if not message_id(value):
+            raise ValueError("must be up to 64 letters, digits, _ or -")
+        return str(value)
 
     @validator("message")
     def real_text(cls, value: str) -> str:
@@ -93,6 +109,11 @@ class Typing(VisitorFrame):
 
     type: Literal["typing"]
     on: StrictBool = False
+
+
+def message_id(value: Any) -> Optional[str]:
+    """`value` if it is a well-formed message id, else None."""
+    return value if isinstance(value, str) and MESSAGE_ID.fullmatch(value) else None
 
 
 AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing]
@@ -122,7 +143,23 @@ class VisitorFrames:
         try:
             return self._model.parse_obj(data).__root__  # type: ignore[attr-defined]
         except ValidationError as problem:
-            return self.problem(problem.errors()[0], data["type"])
+            refused = self.problem(problem.errors()[0], data["type"])
+            if refused.frame_type == "user_uttered" and refused.code != "bad_frame":
+                return FrameProblem(refused.code, refused.message, refused.frame_type, message_id(data.get("id")))
+            return refused
+
+    def message_id_in(self, raw: Any) -> Optional[str]:
+        """The well-formed `id` of a raw `user_uttered` frame, if any: for refusing it before it is read."""
+        size = len(raw.encode() if isinstance(raw, str) else raw)
+        if size > self.settings.max_frame_bytes:
+            return None
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("type") != "user_uttered":
+            return None
+        return message_id(data.get("id"))
 
     def unknown_type(self) -> FrameProblem:
         """A frame without a type this socket knows."""

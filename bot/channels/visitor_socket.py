@@ -1,11 +1,15 @@
 """One visitor's websocket: frames in, Rasa's replies and coordinators' frames out.
 
 Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
-`session_end` / `session_ended`, `user_uttered` / `bot_uttered`, `typing`, `error`; what a frame
-may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited
+`session_end` / `session_ended`, `user_uttered` / `received` and `bot_uttered`, `typing`, `error`;
+what a frame may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited
 (`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and the socket stays
 usable, but a socket that keeps sending them is closed with 1008 (policy violation). History
 and the hand-off state are read off the event loop.
+
+The socket never waits for the assistant: messages go to the socket's queue
+(`bot.channels.visitor_messages`), handled one at a time in arrival order while frames keep being
+read, and each is confirmed or refused by its id.
 
 The visitor's messages, typing and presence, and what the assistant sends them, are published on
 the hub for the consoles watching the conversation; a coordinator's messages arrive through the hub.
@@ -17,14 +21,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional
 
-from rasa.core.channels.channel import UserMessage
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
-from bot.channels.store_guard import ConversationStoreUnavailable
 from bot.channels.visitor_frames import (
     AnyFrame,
     FrameProblem,
@@ -34,17 +35,20 @@ from bot.channels.visitor_frames import (
     UserUttered,
     VisitorFrames,
 )
-from bot.channels.web_output import WebOutput
+from bot.channels.visitor_messages import VisitorMessages, counts_reply
 from bot.channels.web_settings import WebSettings
 from bot.conversation.handoff_state import WITH_STAFF
 from bot.conversation.history import history_items
+from bot.conversation.once import MessageHandler
 from bot.conversation.reads import handoff_state
-from bot.handoff.watcher import announce_written_ticket, writes_ticket
 from bot.realtime.hub import conversation_topic, get_hub, visitor_topic
 from bot.visitors.address_limits import AddressLimits, LocalAddressLimits
 from bot.visitors.buckets import TokenBucket
 from bot.visitors.frame_limits import LimitHit, SocketLimits
 from bot.visitors.sessions import SessionStoreUnavailable, VisitorSessions
+
+if TYPE_CHECKING:
+    from bot.channels.visitor_messages import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +64,23 @@ class VisitorSocket:
         ws: Any,
         settings: WebSettings,
         sessions: VisitorSessions,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: MessageHandler,
         tracker_events: Callable[[str], Awaitable[List[Dict[str, Any]]]],
         agent: Any = None,
         address_limits: Optional[AddressLimits] = None,
         address_key: str = "",
     ) -> None:
-        """Bind the socket to the channel's settings, sessions, limits and Rasa's message handler."""
+        """Bind the socket to the channel's settings, sessions, limits and the message handler.
+
+        `on_new_message(message, accepted)` hands a message to Rasa unless it was stored already
+        (`bot.conversation.once.handle_once`), awaiting `accepted()` first; False for a repeat.
+        """
         self.ws = ws
         self.settings = settings
         self.sessions = sessions
         self.on_new_message = on_new_message
         self.tracker_events = tracker_events
         self.agent = agent
-        self.replies = 0
-        self.wrote_ticket = False
         self.session_id: Optional[str] = None
         self.hub = get_hub()
         self._unsubscribe: Optional[Callable[[], None]] = None
@@ -82,6 +88,7 @@ class VisitorSocket:
         self.frames = VisitorFrames(settings)
         # Bad frames are forgiven at one per second; a burst beyond the allowance is abuse.
         self.forgiveness = TokenBucket(1.0, float(settings.max_violations))
+        self.messages = VisitorMessages(self)
 
     async def send(self, frame: Dict[str, Any]) -> None:
         """Write one frame; a socket that has gone away is not an error (history redraws it)."""
@@ -91,25 +98,35 @@ class VisitorSocket:
             logger.debug("visitor socket closed before a frame could be sent")
 
     async def error(self, code: str, message: str, **extra: Any) -> None:
-        """Tell the visitor what went wrong; a flood of bad frames closes the socket."""
-        await self.send({"type": "error", "code": code, "message": message, **extra})
+        """Tell the visitor what went wrong; a flood of bad frames closes the socket (None extras left out)."""
+        await self.send({"type": "error", "code": code, "message": message,
+                         **{key: value for key, value in extra.items() if value is not None}})
         if not self.forgiveness.allow():
             await self.ws.close(POLICY_VIOLATION, "too many invalid messages")
 
-    async def refuse(self, hit: LimitHit) -> None:
-        """A frame over a rate limit: an `error` naming the limit (counts as a bad frame)."""
-        await self.error("rate_limited", hit.message, limit=hit.limit)
+    async def refuse(self, hit: LimitHit, message_id: Optional[str] = None) -> None:
+        """A frame over a rate limit: an `error` naming the limit and the message (counts as a bad frame)."""
+        await self.error("rate_limited", hit.message, limit=hit.limit, id=message_id)
 
     async def serve(self) -> None:
-        """Read frames until the visitor leaves."""
-        while True:
-            try:
-                raw = await self.ws.recv()
-            except ConnectionClosed:
-                return await self.leave()
-            if raw is None:
-                return await self.leave()
-            await self.handle_frame(raw)
+        """Read frames until the visitor leaves, then close."""
+        try:
+            while (raw := await self.receive()) is not None:
+                await self.handle_frame(raw)
+        finally:
+            await self.close()
+
+    async def receive(self) -> Any:
+        """The next frame as read, or None once the socket is closed."""
+        try:
+            return await self.ws.recv()
+        except ConnectionClosed:
+            return None
+
+    async def close(self) -> None:
+        """The socket has gone: stop the message worker (after the message in hand), leave the conversation."""
+        await self.messages.close()
+        await self.leave()
 
     async def leave(self) -> None:
         """Stop receiving coordinator frames; tell the console if the visitor has no other socket open.
@@ -127,17 +144,18 @@ class VisitorSocket:
         await self.leave()
         self.session_id = None
 
-    async def publish_activity(self, message: Dict[str, Any]) -> None:
-        """Tell coordinators what the visitor is doing (no subscriber: nobody is watching)."""
-        if self.session_id:
-            await self.hub.publish(conversation_topic(self.session_id),
-                                   {**message, "conversation_id": self.session_id})
+    async def publish_activity(self, message: Dict[str, Any], conversation_id: Optional[str] = None) -> None:
+        """Tell coordinators what the visitor is doing in a conversation, by default the socket's
+        (no subscriber: nobody is watching)."""
+        target = conversation_id or self.session_id
+        if target:
+            await self.hub.publish(conversation_topic(target), {**message, "conversation_id": target})
 
     async def handle_frame(self, raw: Any) -> None:
         """Dispatch one frame by type, answering bad or limited frames with an `error` frame."""
         hit = self.limits.frame()
         if hit:
-            return await self.refuse(hit)
+            return await self.refuse(hit, self.frames.message_id_in(raw))
         size = len(raw.encode() if isinstance(raw, str) else raw)
         if size > self.settings.max_frame_bytes:
             return await self.error("frame_too_large", f"Frames are limited to {self.settings.max_frame_bytes} bytes.")
@@ -154,14 +172,14 @@ class VisitorSocket:
         before any session is told to start one first, whatever it holds)."""
         if isinstance(frame, FrameProblem):
             if frame.frame_type == "user_uttered" and self.session_id is None:
-                return await self.error("no_session", "Send a session_request first.")
-            return await self.error(frame.code, frame.message)
+                return await self.error("no_session", "Send a session_request first.", id=frame.id)
+            return await self.error(frame.code, frame.message, id=frame.id)
         if isinstance(frame, SessionRequest):
             return await self.start_session(frame)
         if isinstance(frame, SessionEnd):
             return await self.end_session(frame)
         if isinstance(frame, UserUttered):
-            return await self.user_uttered(frame)
+            return await self.messages.receive(frame)
         await self.typing(frame)
 
     async def typing(self, frame: Typing) -> None:
@@ -186,7 +204,7 @@ class VisitorSocket:
         self.session_id = grant.session_id
         history = await self.history() if grant.resumed else []
         confirm: Dict[str, Any] = {"type": "session_confirm", "session_id": grant.session_id, "token": grant.token,
-                                   "history": history}
+                                   "history": history, "limits": {"max_message_chars": self.settings.max_message_chars}}
         handoff = await self.open_handoff() if grant.resumed else None
         if handoff:
             confirm["handoff"] = handoff
@@ -224,23 +242,25 @@ class VisitorSocket:
             await self.detach()
         await self.send(frame)
 
-    async def from_assistant(self, frame: Dict[str, Any]) -> None:
-        """A frame of the assistant's reply: to the visitor, and to any console watching.
+    async def from_assistant(self, frame: Dict[str, Any], turn: "Turn") -> None:
+        """A frame of the assistant's reply to one message: to the visitor, and to any console watching.
 
         Coordinators see exactly what the visitor was shown; crisis resources also raise an
-        alert on the console that has the conversation open.
+        alert on the console that has the conversation open. A reply in a conversation this
+        socket has left meanwhile goes to the consoles only.
         """
-        self.wrote_ticket = self.wrote_ticket or writes_ticket(frame)
+        counts_reply(turn, frame)
         if frame.get("type") == "bot_uttered":
-            self.replies += 1
             custom = frame.get("custom")
             custom = custom if isinstance(custom, dict) else {}
             if frame.get("text"):
                 await self.publish_activity({"type": "bot_message", "text": frame["text"],
-                                             "timestamp": frame.get("timestamp")})
+                                             "timestamp": frame.get("timestamp")}, turn.conversation_id)
             if custom.get("type") == "crisis_banner":
-                await self.publish_activity({"type": "visitor_crisis", "timestamp": frame.get("timestamp")})
-        await self.send(frame)
+                await self.publish_activity({"type": "visitor_crisis", "timestamp": frame.get("timestamp")},
+                                            turn.conversation_id)
+        if turn.conversation_id == self.session_id:
+            await self.send(frame)
 
     async def open_handoff(self) -> Optional[Dict[str, Any]]:
         """The conversation's live hand-off, so a reloaded page shows it (None if none or unknown).
@@ -257,10 +277,10 @@ class VisitorSocket:
             return None
         return {"state": current["state"], **({"agent": current["agent"]} if current["agent"] else {})}
 
-    async def with_staff(self) -> bool:
+    async def with_staff(self, conversation_id: str) -> bool:
         """Whether a person has (or is about to take) this chat, so silence from the assistant is right."""
         try:
-            return (await handoff_state(self.agent, self.session_id or ""))["state"] in WITH_STAFF
+            return (await handoff_state(self.agent, conversation_id))["state"] in WITH_STAFF
         except Exception:
             logger.exception("could not read the hand-off state for a visitor")
             return False
@@ -275,33 +295,3 @@ class VisitorSocket:
                              "message": "Earlier messages can't be shown right now."})
             return []
         return history_items(events, self.settings.history_limit)
-
-    async def user_uttered(self, frame: UserUttered) -> None:
-        """Hand a (checked, trimmed) message to Rasa, showing typing while the bot works."""
-        if self.session_id is None:
-            return await self.error("no_session", "Send a session_request first.")
-        hit = await self.limits.message()
-        if hit:
-            return await self.refuse(hit)
-        await self.publish_activity({"type": "visitor_message", "text": frame.message, "timestamp": time.time()})
-        await self.send({"type": "typing", "on": True})
-        try:
-            self.replies, self.wrote_ticket = 0, False
-            await self.on_new_message(UserMessage(
-                frame.message, WebOutput(self.from_assistant), self.session_id, input_channel="web"))
-            if self.replies == 0 and not await self.with_staff():
-                await self.send({"type": "error", "code": "no_reply",
-                                 "message": "Sorry, I couldn't answer that just now. Your message is saved; "
-                                            "please try again in a moment, or ask to talk to a person."})
-        except ConversationStoreUnavailable:
-            await self.send({"type": "error", "code": "store_unavailable",
-                             "message": "Sorry, I couldn't save your message because of a problem on our side, "
-                                        "so I haven't answered it. Please send it again in a minute."})
-        except Exception:
-            logger.exception("message from a visitor could not be handled")
-            await self.send({"type": "error", "code": "server_error",
-                             "message": "Sorry, something went wrong on our side. Please try again."})
-        finally:
-            await self.send({"type": "typing", "on": False})
-        if self.wrote_ticket and self.session_id:  # the actions have run: every console hears of it now
-            await announce_written_ticket(self.hub, self.session_id)

@@ -2,7 +2,8 @@
 
 Served by `rasa run` under `/webhooks/web/`:
 - `ws`: the visitor socket (`bot.channels.visitor_socket`), speaking the JSON protocol in
-  `widget/README.md`;
+  `widget/README.md`; its messages go to Rasa's agent through `bot.conversation.once.handle_once`
+  (Rasa's own handler, with each message id handled once), not through `on_new_message`;
 - `widget.js`, `demo.html` and the other files in `widget/`;
 - `/webhooks/web/`: health.
 
@@ -25,6 +26,7 @@ from bot.channels.static_files import serve_file
 from bot.channels.store_guard import guard_store
 from bot.channels.visitor_socket import TRY_AGAIN_LATER, VisitorSocket
 from bot.channels.web_settings import WebSettings
+from bot.conversation.once import handle_once
 from bot.conversation.reads import stored_events
 from bot.secrets import load_secret
 from bot.settings import PROJECT_ROOT
@@ -110,7 +112,8 @@ class WebInput(InputChannel):
                 return
             agent = request.app.ctx.agent
             guard_store(agent)
-            socket = VisitorSocket(ws, self.settings, self.sessions, on_new_message,
+            socket = VisitorSocket(ws, self.settings, self.sessions,
+                                   lambda message, accepted: handle_once(agent, message, accepted),
                                    lambda sender: stored_events(agent, sender), agent, limits, key)
             self.open_sockets += 1
             try:
@@ -118,7 +121,7 @@ class WebInput(InputChannel):
             finally:
                 self.open_sockets -= 1
                 await limits.close_socket(slot)
-                await socket.leave()
+                await socket.close()
 
         return web
 

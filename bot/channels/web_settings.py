@@ -3,8 +3,9 @@
 | credentials key             | environment variable            | default |
 | max_message_chars           | WEB_MAX_MESSAGE_CHARS           | 2000    |
 | max_frame_bytes             | WEB_MAX_FRAME_BYTES             | 16384   |
-| messages_per_second         | WEB_MESSAGES_PER_SECOND         | 2       |
-| message_burst               | WEB_MESSAGE_BURST               | 8       |
+| messages_per_second         | WEB_MESSAGES_PER_SECOND         | 1       |
+| message_burst               | WEB_MESSAGE_BURST               | 20      |
+| message_queue               | WEB_MESSAGE_QUEUE               | 30      |
 | sockets_per_address         | WEB_SOCKETS_PER_ADDRESS         | 20      |
 | max_violations              | WEB_MAX_VIOLATIONS              | 20      |
 | frames_per_second           | WEB_FRAMES_PER_SECOND           | 10      |
@@ -18,7 +19,10 @@
 | history_limit               | WEB_HISTORY_LIMIT               | 200     |
 
 Per socket: every frame counts against `frames_per_second`; `session_request` and `session_end`
-also against `session_requests_per_minute`, `user_uttered` against `messages_per_second`. Per
+also against `session_requests_per_minute`, `user_uttered` against `messages_per_second`: far above
+a person's pace (20 at once, then one a second), so only a script reaches it. At most
+`message_queue` messages of a socket wait for their answer (handled one at a time, in order); a
+message beyond that is refused with an `error` naming it. Per
 address (an IPv4 address or an IPv6 /64, on all servers together when `REDIS_URL` is set):
 `sockets_per_address` open sockets, and `address_requests_per_second` for session requests and
 messages from the widget and the REST channel together. The websocket itself refuses frames over
@@ -41,8 +45,9 @@ class WebSettings:
 
     max_message_chars: int = 2000
     max_frame_bytes: int = 16384
-    messages_per_second: float = 2.0
-    message_burst: float = 8.0
+    messages_per_second: float = 1.0
+    message_burst: float = 20.0
+    message_queue: int = 30
     sockets_per_address: int = 20
     max_violations: int = 20
     frames_per_second: float = 10.0

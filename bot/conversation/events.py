@@ -7,8 +7,9 @@ conversation (the visitor's history, the coordinator's ticket view, review trans
 review index, insights) reads events through this module and never looks inside them itself.
 
 `event_items(event)` gives the items one event contributes, each with `kind`:
-- `user`: `from` = `user`, `text`, what the NLU made of it (`intent`, `confidence`,
-  `retrieval_key` = `faq/<key>`, `entities`) and `input_channel`;
+- `user`: `from` = `user`, `text`, `message_id` (the widget's id for it, or one Rasa made up),
+  what the NLU made of it (`intent`, `confidence`, `retrieval_key` = `faq/<key>`, `entities`)
+  and `input_channel`;
 - `crisis`: right after a user message the NLU or the crisis detector flagged (`pattern`, `phrase`);
 - `bot`: a message from the assistant or a coordinator: `from` = `bot` or `agent`, `text` (may be
   None), `agent` (the first name the message names), `utter_action`, `buttons`, `image`, `custom`;
@@ -74,8 +75,8 @@ def _user_items(base: Item, event: Dict[str, Any]) -> List[Item]:
     intent, confidence = user_intent(parse_data)
     entities = [{key: entity.get(key) for key in ENTITY_KEYS if key in entity}
                 for entity in parse_data.get("entities") or []]
-    items = [dict(base, kind="user", text=event.get("text"), intent=intent, confidence=confidence,
-                  retrieval_key=retrieval_key(parse_data), entities=entities,
+    items = [dict(base, kind="user", text=event.get("text"), message_id=event.get("message_id"), intent=intent,
+                  confidence=confidence, retrieval_key=retrieval_key(parse_data), entities=entities,
                   input_channel=event.get("input_channel"), **{"from": "user"})]
     if is_crisis(parse_data):
         detector = parse_data.get("crisis_detector") or {}

@@ -100,6 +100,21 @@ def user_event(s: Session, conversation_id: str, event_id: int) -> Optional[Dict
     return _event(*row) if row else None
 
 
+def has_user_message(s: Session, conversation_id: str, message_id: str) -> bool:
+    """Whether this conversation holds a visitor's message with this `message_id` (in any session).
+
+    The JSON is searched with LIKE first (only rows naming the id are read), then checked exactly.
+    """
+    if not exists(s):
+        return False
+    named = json.dumps({"message_id": message_id})[1:-1]
+    pattern = "%" + named.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    query = select(EVENTS.c.data).where(
+        EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "user",
+        EVENTS.c.data.like(pattern, escape="\\"))
+    return any(json.loads(data).get("message_id") == message_id for data in s.execute(query).scalars() if data)
+
+
 def user_events(s: Session, conversation_ids: List[str]) -> List[StoredEvent]:
     """Every visitor message of these conversations, by id."""
     if not exists(s) or not conversation_ids:

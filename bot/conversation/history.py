@@ -1,7 +1,8 @@
 """The visitor's conversation as the widget redraws it (and the coordinator's ticket view shows it).
 
 Items in the visitor protocol's shape (`session_confirm.history`): `{"from": "user", "text",
-"timestamp"}` for the visitor's messages, with a quick-reply choice shown as the button's title
+"timestamp", "id"?}` for the visitor's messages (`id`: the message's id, the widget's own when it
+sent one), with a quick-reply choice shown as the button's title
 the visitor clicked rather than its payload; `{"from": "bot" | "agent", "timestamp", "text"?,
 "agent"?, "buttons"?, "image"?, "custom"?}` for the assistant's and coordinators' messages, only
 the parts they have. Messages with nothing to show (a bot message carrying only a custom payload)
@@ -19,7 +20,8 @@ BOT_PARTS = ("agent", "text", "buttons", "image", "custom")
 def visitor_item(item: Item) -> Dict[str, Any]:
     """A user or bot transcript item in the visitor protocol's shape."""
     if item["kind"] == "user":
-        return {"from": "user", "text": item.get("choice") or item["text"], "timestamp": item["timestamp"]}
+        user = {"from": "user", "text": item.get("choice") or item["text"], "timestamp": item["timestamp"]}
+        return {**user, "id": item["message_id"]} if item.get("message_id") else user
     shown: Dict[str, Any] = {"from": item["from"], "timestamp": item["timestamp"]}
     shown.update({key: item[key] for key in BOT_PARTS if item.get(key)})
     return shown

@@ -6,7 +6,8 @@ import { ReconnectingSocket } from '../../console/socket.js';
 import { TypingSignal } from '../../console/typing.js';
 import { accentColors, readConfig, socketUrl } from './config.js';
 import { buttonsOf, crisisBannerOf, toDate } from './content.js';
-import { renderIncomingMessage, renderSystemNote, renderUserMessage } from './messages.js';
+import { renderIncomingMessage, renderSystemNote } from './messages.js';
+import { DELIVERY, renderUserMessage, setDelivery } from './outgoing.js';
 import { SessionStore } from './storage.js';
 import { adoptStyles } from './styles.js';
 import { ChatView } from './view.js';
@@ -23,8 +24,13 @@ const TYPING_RELAYED_IN = ['waiting', 'connected'];
  * <clinic-chat>: the chat launcher and panel.
  *
  * It connects when a stored conversation exists (so replies that arrived while the visitor was
- * away are counted) or when the panel is first opened. Messages typed while offline wait in an
- * outbox, in order, and go out once the next session_confirm arrives.
+ * away are counted) or when the panel is first opened.
+ *
+ * Every visitor message gets an id (crypto.randomUUID) and stays "Sending..." until the server's
+ * `received` names it ("Sent"); an `error` naming it marks it "Not sent" with the reason and a
+ * Retry button. Messages not yet confirmed are kept in storage and, after a reconnect or a
+ * reload, sent again in order with the same ids (the server handles an id once), except those
+ * the `session_confirm` history already holds. Messages typed while offline wait the same way.
  *
  * "End chat and clear" sends session_end (with the stored id and token, so it also works on a
  * new socket), forgets the session in storage and clears the log; the next message starts a
@@ -46,8 +52,10 @@ export class ClinicChat extends HTMLElement {
     this.historyEmpty = false;
     this.panelOpened = false;
     this.unread = 0;
-    /** @type {{message: string, node: HTMLElement}[]} visitor messages not yet handed to the socket */
-    this.outbox = [];
+    /** @type {{id: string, message: string, shown: string, at: number, state: string, node: HTMLElement}[]}
+     *  the visitor's messages the server has not confirmed yet, oldest first */
+    this.unconfirmed = [];
+    this.agentName = '';           // the coordinator who wrote last (named in the header while connected)
     this.ended = false;            // the visitor ended the chat; no session until their next message
     this.endedIds = new Set();     // conversations ended here: a late session_confirm for one is ignored
     this.pendingEnd = null;        // a session_end frame waiting for the socket
@@ -55,7 +63,7 @@ export class ClinicChat extends HTMLElement {
 
   connectedCallback() {
     if (!this.view) this.setup();
-    if (this.started || SessionStore.hasSession()) this.start();
+    if (this.started || SessionStore.hasSession() || this.unconfirmed.length) this.start();
   }
 
   disconnectedCallback() {
@@ -93,6 +101,7 @@ export class ClinicChat extends HTMLElement {
       onTyping: (hasText) => this.onVisitorTyping(hasText),
       onEndChat: () => this.endChat(),
     });
+    this.unconfirmed = SessionStore.unsent().map((item) => this.track(item, item.failed ? DELIVERY.failed : DELIVERY.sending));
     this.transport = new ReconnectingSocket(socketUrl(config.server), { finalCodes: [POLICY_VIOLATION] });
     this.transport.onstatus = (state) => this.handleStatus(state);
     this.transport.onframe = (frame) => this.handleFrame(frame);
@@ -131,8 +140,10 @@ export class ClinicChat extends HTMLElement {
   closeForGood() {
     this.connection = 'closed';
     this.view.disableComposer();
-    this.outbox.forEach((item) => this.view.setHint(item.node, TEXT.notSent));
-    this.outbox = [];
+    this.unconfirmed.forEach((record) => {
+      record.state = DELIVERY.failed;
+      setDelivery(record.node, DELIVERY.failed, { note: TEXT.closed, canRetry: false });
+    });
   }
 
   /** @private */
@@ -158,7 +169,8 @@ export class ClinicChat extends HTMLElement {
     const handlers = {
       session_confirm: () => this.onSessionConfirm(frame),
       bot_uttered: () => this.onBotUttered(frame),
-      typing: () => this.view.setTyping(frame.on === true),
+      typing: () => this.onTyping(frame),
+      received: () => this.onReceived(frame),
       handoff: () => this.onHandoff(frame),
       error: () => this.onError(frame),
       session_ended: () => this.onSessionEnded(frame),
@@ -168,12 +180,13 @@ export class ClinicChat extends HTMLElement {
 
   /**
    * @private A confirmed session: store it, redraw the conversation from history, then greet
-   * (first open of an empty conversation) and send whatever waited in the outbox.
+   * (first open of an empty conversation) and send again every message not yet confirmed.
    */
   onSessionConfirm(frame) {
     if (typeof frame.session_id !== 'string' || !frame.session_id) return;
     if (this.ended || this.endedIds.has(frame.session_id)) return;
     if (frame.session_id !== this.sessionId) this.view.setBanner(null);
+    this.view.setLimit(limitOf(frame.limits));
     this.setHandoff(handoffOf(frame.handoff));
     this.sessionId = frame.session_id;
     SessionStore.save(frame.session_id, frame.token);
@@ -185,30 +198,37 @@ export class ClinicChat extends HTMLElement {
     this.transport.markHealthy();
     this.renderStatus();
     this.greetIfNeeded();
-    this.flushOutbox();
+    this.resendUnconfirmed();
   }
 
-  /** @private Replace the log with the conversation so far, then re-add unsent messages. */
+  /**
+   * @private Replace the log with the conversation so far, then re-add the messages not yet
+   * confirmed; those the history holds are stored, so they count as confirmed.
+   */
   renderHistory(history) {
     this.view.clear();
     let lastButtons = [];
+    const stored = new Set();
     history.forEach((item) => {
       if (item.from === 'user') {
+        if (typeof item.id === 'string') stored.add(item.id);
         const text = userItemText(item, lastButtons);
-        if (text) this.view.append(renderUserMessage(text, toDate(item.timestamp)));
+        if (text) this.view.append(sentMessage(text, toDate(item.timestamp), item.id));
         return;
       }
+      if (item.from === 'agent' && typeof item.agent === 'string' && item.agent.trim()) this.agentName = item.agent.trim();
       const banner = crisisBannerOf(item);
       if (banner !== null) this.view.setBanner(banner);
       lastButtons = buttonsOf(item);
       const node = renderIncomingMessage(item);
       if (node) this.view.append(node);
     });
-    this.outbox.forEach((item) => this.view.append(item.node));
+    this.unconfirmed = this.unconfirmed.filter((record) => !stored.has(record.id));
+    this.keepUnconfirmed();
+    this.unconfirmed.forEach((record) => this.view.append(record.node));
     const last = history[history.length - 1];
-    if (last && last.from !== 'user' && !this.outbox.length) {
-      this.view.showQuickReplies(buttonsOf(last), (button) => this.pickQuickReply(button));
-    }
+    if (last && last.from !== 'user' && !this.unconfirmed.length) this.offerQuickReplies(buttonsOf(last));
+    this.renderSpeaker();
     this.view.scrollToEnd();
   }
 
@@ -244,7 +264,8 @@ export class ClinicChat extends HTMLElement {
     this.ended = true;
     this.sessionId = null;
     this.ready = false;
-    this.outbox = [];
+    this.unconfirmed = [];
+    this.agentName = '';
     this.historyEmpty = true;
     this.typingSignal.stop();
     this.view.setTyping(false);
@@ -259,6 +280,10 @@ export class ClinicChat extends HTMLElement {
   onBotUttered(frame) {
     this.view.setTyping(false);
     this.historyEmpty = false;
+    if (frame.from === 'agent' && typeof frame.agent === 'string' && frame.agent.trim()) {
+      this.agentName = frame.agent.trim();
+      this.renderSpeaker();
+    }
     const banner = crisisBannerOf(frame);
     if (banner !== null) this.view.setBanner(banner);
     const node = renderIncomingMessage(frame);
@@ -268,7 +293,33 @@ export class ClinicChat extends HTMLElement {
       this.view.append(node);
       if (!this.view.isOpen) this.setUnread(this.unread + 1);
     }
-    if (buttons.length) this.view.showQuickReplies(buttons, (button) => this.pickQuickReply(button));
+    if (buttons.length) this.offerQuickReplies(buttons);
+  }
+
+  /**
+   * @private Quick replies under the latest message, without the one that repeats the footer's
+   * "Talk to a person" button while that button is shown.
+   */
+  offerQuickReplies(buttons) {
+    const offered = !TYPING_RELAYED_IN.includes(this.handoffState);
+    const shown = buttons.filter((button) => !(offered && button.payload === ASK_HUMAN
+      && button.title.trim().toLowerCase() === ASK_HUMAN_TITLE.toLowerCase()));
+    this.view.showQuickReplies(shown, (button) => this.pickQuickReply(button));
+  }
+
+  /**
+   * @private Typing dots: a coordinator's ("Sam is typing") or the assistant's. While a person
+   * has (or is about to take) the chat the assistant stays quiet, so its typing is not shown.
+   */
+  onTyping(frame) {
+    const fromAgent = frame.from === 'agent';
+    if (!fromAgent && TYPING_RELAYED_IN.includes(this.handoffState)) return;
+    this.view.setTyping(frame.on === true, fromAgent ? this.agentName || null : null, fromAgent);
+  }
+
+  /** @private Who the header shows: the coordinator while one has the chat, else the assistant. */
+  renderSpeaker() {
+    this.view.setSpeaker(this.handoffState === 'connected' ? { name: this.agentName } : null);
   }
 
   /** @private A `handoff` frame. */
@@ -283,10 +334,12 @@ export class ClinicChat extends HTMLElement {
    */
   setHandoff(handoff) {
     this.handoffState = handoff ? handoff.state : null;
+    if (handoff && handoff.state === 'connected' && handoff.agent) this.agentName = handoff.agent;
     this.handoffText = handoff ? handoff.message || TEXT.handoff[handoff.state](handoff.agent) : '';
     const withCareTeam = TYPING_RELAYED_IN.includes(this.handoffState);
     if (!withCareTeam) this.typingSignal.stop();
     this.view.setHumanOffered(!withCareTeam);
+    this.renderSpeaker();
     this.renderStatus();
   }
 
@@ -296,13 +349,35 @@ export class ClinicChat extends HTMLElement {
     else this.typingSignal.stop();
   }
 
-  /** @private Errors are shown as a quiet note; the conversation carries on. */
+  /** @private The server stored a message: it is "Sent" and no longer kept for resending. */
+  onReceived(frame) {
+    const record = this.unconfirmed.find((item) => item.id === frame.id);
+    if (!record) return;
+    record.state = DELIVERY.sent;
+    setDelivery(record.node, DELIVERY.sent);
+    this.unconfirmed = this.unconfirmed.filter((item) => item !== record);
+    this.keepUnconfirmed();
+  }
+
+  /**
+   * @private An error about one of the visitor's waiting messages marks that message "Not sent",
+   * with the reason and Retry, on the bubble itself; other errors are a quiet note. The
+   * conversation carries on.
+   */
   onError(frame) {
     this.view.setTyping(false);
     const message = typeof frame.message === 'string' && frame.message.trim()
       ? frame.message
       : TEXT.errors[frame.code] || TEXT.errors.default;
-    this.view.append(renderSystemNote(message));
+    const record = typeof frame.id === 'string' && this.unconfirmed.find((item) => item.id === frame.id);
+    if (!record) {
+      this.view.append(renderSystemNote(message));
+      return;
+    }
+    record.state = DELIVERY.failed;
+    setDelivery(record.node, DELIVERY.failed, { note: message, onRetry: () => this.retry(record) });
+    this.view.refit();
+    this.keepUnconfirmed();
   }
 
   /* ---- outgoing messages ---- */
@@ -321,12 +396,45 @@ export class ClinicChat extends HTMLElement {
     if (this.connection === 'closed') return;
     if (this.ended) this.startAfresh();
     this.view.clearQuickReplies();
-    const item = { message: message, node: renderUserMessage(shown, new Date()) };
-    this.view.append(item.node, true);
+    const record = this.track({ id: newMessageId(), message: message, shown: shown, at: Date.now() }, DELIVERY.sending);
+    this.unconfirmed.push(record);
+    this.keepUnconfirmed();
+    this.view.append(record.node, true);
     this.start();
-    if (this.ready && !this.outbox.length && this.deliver(item)) return;
-    this.outbox.push(item);
-    this.view.setHint(item.node, TEXT.sending);
+    this.deliver(record);
+  }
+
+  /** @private Send a failed message again, with the same id; it moves to the end of the conversation. */
+  retry(record) {
+    if (this.connection === 'closed' || !this.unconfirmed.includes(record)) return;
+    record.state = DELIVERY.sending;
+    setDelivery(record.node, DELIVERY.sending);
+    this.unconfirmed = this.unconfirmed.filter((item) => item !== record).concat([record]);
+    this.keepUnconfirmed();
+    this.view.clearQuickReplies();
+    this.view.append(record.node, true);
+    this.view.focusInput();
+    this.deliver(record);
+  }
+
+  /**
+   * @private A message record with its bubble.
+   * @param {{id: string, message: string, shown: string, at: number}} item
+   */
+  track(item, state) {
+    const record = { id: item.id, message: item.message, shown: item.shown, at: item.at, state: state };
+    record.node = renderUserMessage(item.shown, new Date(item.at || Date.now()), item.id);
+    setDelivery(record.node, state, state === DELIVERY.failed
+      ? { note: TEXT.errors.default, onRetry: () => this.retry(record) } : undefined);
+    return record;
+  }
+
+  /** @private Keep the messages not yet confirmed in storage (they survive a reload). */
+  keepUnconfirmed() {
+    SessionStore.saveUnsent(this.unconfirmed.map((record) => ({
+      id: record.id, message: record.message, shown: record.shown, at: record.at,
+      failed: record.state === DELIVERY.failed,
+    })));
   }
 
   /** @private After "End chat and clear": ask for a new conversation (now, or when the socket opens). */
@@ -336,18 +444,19 @@ export class ClinicChat extends HTMLElement {
     this.transport.send(this.sessionRequest());
   }
 
-  /** @private Send the queued messages in order; stop at the first that cannot go. */
-  flushOutbox() {
-    while (this.outbox.length && this.ready && this.deliver(this.outbox[0])) this.outbox.shift();
+  /** @private Send again, in order, every message still waiting for its confirmation (not the failed ones). */
+  resendUnconfirmed() {
+    this.unconfirmed.filter((record) => record.state === DELIVERY.sending).forEach((record) => this.deliver(record));
   }
 
-  /** @private @returns {boolean} true once the socket took the message */
-  deliver(item) {
-    if (!this.transport.send({ type: 'user_uttered', message: item.message })) return false;
+  /**
+   * @private Hand a message to the socket if the session is ready; otherwise it waits for the
+   * next session_confirm. It stays "Sending..." until `received`.
+   */
+  deliver(record) {
+    if (!this.ready || !this.transport.send({ type: 'user_uttered', message: record.message, id: record.id })) return;
     this.typingSignal.stop();
     this.historyEmpty = false;
-    this.view.setHint(item.node, '');
-    return true;
   }
 
   /** @private The first open of an empty conversation asks the server for its greeting, once. */
@@ -364,6 +473,25 @@ export class ClinicChat extends HTMLElement {
     this.unread = count;
     this.view.setUnread(count);
   }
+}
+
+/** A new message id: random, and short ASCII text as the protocol asks. */
+function newMessageId() {
+  if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+  return 'm-' + Date.now().toString(36) + '-' + Math.random().toString(36).slice(2, 12);
+}
+
+/** A visitor's message from the history: stored, so "Sent". */
+function sentMessage(text, date, id) {
+  const node = renderUserMessage(text, date, typeof id === 'string' ? id : '');
+  setDelivery(node, DELIVERY.sent);
+  return node;
+}
+
+/** session_confirm's `limits.max_message_chars`, or null when it does not give one. */
+function limitOf(limits) {
+  const value = limits && typeof limits === 'object' ? limits.max_message_chars : null;
+  return Number.isInteger(value) && value > 0 ? value : null;
 }
 
 /**

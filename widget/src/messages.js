@@ -1,22 +1,7 @@
-/** Render functions: one per message kind. Each returns a detached element. */
+/** Render functions: one per incoming message kind (the visitor's own are in outgoing.js). Each returns a detached element. */
 import { h } from '../../console/element.js';
 import { isHttpUrl, linkify, renderTime, toDate } from './content.js';
 import { TEXT } from './words.js';
-
-/**
- * A visitor's message.
- * @param {string} text what the visitor sees (a quick reply's title, not its payload)
- * @param {Date} date
- */
-export function renderUserMessage(text, date) {
-  return h('div', { class: 'msg msg--user', 'data-testid': 'msg', 'data-from': 'user' }, [
-    h('div', { class: 'bubble' }, [
-      h('span', { class: 'sr-only', text: TEXT.you }),
-      h('span', { class: 'msg__text', 'data-testid': 'msg-text', text: text }),
-    ]),
-    h('div', { class: 'meta' }, [renderTime(date), h('span', { class: 'meta__hint', 'data-testid': 'msg-hint' })]),
-  ]);
-}
 
 /**
  * An assistant message: text with links and an optional image.

@@ -1,13 +1,15 @@
 /**
  * The one thing the widget keeps in the browser: the localStorage key `clinic-chat:session`,
- * {session_id, token, greeted}. "End chat and clear" removes it.
+ * {session_id, token, greeted, unsent}. `unsent` holds the visitor's messages the server has not
+ * confirmed yet ({id, message, shown, at, failed?}, oldest first), so a reload or a new socket
+ * sends them again with the same ids; each leaves it once confirmed. "End chat and clear" removes it all.
  */
 
 const STORAGE_KEY = 'clinic-chat:session';
 
 /** The visitor's conversation credentials; every call survives a browser that blocks storage. */
 export const SessionStore = {
-  /** @returns {{session_id?: string, token?: string, greeted?: boolean}} */
+  /** @returns {{session_id?: string, token?: string, greeted?: boolean, unsent?: object[]}} */
   load() {
     try {
       const value = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || '{}');
@@ -17,11 +19,23 @@ export const SessionStore = {
     }
   },
 
-  /** Remember the confirmed session; the greeting flag survives only for the same session. */
+  /** Remember the confirmed session; the greeting flag survives only for the same session, unsent messages always. */
   save(sessionId, token) {
     const previous = this.load();
     const greeted = previous.session_id === sessionId && previous.greeted === true;
-    this.write({ session_id: sessionId, token: token, greeted: greeted });
+    this.write({ session_id: sessionId, token: token, greeted: greeted, unsent: this.unsent() });
+  },
+
+  /** @returns {{id: string, message: string, shown: string, at: number, failed?: boolean}[]} messages not yet confirmed */
+  unsent() {
+    const list = this.load().unsent;
+    return Array.isArray(list) ? list.filter((item) => item && typeof item.id === 'string'
+      && typeof item.message === 'string' && typeof item.shown === 'string') : [];
+  },
+
+  /** Keep the messages not yet confirmed (replacing what was kept). */
+  saveUnsent(list) {
+    this.write(Object.assign(this.load(), { unsent: list }));
   },
 
   /** Remember that the greeting was requested for this session. */

@@ -43,6 +43,11 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
   background: var(--cc-accent); color: var(--cc-on-accent);
 }
 .header__titles { flex: 1; min-width: 0; }
+.avatar {
+  display: grid; place-items: center; width: 36px; height: 36px; flex: none; border-radius: 50%;
+  background: rgba(255, 255, 255, .18); color: inherit; font-size: 16px; font-weight: 700;
+}
+.avatar[data-who=agent] { background: #eef6f1; color: #1d5a3a; }
 .header__title { margin: 0; font-size: 16px; font-weight: 650; line-height: 1.3; color: inherit; }
 .header__subtitle { margin: 0; font-size: 13px; color: inherit; }
 .icon-button {
@@ -97,8 +102,17 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
 .msg__text:empty { display: none; }
 .msg__image { display: block; max-width: 100%; height: auto; margin-top: 6px; border-radius: 10px; }
 .meta { display: flex; gap: 6px; margin: 3px 4px 0; font-size: 12px; color: #5b6675; }
-.meta__hint:empty { display: none; }
-.msg[data-pending] .bubble { box-shadow: inset 0 0 0 2px rgba(255, 255, 255, .5); }
+.meta__state:empty { display: none; }
+.meta__state::before { content: "\\00b7"; margin-right: 6px; }
+.msg[data-pending] .bubble { opacity: .75; }
+.msg[data-state=failed] .bubble { box-shadow: 0 0 0 2px #b42318; }
+.msg[data-state=failed] .meta__state { color: #b42318; font-weight: 600; }
+.delivery { display: flex; flex-wrap: wrap; align-items: center; justify-content: flex-end; gap: 8px; margin: 4px 4px 0; }
+.delivery__note { font-size: 13px; color: #475467; text-align: right; }
+.delivery__retry {
+  padding: 3px 12px; border-radius: 999px; border: 1.5px solid var(--cc-accent);
+  background: #fff; color: var(--cc-accent-text); font-size: 13px;
+}
 
 .note {
   align-self: center; max-width: 90%; padding: 4px 10px; border-radius: 10px;
@@ -141,6 +155,12 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
 }
 .input::placeholder { color: #667085; }
 .input:focus-visible { outline-offset: 0; border-color: var(--cc-accent-text); }
+.length { display: flex; gap: 8px; justify-content: flex-end; align-items: baseline; margin-top: 4px; font-size: 13px; }
+.length:has(.counter[hidden]):has(.too-long:empty) { display: none; }
+.too-long { flex: 1; color: #b42318; }
+.too-long:empty { display: none; }
+.counter { color: #5b6675; font-variant-numeric: tabular-nums; }
+.counter--over { color: #b42318; font-weight: 600; }
 .send {
   display: grid; place-items: center; width: 42px; height: 42px; border: 0; border-radius: 50%;
   background: var(--cc-accent); color: var(--cc-on-accent);

@@ -3,7 +3,10 @@ import { h, svg } from '../../console/element.js';
 import { renderCrisisBanner, renderQuickReplies } from './messages.js';
 import { ASK_HUMAN_TITLE, TEXT } from './words.js';
 
-const MAX_MESSAGE_CHARS = 2000;
+/** The longest message until the server's session_confirm gives its own limit. */
+const DEFAULT_MAX_MESSAGE_CHARS = 2000;
+/** The character counter appears once a message is this share of the limit. */
+const COUNTER_FROM = 0.8;
 
 const ICONS = {
   chat: 'M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z',
@@ -11,6 +14,7 @@ const ICONS = {
   send: 'M3 20.5 21 12 3 3.5v6.6l12.4 1.9L3 13.9z',
   person: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zm0 2c-4 0-8 2-8 5v1h16v-1c0-3-4-5-8-5z',
   endChat: 'M9 3h6l1 2h4v2H4V5h4l1-2zM6 9h12l-1 12H7L6 9zm4 2v8h1.5v-8H10zm2.5 0v8H14v-8h-1.5z',
+  assistant: 'M12 2a1 1 0 0 1 1 1v1h4a3 3 0 0 1 3 3v9a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V7a3 3 0 0 1 3-3h4V3a1 1 0 0 1 1-1zM9 10a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm-5 5v1.5h4V15h-4z',
 };
 
 /** A decorative SVG icon from path data. */
@@ -34,6 +38,8 @@ export class ChatView {
     this.stuckToBottom = true;
     this.quickReplies = null;
     this.bannerText = null;
+    this.title = config.title;
+    this.maxChars = DEFAULT_MAX_MESSAGE_CHARS;
     this.build(root, config.title);
   }
 
@@ -54,11 +60,13 @@ export class ChatView {
       type: 'button', class: 'icon-button', 'data-testid': 'close', 'aria-label': TEXT.closeChat,
       onclick: () => this.actions.onClose(),
     }, icon(ICONS.close));
+    this.avatar = h('span', { class: 'avatar', 'data-testid': 'avatar', 'data-who': 'bot', 'aria-hidden': 'true' },
+      icon(ICONS.assistant));
+    this.titleText = h('h2', { class: 'header__title', id: 'clinic-chat-title', 'data-testid': 'title', text: title });
+    this.subtitle = h('p', { class: 'header__subtitle', 'data-testid': 'subtitle', text: TEXT.subtitle });
     const header = h('header', { class: 'header' }, [
-      h('div', { class: 'header__titles' }, [
-        h('h2', { class: 'header__title', id: 'clinic-chat-title', text: title }),
-        h('p', { class: 'header__subtitle', text: TEXT.subtitle }),
-      ]),
+      this.avatar,
+      h('div', { class: 'header__titles' }, [this.titleText, this.subtitle]),
       this.endButton,
       this.closeButton,
     ]);
@@ -69,8 +77,9 @@ export class ChatView {
       class: 'log', 'data-testid': 'log', role: 'log', 'aria-live': 'polite', 'aria-label': TEXT.log, tabindex: '0',
       onscroll: () => { this.stuckToBottom = this.isNearBottom(); },
     });
+    this.typingLabel = h('span', { class: 'sr-only', 'data-testid': 'typing-label', text: TEXT.typing(null) });
     this.typing = h('div', { class: 'typing', 'data-testid': 'typing', role: 'status', hidden: true }, [
-      h('span', { class: 'sr-only', text: TEXT.typing }),
+      this.typingLabel,
       h('span', { class: 'typing__dot', 'aria-hidden': 'true' }),
       h('span', { class: 'typing__dot', 'aria-hidden': 'true' }),
       h('span', { class: 'typing__dot', 'aria-hidden': 'true' }),
@@ -139,13 +148,17 @@ export class ChatView {
 
     this.input = h('textarea', {
       class: 'input', 'data-testid': 'input', 'aria-label': TEXT.inputLabel, placeholder: TEXT.placeholder,
-      rows: '1', maxlength: String(MAX_MESSAGE_CHARS), autocomplete: 'off', enterkeyhint: 'send',
+      rows: '1', autocomplete: 'off', enterkeyhint: 'send',
+      'aria-describedby': 'clinic-chat-counter clinic-chat-too-long',
       oninput: () => {
         this.fitInput();
+        this.renderLength();
         this.actions.onTyping(this.input.value.trim() !== '');
       },
       onkeydown: (event) => this.handleInputKey(event),
     });
+    this.counter = h('span', { class: 'counter', id: 'clinic-chat-counter', 'data-testid': 'counter', hidden: true });
+    this.tooLong = h('span', { class: 'too-long', id: 'clinic-chat-too-long', 'data-testid': 'too-long', role: 'status' });
     this.sendButton = h('button', {
       type: 'submit', class: 'send', 'data-testid': 'send', 'aria-label': TEXT.send,
     }, icon(ICONS.send));
@@ -153,7 +166,8 @@ export class ChatView {
       class: 'composer',
       onsubmit: (event) => { event.preventDefault(); this.submit(); },
     }, [this.input, this.sendButton]);
-    return h('footer', { class: 'footer' }, [h('div', { class: 'footer__actions' }, this.humanButton), form]);
+    const length = h('div', { class: 'length' }, [this.tooLong, this.counter]);
+    return h('footer', { class: 'footer' }, [h('div', { class: 'footer__actions' }, this.humanButton), form, length]);
   }
 
   /** @private Enter sends, Shift+Enter starts a new line. */
@@ -163,13 +177,46 @@ export class ChatView {
     this.submit();
   }
 
-  /** @private */
+  /** @private A message over the limit is not sent: the visitor is told how much to cut. */
   submit() {
     const text = this.input.value.trim();
-    if (!text || this.input.disabled) return;
+    if (!text || this.input.disabled || this.overLimit()) return;
     this.input.value = '';
     this.fitInput();
+    this.renderLength();
     this.actions.onSubmit(text);
+  }
+
+  /** The longest message the server takes (from session_confirm's `limits`; null keeps the current one). */
+  setLimit(maxChars) {
+    if (maxChars) this.maxChars = maxChars;
+    this.renderLength();
+  }
+
+  /** @private Characters of the message as the server counts them (code points, without outer spaces). */
+  messageLength() {
+    return Array.from(this.input.value.trim()).length;
+  }
+
+  /** @private */
+  overLimit() {
+    return this.messageLength() > this.maxChars;
+  }
+
+  /**
+   * @private The counter ("1,850 / 2,000") from 80% of the limit; over it, the send button is
+   * disabled and a short message says how much to cut.
+   */
+  renderLength() {
+    const length = this.messageLength();
+    const over = length - this.maxChars;
+    this.counter.hidden = length < this.maxChars * COUNTER_FROM;
+    this.counter.textContent = TEXT.counter(length, this.maxChars);
+    this.counter.classList.toggle('counter--over', over > 0);
+    this.tooLong.textContent = over > 0 ? TEXT.tooLong(over) : '';
+    if (over > 0) this.input.setAttribute('aria-invalid', 'true');
+    else this.input.removeAttribute('aria-invalid');
+    this.sendButton.disabled = over > 0 || this.input.disabled;
   }
 
   /** @private Grow the input with its text, up to a few lines. */
@@ -231,8 +278,35 @@ export class ChatView {
     if (hadFocus) this.input.focus();
   }
 
-  setTyping(on) {
+  /**
+   * Show or hide the typing dots; `name` is the coordinator's (null: the assistant, or a care-team
+   * member whose name is not known when `person`). The hidden label says who, as the header does.
+   */
+  setTyping(on, name, person) {
     this.typing.hidden = !on;
+    if (on) this.typingLabel.textContent = person ? TEXT.typingPerson(name) : TEXT.typing();
+  }
+
+  /**
+   * Who the visitor is talking to, in the header: a care-team member ({name}) or, with null, the assistant.
+   * @param {{name: string}|null} person
+   */
+  setSpeaker(person) {
+    this.titleText.textContent = person ? TEXT.agentLabel(person.name) : this.title;
+    this.subtitle.textContent = person ? TEXT.personSubtitle : TEXT.subtitle;
+    this.avatar.setAttribute('data-who', person ? 'agent' : 'bot');
+    this.avatar.replaceChildren(person && person.name ? person.name.charAt(0).toUpperCase() : icon(
+      person ? ICONS.person : ICONS.assistant));
+  }
+
+  /** A message in the log grew (a note, a Retry button): keep the end in view if the visitor was there. */
+  refit() {
+    this.followEnd();
+  }
+
+  /** Put the cursor in the message box. */
+  focusInput() {
+    this.input.focus();
   }
 
   /** The status line under the header; empty text hides it. */
@@ -255,14 +329,6 @@ export class ChatView {
     this.badge.hidden = count === 0;
     this.launcher.setAttribute('aria-label',
       count ? TEXT.openChat + ', ' + count + (count === 1 ? ' new message' : ' new messages') : TEXT.openChat);
-  }
-
-  /** Mark a visitor message as waiting ("sending..."), failed ("not sent") or sent (""). */
-  setHint(node, hint) {
-    const slot = node.querySelector('.meta__hint');
-    slot.textContent = hint;
-    if (hint) node.setAttribute('data-pending', 'true');
-    else node.removeAttribute('data-pending');
   }
 
   /** Hide "Talk to a person" while a coordinator is coming or chatting. */

@@ -6,6 +6,7 @@ export const ASK_HUMAN_TITLE = 'Talk to a person';
 /** Words the visitor sees outside the conversation itself. */
 export const TEXT = {
   subtitle: 'virtual assistant',
+  personSubtitle: 'a person from the clinic',
   openChat: 'Open chat',
   closeChat: 'Close chat',
   endChat: 'End chat and clear',
@@ -19,9 +20,14 @@ export const TEXT = {
   log: 'Conversation',
   you: 'You: ',
   assistant: 'Assistant: ',
-  typing: 'The assistant is typing',
-  sending: 'sending...',
-  notSent: 'not sent',
+  typing: () => 'The assistant is typing',
+  typingPerson: (name) => (name ? name + ' is typing' : 'The care team is typing'),
+  delivery: { sending: 'Sending\u2026', sent: 'Sent', failed: 'Not sent' },
+  retry: 'Retry',
+  retryLabel: (text) => 'Retry sending: ' + (text.length > 40 ? text.slice(0, 40) + '\u2026' : text),
+  counter: (length, limit) => length.toLocaleString('en-US') + ' / ' + limit.toLocaleString('en-US'),
+  tooLong: (over) => 'Too long by ' + over.toLocaleString('en-US') + (over === 1 ? ' character' : ' characters')
+    + '. Please shorten it or send it in two parts.',
   reconnecting: 'Reconnecting...',
   closed: 'Chat closed.',
   crisisLabel: 'Important',
@@ -34,8 +40,8 @@ export const TEXT = {
   },
   agentLabel: (name) => (name ? name + ', care team' : 'Care team'),
   errors: {
-    rate_limited: 'You are sending messages quickly. Please wait a moment, then try again.',
-    too_long: 'That message is too long. Please keep it under 2000 characters.',
+    rate_limited: 'Too many messages at once. Please wait a moment, then try again.',
+    too_long: 'That message is too long. Please shorten it or send it in two parts.',
     default: 'Something went wrong with that message. Please try again.',
   },
 };
