@@ -1,18 +1,21 @@
 """The frames a visitor's socket accepts, as pydantic models (the protocol is in widget/README.md).
 
 `session_request` and `session_end` (with the stored `session_id` and `token`, if any),
-`user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters) and `typing`
-(`on`: true or false). Unknown fields are ignored, so an older or newer widget keeps working.
-A `session_id` or `token` that is not text of a sane length cannot be one this server issued:
-it counts as absent, and the visitor gets a new conversation, as with a wrong token.
+`user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters), `typing`
+(`on`: true or false) and `feedback` (`answer_id`: an answer's `id`, `rating`: `up` or `down`,
+`reason`: optional text of at most `MAX_REASON_CHARS`, trimmed; empty counts as none). Unknown
+fields are ignored, so an older or newer widget keeps working. A `session_id` or `token` that
+is not text of a sane length cannot be one this server issued: it counts as absent, and the
+visitor gets a new conversation, as with a wrong token.
 
 `VisitorFrames(settings).parse(data)` gives the frame or a `FrameProblem`: the `code` and
 `message` of the `error` frame the visitor is sent (`unknown_type`, `empty_message`, `too_long`,
-`bad_text`, and `bad_frame` for any other field that does not fit).
+`bad_text`, and `bad_frame` for any other field that does not fit); a refused `feedback` frame's
+problem keeps the `answer_id` it named, if that was text.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
 
@@ -22,8 +25,11 @@ from pydantic.errors import PydanticValueError
 from bot.channels.untrusted_text import is_text
 from bot.channels.web_settings import WebSettings
 
-FRAME_TYPES = "session_request, session_end, user_uttered or typing"
+FRAME_TYPES = "session_request, session_end, user_uttered, typing or feedback"
 MAX_CREDENTIAL_CHARS = 512
+MAX_ANSWER_ID_CHARS = 64
+# A quick choice ("Hard to understand") and up to 300 characters the visitor typed.
+MAX_REASON_CHARS = 400
 
 
 class NotText(PydanticValueError):
@@ -40,6 +46,11 @@ class FrameProblem:
     code: str
     message: str
     frame_type: str = ""
+    answer_id: Optional[str] = None
+
+    def extra(self) -> Dict[str, str]:
+        """What the `error` frame adds to `code` and `message`: the `answer_id` of a refused rating."""
+        return {"answer_id": self.answer_id} if self.answer_id is not None else {}
 
 
 class VisitorFrame(BaseModel):
@@ -95,7 +106,23 @@ class Typing(VisitorFrame):
     on: StrictBool = False
 
 
-AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing]
+class Feedback(VisitorFrame):
+    """"Was this helpful?": the visitor's rating of one answer, by the answer's `id`, and why, if they said."""
+
+    type: Literal["feedback"]
+    answer_id: constr(strict=True, min_length=1, max_length=MAX_ANSWER_ID_CHARS)  # type: ignore[valid-type]
+    rating: Literal["up", "down"]
+    reason: Optional[constr(strict=True, strip_whitespace=True, max_length=MAX_REASON_CHARS)] = None  # type: ignore[valid-type]
+
+    @validator("reason")
+    def real_reason(cls, value: Optional[str]) -> Optional[str]:
+        """No lone surrogates; an empty reason is no reason."""
+        if value is not None and not is_text(value):
+            raise NotText()
+        return value or None
+
+
+AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing, Feedback]
 
 
 @lru_cache(maxsize=8)
@@ -103,7 +130,7 @@ def _frame_model(max_message_chars: int) -> Type[BaseModel]:
     """Any frame, with `user_uttered` messages of at most `max_message_chars` characters."""
     message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=max_message_chars)
     uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
-    frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
+    frame = Union[SessionRequest, SessionEnd, uttered, Typing, Feedback]  # type: ignore[valid-type]
     return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))
 
 
@@ -122,7 +149,11 @@ class VisitorFrames:
         try:
             return self._model.parse_obj(data).__root__  # type: ignore[attr-defined]
         except ValidationError as problem:
-            return self.problem(problem.errors()[0], data["type"])
+            refused = self.problem(problem.errors()[0], data["type"])
+            answer = data.get("answer_id")
+            if data["type"] == "feedback" and isinstance(answer, str) and len(answer) <= MAX_ANSWER_ID_CHARS:
+                return replace(refused, answer_id=answer)
+            return refused
 
     def unknown_type(self) -> FrameProblem:
         """A frame without a type this socket knows."""

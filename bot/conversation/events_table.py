@@ -100,6 +100,16 @@ def user_event(s: Session, conversation_id: str, event_id: int) -> Optional[Dict
     return _event(*row) if row else None
 
 
+def bot_event_at(s: Session, conversation_id: str, timestamp: float) -> Optional[Dict[str, Any]]:
+    """The assistant's message of this conversation stored with exactly this timestamp, or None."""
+    if not exists(s):
+        return None
+    query = select(*EVENT_COLUMNS).where(
+        EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "bot", EVENTS.c.timestamp == timestamp)
+    row = s.execute(query.order_by(EVENTS.c.id).limit(1)).first()
+    return _event(*row) if row else None
+
+
 def user_events(s: Session, conversation_ids: List[str]) -> List[StoredEvent]:
     """Every visitor message of these conversations, by id."""
     if not exists(s) or not conversation_ids:
