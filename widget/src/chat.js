@@ -6,6 +6,7 @@ import { ReconnectingSocket } from '../../console/socket.js';
 import { TypingSignal } from '../../console/typing.js';
 import { accentColors, readConfig, socketUrl } from './config.js';
 import { buttonsOf, crisisBannerOf, toDate } from './content.js';
+import { AnswerFeedback } from './feedback.js';
 import { renderIncomingMessage, renderSystemNote, renderUserMessage } from './messages.js';
 import { SessionStore } from './storage.js';
 import { adoptStyles } from './styles.js';
@@ -96,6 +97,7 @@ export class ClinicChat extends HTMLElement {
     this.transport = new ReconnectingSocket(socketUrl(config.server), { finalCodes: [POLICY_VIOLATION] });
     this.transport.onstatus = (state) => this.handleStatus(state);
     this.transport.onframe = (frame) => this.handleFrame(frame);
+    this.feedback = new AnswerFeedback((frame) => this.ready && this.transport.send(frame));
   }
 
   /** @private Connect (a no-op while connected or waiting to retry). */
@@ -162,6 +164,7 @@ export class ClinicChat extends HTMLElement {
       handoff: () => this.onHandoff(frame),
       error: () => this.onError(frame),
       session_ended: () => this.onSessionEnded(frame),
+      feedback_saved: () => this.feedback.saved(frame),
     };
     if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
   }
@@ -201,7 +204,7 @@ export class ClinicChat extends HTMLElement {
       const banner = crisisBannerOf(item);
       if (banner !== null) this.view.setBanner(banner);
       lastButtons = buttonsOf(item);
-      const node = renderIncomingMessage(item);
+      const node = renderIncomingMessage(item, this.feedback);
       if (node) this.view.append(node);
     });
     this.outbox.forEach((item) => this.view.append(item.node));
@@ -261,7 +264,7 @@ export class ClinicChat extends HTMLElement {
     this.historyEmpty = false;
     const banner = crisisBannerOf(frame);
     if (banner !== null) this.view.setBanner(banner);
-    const node = renderIncomingMessage(frame);
+    const node = renderIncomingMessage(frame, this.feedback);
     const buttons = buttonsOf(frame);
     if (node || buttons.length) this.view.clearQuickReplies();
     if (node) {
@@ -298,6 +301,7 @@ export class ClinicChat extends HTMLElement {
 
   /** @private Errors are shown as a quiet note; the conversation carries on. */
   onError(frame) {
+    if (this.feedback.failed(frame)) return;
     this.view.setTyping(false);
     const message = typeof frame.message === 'string' && frame.message.trim()
       ? frame.message
