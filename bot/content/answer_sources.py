@@ -25,10 +25,11 @@ SOURCES_FILE = Path(__file__).with_name("article_sources.yml")
 
 
 @lru_cache(maxsize=4)
-def _sources(path: Path = SOURCES_FILE) -> Tuple[Dict[str, Any], Tuple[str, ...]]:
-    """The file's article answers and rated responses (read once per process)."""
+def _sources(path: Path = SOURCES_FILE) -> Tuple[Dict[str, Any], Tuple[str, ...], Tuple[str, ...]]:
+    """The file's article answers, rated responses and their exceptions (read once per process)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return dict(data.get("article_answers") or {}), tuple(data.get("rated") or ())
+    return (dict(data.get("article_answers") or {}), tuple(data.get("rated") or ()),
+            tuple(data.get("not_rated") or ()))
 
 
 def article_topic(utter_action: Optional[str], response_id: Optional[str] = None) -> Optional[str]:
@@ -41,7 +42,7 @@ def article_topic(utter_action: Optional[str], response_id: Optional[str] = None
 
 def is_rated(utter_action: Optional[str]) -> bool:
     """Whether visitors may say if this answer helped."""
-    if not utter_action:
+    if not utter_action or utter_action in _sources()[2]:
         return False
     return any(utter_action == name or (name.endswith("/") and utter_action.startswith(name))
                for name in _sources()[1])
