@@ -76,7 +76,7 @@ def test_a_condition_the_article_does_not_cover_is_said_honestly(servers) -> Non
 
 @pytest.mark.parametrize("question, expected", [
     ("how much does an infusion cost", "don't have pricing"),
-    ("does my insurance cover it", "can't answer insurance"),
+    ("does my insurance cover it", "doesn't cover insurance"),
     ("is ketamine fda approved for depression", "regulatory approval"),
     ("can i drive home after my infusion", "driving"),
     ("im pregnant can i get ketamine", "pregnancy"),

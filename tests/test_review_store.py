@@ -334,7 +334,7 @@ def test_purge_dry_run_counts_then_purge_deletes(events: str) -> None:
     seed_old_and_new(now)
     expected = {"conversations": 1, "events": 7, "handoff_tickets": 1, "conversation_topics": 2,
                 "conversation_tags": 1, "conversation_notes": 1, "annotations": 1, "conversation_summaries": 1,
-                "pending_handoff_files": 0}
+                "answer_feedback": 0, "pending_handoff_files": 0}
     with session_scope() as s:
         assert purge(s, 30, dry_run=True).counts == expected
     assert summary("old") is not None

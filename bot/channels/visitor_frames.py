@@ -2,21 +2,24 @@
 
 `session_request` and `session_end` (with the stored `session_id` and `token`, if any),
 `user_uttered` (`message`: text, trimmed, 1 to `max_message_chars` characters; `id`: the widget's
-own id for the message, up to 64 letters, digits, `_` or `-`, optional for older widgets) and
-`typing` (`on`: true or false). Unknown fields are ignored, so an older or newer widget keeps working.
-A `session_id` or `token` that is not text of a sane length cannot be one this server issued:
-it counts as absent, and the visitor gets a new conversation, as with a wrong token.
+own id for the message, up to 64 letters, digits, `_` or `-`, optional for older widgets), `typing`
+(`on`: true or false) and `feedback` (`answer_id`: an answer's `id`, `rating`: `up` or `down`,
+`reason`: optional text of at most `MAX_REASON_CHARS`, trimmed; empty counts as none). Unknown
+fields are ignored, so an older or newer widget keeps working. A `session_id` or `token` that
+is not text of a sane length cannot be one this server issued: it counts as absent, and the
+visitor gets a new conversation, as with a wrong token.
 
 `VisitorFrames(settings).parse(data)` gives the frame or a `FrameProblem`: the `code` and
 `message` of the `error` frame the visitor is sent (`unknown_type`, `empty_message`, `too_long`,
 `bad_text`, and `bad_frame` for any other field that does not fit, a malformed `id` among them).
-A refused `user_uttered` whose `id` is well formed carries it, so the widget knows which message failed.
+A refused `user_uttered` whose `id` is well formed carries it, and a refused `feedback` frame
+keeps the `answer_id` it named, so the widget knows which message or rating failed.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, Dict, Literal, Mapping, Optional, Type, Union
 
@@ -26,9 +29,12 @@ from pydantic.errors import PydanticValueError
 from bot.channels.untrusted_text import is_text
 from bot.channels.web_settings import WebSettings
 
-FRAME_TYPES = "session_request, session_end, user_uttered or typing"
+FRAME_TYPES = "session_request, session_end, user_uttered, typing or feedback"
 MAX_CREDENTIAL_CHARS = 512
 MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_ANSWER_ID_CHARS = 64
+# A quick choice ("Hard to understand") and up to 300 characters the visitor typed.
+MAX_REASON_CHARS = 400
 
 
 class NotText(PydanticValueError):
@@ -46,6 +52,12 @@ class FrameProblem:
     message: str
     frame_type: str = ""
     id: Optional[str] = None
+    answer_id: Optional[str] = None
+
+    def extra(self) -> Dict[str, str]:
+        """What the `error` frame adds to `code` and `message`: the refused message's `id` or rating's `answer_id`."""
+        named = {"id": self.id, "answer_id": self.answer_id}
+        return {key: value for key, value in named.items() if value is not None}
 
 
 class VisitorFrame(BaseModel):
@@ -116,7 +128,23 @@ def message_id(value: Any) -> Optional[str]:
     return value if isinstance(value, str) and MESSAGE_ID.fullmatch(value) else None
 
 
-AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing]
+class Feedback(VisitorFrame):
+    """"Was this helpful?": the visitor's rating of one answer, by the answer's `id`, and why, if they said."""
+
+    type: Literal["feedback"]
+    answer_id: constr(strict=True, min_length=1, max_length=MAX_ANSWER_ID_CHARS)  # type: ignore[valid-type]
+    rating: Literal["up", "down"]
+    reason: Optional[constr(strict=True, strip_whitespace=True, max_length=MAX_REASON_CHARS)] = None  # type: ignore[valid-type]
+
+    @validator("reason")
+    def real_reason(cls, value: Optional[str]) -> Optional[str]:
+        """No lone surrogates; an empty reason is no reason."""
+        if value is not None and not is_text(value):
+            raise NotText()
+        return value or None
+
+
+AnyFrame = Union[SessionRequest, SessionEnd, UserUttered, Typing, Feedback]
 
 
 @lru_cache(maxsize=8)
@@ -124,7 +152,7 @@ def _frame_model(max_message_chars: int) -> Type[BaseModel]:
     """Any frame, with `user_uttered` messages of at most `max_message_chars` characters."""
     message = constr(strict=True, strip_whitespace=True, min_length=1, max_length=max_message_chars)
     uttered = create_model("UserUttered", __base__=UserUttered, message=(message, ...))
-    frame = Union[SessionRequest, SessionEnd, uttered, Typing]  # type: ignore[valid-type]
+    frame = Union[SessionRequest, SessionEnd, uttered, Typing, Feedback]  # type: ignore[valid-type]
     return create_model("Frame", __root__=(frame, Field(..., discriminator="type")))
 
 
@@ -146,6 +174,9 @@ class VisitorFrames:
             refused = self.problem(problem.errors()[0], data["type"])
             if refused.frame_type == "user_uttered" and refused.code != "bad_frame":
                 return FrameProblem(refused.code, refused.message, refused.frame_type, message_id(data.get("id")))
+            answer = data.get("answer_id")
+            if data["type"] == "feedback" and isinstance(answer, str) and len(answer) <= MAX_ANSWER_ID_CHARS:
+                return replace(refused, answer_id=answer)
             return refused
 
     def message_id_in(self, raw: Any) -> Optional[str]:

@@ -1,8 +1,9 @@
 """One visitor's websocket: frames in, Rasa's replies and coordinators' frames out.
 
 Frames follow the protocol in `widget/README.md`: `session_request` / `session_confirm`,
-`session_end` / `session_ended`, `user_uttered` / `received` and `bot_uttered`, `typing`, `error`;
-what a frame may hold is the models of `bot.channels.visitor_frames`. Every frame is rate-limited
+`session_end` / `session_ended`, `user_uttered` / `received` and `bot_uttered`, `typing`, `feedback` /
+`feedback_saved` (`bot.channels.visitor_feedback`), `error`; what a frame may hold is the models of
+`bot.channels.visitor_frames`. Every frame is rate-limited
 (`bot.visitors.frame_limits`); a bad or limited frame gets an `error` frame and the socket stays
 usable, but a socket that keeps sending them is closed with 1008 (policy violation). History
 and the hand-off state are read off the event loop.
@@ -26,8 +27,10 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, List, Optional
 from sanic.exceptions import WebsocketClosed
 from websockets.exceptions import ConnectionClosed
 
+from bot.channels.visitor_feedback import feedback_reply, stored_ratings
 from bot.channels.visitor_frames import (
     AnyFrame,
+    Feedback,
     FrameProblem,
     SessionEnd,
     SessionRequest,
@@ -173,14 +176,25 @@ class VisitorSocket:
         if isinstance(frame, FrameProblem):
             if frame.frame_type == "user_uttered" and self.session_id is None:
                 return await self.error("no_session", "Send a session_request first.", id=frame.id)
-            return await self.error(frame.code, frame.message, id=frame.id)
+            return await self.error(frame.code, frame.message, **frame.extra())
         if isinstance(frame, SessionRequest):
             return await self.start_session(frame)
         if isinstance(frame, SessionEnd):
             return await self.end_session(frame)
         if isinstance(frame, UserUttered):
             return await self.messages.receive(frame)
+        if isinstance(frame, Feedback):
+            return await self.rate_answer(frame)
         await self.typing(frame)
+
+    async def rate_answer(self, frame: Feedback) -> None:
+        """"Was this helpful?" on one answer of this conversation (`bot.channels.visitor_feedback`)."""
+        if self.session_id is None:
+            return await self.error("no_session", "Send a session_request first.", answer_id=frame.answer_id)
+        hit = await self.limits.feedback()
+        if hit:
+            return await self.error("rate_limited", hit.message, limit=hit.limit, answer_id=frame.answer_id)
+        await self.send(await feedback_reply(self.session_id, frame))
 
     async def typing(self, frame: Typing) -> None:
         """Relay the visitor's typing to a coordinator (never stored; excess frames dropped)."""
@@ -294,4 +308,4 @@ class VisitorSocket:
             await self.send({"type": "error", "code": "history_unavailable",
                              "message": "Earlier messages can't be shown right now."})
             return []
-        return history_items(events, self.settings.history_limit)
+        return history_items(events, self.settings.history_limit, await stored_ratings(self.session_id or ""))

@@ -1,7 +1,10 @@
 """The assistant's replies to one visitor socket: Rasa's output channel for the widget (`bot_uttered` frames).
 
 Every kind of message Rasa sends goes through one `_send`; a hand-off payload from the hand-off
-actions becomes a `handoff` frame instead of a bubble.
+actions becomes a `handoff` frame instead of a bubble. A text frame of an answer also carries the
+answer's `id` (visitors rate it by that) and its article `source`, from the `utter_action`, the
+response variation `id` and the event's `timestamp` Rasa passes with it
+(`bot.content.answer_sources`).
 """
 from __future__ import annotations
 
@@ -9,6 +12,8 @@ import time
 from typing import Any, Awaitable, Callable, Dict, List, Text
 
 from rasa.core.channels.channel import OutputChannel
+
+from bot.content.answer_sources import answer_fields
 
 
 class WebOutput(OutputChannel):
@@ -26,22 +31,27 @@ class WebOutput(OutputChannel):
     async def _send(self, **message: Any) -> None:
         await self._send_frame({"type": "bot_uttered", "from": "bot", "timestamp": time.time(), **message})
 
+    async def _send_answer(self, kwargs: Dict[str, Any], **message: Any) -> None:
+        """A text message, with the answer's `id` and `source` when it has them."""
+        response_id = kwargs.get("id") if isinstance(kwargs.get("id"), str) else None
+        await self._send(**message, **answer_fields(kwargs.get("utter_action"), response_id, kwargs.get("timestamp")))
+
     async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
         """Plain text."""
-        await self._send(text=text)
+        await self._send_answer(kwargs, text=text)
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         """Text with quick-reply buttons (title shown, payload sent back)."""
-        await self._send(text=text, buttons=[
+        await self._send_answer(kwargs, text=text, buttons=[
             {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))} for b in buttons])
 
     async def send_quick_replies(
         self, recipient_id: Text, text: Text, quick_replies: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
         """Quick replies are buttons in this widget."""
-        await self.send_text_with_buttons(recipient_id, text, quick_replies)
+        await self.send_text_with_buttons(recipient_id, text, quick_replies, **kwargs)
 
     async def send_image_url(self, recipient_id: Text, image: Text, **kwargs: Any) -> None:
         """An image by URL."""

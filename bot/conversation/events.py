@@ -12,7 +12,8 @@ review index, insights) reads events through this module and never looks inside 
   and `input_channel`;
 - `crisis`: right after a user message the NLU or the crisis detector flagged (`pattern`, `phrase`);
 - `bot`: a message from the assistant or a coordinator: `from` = `bot` or `agent`, `text` (may be
-  None), `agent` (the first name the message names), `utter_action`, `buttons`, `image`, `custom`;
+  None), `agent` (the first name the message names), `utter_action`, `response_id` (the id of the
+  response variation sent, such as `condition_ptsd`), `buttons`, `image`, `custom`;
 - `fallback`: the assistant asked "did you mean ...?" (`action_clarify`);
 - `handoff`: the `handoff_state` slot changed (`state`); `handoff_agent`: the `handoff_agent` slot;
 - `session`: a new session started.
@@ -92,6 +93,8 @@ def _bot_item(base: Item, event: Dict[str, Any]) -> Item:
     for key in ("agent", "utter_action"):
         if metadata.get(key):
             item[key] = metadata[key]
+    if isinstance(metadata.get("id"), str) and metadata["id"]:
+        item["response_id"] = metadata["id"]
     data = event.get("data") or {}
     for key in ("buttons", "image", "custom"):
         if data.get(key):

@@ -115,6 +115,16 @@ def has_user_message(s: Session, conversation_id: str, message_id: str) -> bool:
     return any(json.loads(data).get("message_id") == message_id for data in s.execute(query).scalars() if data)
 
 
+def bot_event_at(s: Session, conversation_id: str, timestamp: float) -> Optional[Dict[str, Any]]:
+    """The assistant's message of this conversation stored with exactly this timestamp, or None."""
+    if not exists(s):
+        return None
+    query = select(*EVENT_COLUMNS).where(
+        EVENTS.c.sender_id == conversation_id, EVENTS.c.type_name == "bot", EVENTS.c.timestamp == timestamp)
+    row = s.execute(query.order_by(EVENTS.c.id).limit(1)).first()
+    return _event(*row) if row else None
+
+
 def user_events(s: Session, conversation_ids: List[str]) -> List[StoredEvent]:
     """Every visitor message of these conversations, by id."""
     if not exists(s) or not conversation_ids:

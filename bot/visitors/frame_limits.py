@@ -1,8 +1,8 @@
 """Rate limits on what a visitor sends: per socket, per frame type, and per address on every server.
 
 `SocketLimits` belongs to one visitor socket: every frame takes a token from the socket's frame
-bucket; session requests (and ends) and messages also from their own buckets and from the
-address's shared bucket (`address_request`, which the REST channel uses too). A refusal is a
+bucket; session requests (and ends), messages and answer ratings (`feedback`) also from their own
+buckets and from the address's shared bucket (`address_request`, which the REST channel uses too). A refusal is a
 `LimitHit` naming the setting that was reached and saying what to do, for an `error` frame or an
 HTTP 429 body.
 """
@@ -17,6 +17,7 @@ from bot.visitors.buckets import TokenBucket
 
 ADDRESS_SCOPE = "requests"
 TYPING_PER_SECOND, TYPING_BURST = 2.0, 4.0
+FEEDBACK_PER_SECOND, FEEDBACK_BURST = 1.0, 6.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class SocketLimits:
         self._sessions = TokenBucket(settings.session_requests_per_minute / 60.0, settings.session_request_burst)
         self._messages = TokenBucket(settings.messages_per_second, settings.message_burst)
         self._typing = TokenBucket(TYPING_PER_SECOND, TYPING_BURST)
+        self._feedback = TokenBucket(FEEDBACK_PER_SECOND, FEEDBACK_BURST)
 
     def frame(self) -> Optional[LimitHit]:
         """Count any frame, before it is even parsed."""
@@ -69,6 +71,12 @@ class SocketLimits:
         """Count a `user_uttered`."""
         if not self._messages.allow():
             return LimitHit("messages_per_second", "You're sending messages very quickly. Please wait a moment.")
+        return await address_request(self.limits, self.settings, self.address_key)
+
+    async def feedback(self) -> Optional[LimitHit]:
+        """Count a `feedback` frame (a rating is a database write)."""
+        if not self._feedback.allow():
+            return LimitHit("feedback_per_second", "You're rating answers very quickly. Please wait a moment.")
         return await address_request(self.limits, self.settings, self.address_key)
 
     def typing(self) -> bool:

@@ -6,6 +6,7 @@ import { ReconnectingSocket } from '../../console/socket.js';
 import { TypingSignal } from '../../console/typing.js';
 import { accentColors, readConfig, socketUrl } from './config.js';
 import { buttonsOf, crisisBannerOf, toDate } from './content.js';
+import { AnswerFeedback } from './feedback.js';
 import { renderIncomingMessage, renderSystemNote } from './messages.js';
 import { DELIVERY, renderUserMessage, setDelivery } from './outgoing.js';
 import { SessionStore } from './storage.js';
@@ -105,6 +106,7 @@ export class ClinicChat extends HTMLElement {
     this.transport = new ReconnectingSocket(socketUrl(config.server), { finalCodes: [POLICY_VIOLATION] });
     this.transport.onstatus = (state) => this.handleStatus(state);
     this.transport.onframe = (frame) => this.handleFrame(frame);
+    this.feedback = new AnswerFeedback((frame) => this.ready && this.transport.send(frame));
   }
 
   /** @private Connect (a no-op while connected or waiting to retry). */
@@ -174,6 +176,7 @@ export class ClinicChat extends HTMLElement {
       handoff: () => this.onHandoff(frame),
       error: () => this.onError(frame),
       session_ended: () => this.onSessionEnded(frame),
+      feedback_saved: () => this.feedback.saved(frame),
     };
     if (Object.prototype.hasOwnProperty.call(handlers, frame.type)) handlers[frame.type]();
   }
@@ -220,7 +223,7 @@ export class ClinicChat extends HTMLElement {
       const banner = crisisBannerOf(item);
       if (banner !== null) this.view.setBanner(banner);
       lastButtons = buttonsOf(item);
-      const node = renderIncomingMessage(item);
+      const node = renderIncomingMessage(item, this.feedback);
       if (node) this.view.append(node);
     });
     this.unconfirmed = this.unconfirmed.filter((record) => !stored.has(record.id));
@@ -286,7 +289,7 @@ export class ClinicChat extends HTMLElement {
     }
     const banner = crisisBannerOf(frame);
     if (banner !== null) this.view.setBanner(banner);
-    const node = renderIncomingMessage(frame);
+    const node = renderIncomingMessage(frame, this.feedback);
     const buttons = buttonsOf(frame);
     if (node || buttons.length) this.view.clearQuickReplies();
     if (node) {
@@ -365,6 +368,7 @@ export class ClinicChat extends HTMLElement {
    * conversation carries on.
    */
   onError(frame) {
+    if (this.feedback.failed(frame)) return;
     this.view.setTyping(false);
     const message = typeof frame.message === 'string' && frame.message.trim()
       ? frame.message

@@ -1,14 +1,17 @@
 /** Render functions: one per incoming message kind (the visitor's own are in outgoing.js). Each returns a detached element. */
 import { h } from '../../console/element.js';
 import { isHttpUrl, linkify, renderTime, toDate } from './content.js';
+import { renderSource } from './feedback.js';
 import { TEXT } from './words.js';
 
 /**
- * An assistant message: text with links and an optional image.
- * @param {{text?: string, image?: string, timestamp?: number}} item
+ * An assistant message: text with links and an optional image; under an answer, where it comes
+ * from and "Was this helpful?" (feedback.js).
+ * @param {{text?: string, image?: string, timestamp?: number, id?: string, source?: object, rating?: string}} item
+ * @param {{render: Function}|null} feedback the conversation's rating controls
  */
-function renderBotMessage(item) {
-  return renderIncoming(item, 'bot', null);
+function renderBotMessage(item, feedback) {
+  return renderIncoming(item, 'bot', null, renderSource(item.source), feedback ? feedback.render(item) : null);
 }
 
 /**
@@ -58,19 +61,24 @@ export function renderCrisisBanner(text) {
   ]);
 }
 
-/** Shared body of bot and agent messages; null when there is nothing to show. */
-function renderIncoming(item, from, label) {
+/** Shared body of bot and agent messages (`underBubble` and `last` are the answer's extras); null when there is nothing to show. */
+function renderIncoming(item, from, label, underBubble, last) {
   const text = typeof item.text === 'string' ? item.text : '';
   const image = renderImage(item.image);
   if (!text.trim() && !image) return null;
   return h('div', { class: 'msg msg--' + from, 'data-testid': 'msg', 'data-from': from }, [
     label ? h('div', { class: 'msg__who', text: label }) : h('span', { class: 'sr-only', text: TEXT.assistant }),
     h('div', { class: 'bubble' }, [h('span', { class: 'msg__text', 'data-testid': 'msg-text' }, linkify(text)), image]),
+    underBubble,
     h('div', { class: 'meta' }, renderTime(toDate(item.timestamp))),
+    last,
   ]);
 }
 
-/** The right render function for an incoming (bot or agent) message. */
-export function renderIncomingMessage(item) {
-  return item.from === 'agent' ? renderAgentMessage(item) : renderBotMessage(item);
+/**
+ * The right render function for an incoming (bot or agent) message.
+ * @param {{render: Function}|null} [feedback] the rating controls for the assistant's answers
+ */
+export function renderIncomingMessage(item, feedback) {
+  return item.from === 'agent' ? renderAgentMessage(item) : renderBotMessage(item, feedback || null);
 }

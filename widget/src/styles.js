@@ -114,6 +114,45 @@ svg { width: 20px; height: 20px; fill: currentColor; flex: none; }
   background: #fff; color: var(--cc-accent-text); font-size: 13px;
 }
 
+.source { margin: 4px 4px 0; font-size: 12px; color: #475467; }
+.source__link { color: var(--cc-accent-text); text-decoration: underline; text-underline-offset: 2px; }
+.source__topic { font-weight: 600; }
+
+.rate__row {
+  display: flex; flex-wrap: wrap; align-items: center; gap: 4px; margin: 2px 0 0 4px; font-size: 12px; color: #5b6675;
+}
+.rate__question { margin-right: 2px; white-space: nowrap; }
+.rate__button {
+  display: grid; place-items: center; width: 30px; height: 30px; padding: 0; border: 1px solid transparent;
+  border-radius: 50%; background: transparent; color: #5b6675;
+}
+.rate__button svg { width: 16px; height: 16px; }
+.rate__button:hover { background: #eef1f5; color: #1b2430; }
+.rate__button[aria-pressed="true"] {
+  background: var(--cc-accent); border-color: var(--cc-accent); color: var(--cc-on-accent);
+}
+.rate__status { margin-left: 4px; white-space: nowrap; }
+.rate__status:empty { display: none; }
+.reason {
+  display: flex; flex-direction: column; gap: 8px; margin: 6px 0 0; padding: 10px 12px;
+  background: #fff; border: 1px solid #e1e5ea; border-radius: 12px; font-size: 13px; color: #1b2430;
+}
+.reason__question { margin: 0; font-weight: 600; }
+.reason__choices { display: flex; flex-wrap: wrap; gap: 6px; }
+.reason__choice {
+  padding: 4px 10px; border-radius: 999px; border: 1px solid #c4cad3; background: #fff; color: #344054;
+  font-size: 13px;
+}
+.reason__choice[aria-pressed="true"] { border-color: var(--cc-accent); background: #f0f5fb; color: var(--cc-accent-text); font-weight: 600; }
+.reason__label { display: flex; flex-direction: column; gap: 4px; }
+.reason__text {
+  padding: 6px 8px; border: 1px solid #7b8594; border-radius: 8px; font: inherit; font-size: 14px; color: #1b2430;
+}
+.reason__actions { display: flex; justify-content: flex-end; gap: 8px; }
+.reason__skip, .reason__send { padding: 4px 12px; border-radius: 999px; font-size: 13px; }
+.reason__skip { border: 1px solid #c4cad3; background: #fff; color: #344054; }
+.reason__send { border: 0; background: var(--cc-accent); color: var(--cc-on-accent); }
+
 .note {
   align-self: center; max-width: 90%; padding: 4px 10px; border-radius: 10px;
   background: #eef1f5; color: #475467; font-size: 13px; text-align: center;

@@ -45,3 +45,19 @@ export const TEXT = {
     default: 'Something went wrong with that message. Please try again.',
   },
 };
+
+/** The words around an answer: where it comes from, and "Was this helpful?" (feedback.js). */
+export const FEEDBACK_TEXT = {
+  sourcePrefix: 'From the clinic\u2019s article: ',
+  question: 'Was this helpful?',
+  rate: { up: 'Yes, this helped', down: 'No, this didn\u2019t help' },
+  reasonQuestion: 'What went wrong? (optional)',
+  reasons: ['Didn\u2019t answer my question', 'Hard to understand', 'Wrong or outdated'],
+  reasonLabel: 'Anything else?',
+  reasonPlaceholder: 'A few words (optional)',
+  send: 'Send',
+  skip: 'Skip',
+  thanks: 'Thanks for your feedback.',
+  notSent: 'Not sent: the chat is reconnecting. Please try again in a moment.',
+  failed: 'Your rating couldn\u2019t be saved. Please try again.',
+};
