@@ -46,7 +46,7 @@ def test_upgrade_creates_the_tables_in_a_new_file() -> None:
     upgrade_database()
     engine = get_engine()
     assert TABLES <= set(inspect(engine).get_table_names())
-    assert current_revision(engine) == head_revision() == "0006"
+    assert current_revision(engine) == head_revision() == "0007"
 
 
 @in_empty_database
@@ -113,7 +113,7 @@ def test_the_rasa_server_refuses_an_unmigrated_database(tmp_path: Path, model_pa
                             STAFF_SESSION_SECRET="s" * 64)
     assert started.returncode != 0
     assert "SchemaNotCurrentError" in started.stderr + started.stdout
-    assert "this code needs revision 0006. Before starting the servers, run `make migrate`" in (
+    assert "this code needs revision 0007. Before starting the servers, run `make migrate`" in (
         started.stderr + started.stdout)
 
 
