@@ -170,9 +170,8 @@ def test_a_handed_back_ticket_stays_open_out_of_the_live_queue_until_closed_with
 
 def test_the_database_refuses_a_status_it_does_not_know() -> None:
     ticket_id = new_ticket()
-    with pytest.raises(IntegrityError):
-        with session_scope() as s:
-            s.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id).values(status="lost"))
+    with pytest.raises(IntegrityError), session_scope() as s:
+        s.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id).values(status="lost"))
     with session_scope() as s:
         s.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id).values(status="handed_back"))
         assert get_ticket(s, ticket_id).status == "handed_back"
