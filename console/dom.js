@@ -123,10 +123,21 @@ export function field(object, name) {
   return typeof value === 'string' ? value.trim() : (typeof value === 'number' ? String(value) : '');
 }
 
+/**
+ * A phone number as people read it: the hand-off form keeps digits only (bot/actions/handoff_form.py),
+ * so a 10-digit (or 1 + 10-digit) North American number is shown as "(555) 201-3344"; others as given.
+ */
+export function readablePhone(phone) {
+  const match = /^(\+?1)?(\d{3})(\d{3})(\d{4})$/.exec(phone);
+  if (!match) return phone;
+  return (match[1] ? '+1 ' : '') + '(' + match[2] + ') ' + match[3] + '-' + match[4];
+}
+
 /** A tel: link for a phone number (only digits, +, and separators survive) or plain text. */
 export function phoneLink(phone) {
   const digits = phone.replace(/[^0-9+]/g, '');
-  return digits.length >= 3 ? h('a', { href: 'tel:' + digits, text: phone }) : document.createTextNode(phone);
+  return digits.length >= 3 ? h('a', { href: 'tel:' + digits, text: readablePhone(phone) })
+    : document.createTextNode(phone);
 }
 
 /** A mailto: link for a plausible email address, otherwise plain text. */

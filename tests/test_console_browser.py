@@ -109,6 +109,7 @@ def test_an_admins_saved_reply_is_inserted_edited_and_sent_beside_the_contact_pa
     console.locator(f"#queue [data-ticket-id='{ticket_id}'] button").click()
     panel = by_id(console, "contact-panel")
     expect(panel.locator("[data-testid=contact-phone] a")).to_have_attribute("href", "tel:5550104477")
+    expect(panel.locator("[data-testid=contact-phone] a")).to_have_text("(555) 010-4477")
     expect(panel.locator("[data-testid=contact-email] a")).to_have_attribute("href", "mailto:rae@example.com")
     expect(panel.locator("[data-testid=contact-best-time]")).to_have_text("evenings after 6")
     expect(panel.locator("[data-testid=contact-request]")).to_have_text("Live chat")
