@@ -113,6 +113,7 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
     expect(handed_back).to_contain_text("Close with note")
     ask(visitor, "what are the side effects?")
     expect(bot_messages(visitor).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    console.screenshot(path=str(ARTIFACTS / "console-handed-back.png"), full_page=True)
 
     by_id(console, "close").click()                     # a note is required
     expect(console.locator("#close-error")).to_have_text("Write a short outcome note before closing.")
