@@ -5,7 +5,8 @@
  * (`GET api/saved-replies`, read each time it opens, so an admin's edit shows at once) are
  * filtered by what is typed in the search field (title or text); the arrow keys move through them
  * (`aria-activedescendant`), Enter or a click puts the chosen text into the message box at the
- * cursor, for the coordinator to edit before sending; Escape closes it and returns to the box.
+ * cursor, for the coordinator to edit before sending; Escape closes it and returns to the box (a "/"
+ * that opened it, with nothing searched, is put back: the coordinator wanted a slash).
  * Replies are plain text, shown with textContent.
  */
 import { Api, errorText } from './api.js';
@@ -28,25 +29,30 @@ export class SavedRepliesPicker {
     this.status = byId('saved-replies-status');
     this.replies = [];
     this.shown = [];
+    this.bySlash = false;
     this.active = 0;
     this.bind();
   }
 
   /** @private */
   bind() {
-    this.button.addEventListener('click', () => (this.panel.hidden ? this.open() : this.close(true)));
+    this.button.addEventListener('click', () => (this.panel.hidden ? this.open(false) : this.close(true)));
     this.input.addEventListener('keydown', (event) => {
       if (event.key === '/' && !this.input.value.trim() && !event.isComposing) {
         event.preventDefault();
-        this.open();
+        this.open(true);
       }
     });
     this.filter.addEventListener('input', () => this.render(0));
     this.filter.addEventListener('keydown', (event) => this.onKey(event));
   }
 
-  /** Show the picker with the current replies and put focus in its search field. */
-  async open() {
+  /**
+   * Show the picker with the current replies and put focus in its search field; `bySlash`: a "/"
+   * opened it, which Escape with nothing searched gives back to the message box.
+   */
+  async open(bySlash) {
+    this.bySlash = bySlash;
     this.panel.hidden = false;
     this.button.setAttribute('aria-expanded', 'true');
     this.filter.value = '';
@@ -83,7 +89,9 @@ export class SavedRepliesPicker {
       if (this.shown[this.active]) this.insert(this.shown[this.active]);
     } else if (event.key === 'Escape') {
       event.preventDefault();
+      const slash = this.bySlash && !this.filter.value;
       this.close(true);
+      if (slash) this.input.value = '/';
     }
   }
 

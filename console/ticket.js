@@ -12,30 +12,12 @@ import { Alerts } from './alerts.js';
 import { Api, errorText } from './api.js';
 import { ContactPanel } from './contact-panel.js';
 import { LABELS, byId, field, formatClock, isUrgent, showText, statusText } from './dom.js';
-import { h } from './element.js';
 import { SavedRepliesPicker } from './saved-replies.js';
+import { TranscriptLog } from './ticket-transcript.js';
 import { TypingSignal } from './typing.js';
 
 const TYPING_SHOWN_MS = 15000;
 const ECHO_MS = 15000;
-const NEAR_BOTTOM_PX = 60;
-
-/** One transcript entry: who, when, and the text (commands such as /ask_human shown as a choice). */
-function renderMessage(item, visitorName) {
-  const from = ['user', 'bot', 'agent'].includes(item.from) ? item.from : 'bot';
-  const agent = field(item, 'agent');
-  const who = { user: visitorName, bot: 'Assistant', agent: agent ? agent + ' (care team)' : 'Care team' }[from];
-  const text = typeof item.text === 'string' ? item.text : '';
-  const isCommand = from === 'user' && /^\/\w/.test(text);
-  return h('div', { class: 'msg msg--' + from, 'data-testid': 'transcript-msg', 'data-from': from }, [
-    h('p', { class: 'msg__meta' }, [
-      h('span', { class: 'msg__who', text: who }),
-      h('time', { class: 'msg__time', text: formatClock(item.timestamp) }),
-    ]),
-    h('p', { class: isCommand ? 'msg__text msg__text--command' : 'msg__text',
-      text: isCommand ? 'Chose: ' + text.slice(1).split(/[{[]/)[0].replace(/_/g, ' ') : text }),
-  ]);
-}
 
 export class TicketView {
   /**
@@ -55,6 +37,7 @@ export class TicketView {
       'claimed-note', 'composer', 'agent-input', 'agent-send', 'wrapup', 'handback', 'close-form', 'close',
       'close-outcome', 'close-error', 'detail-crisis'].forEach((id) => { this.el[id] = byId(id); });
     this.contact = new ContactPanel((id) => hooks.onTranscript(id));
+    this.log = new TranscriptLog(this.el.transcript);
     this.picker = new SavedRepliesPicker(this.el['agent-input'], byId('saved-replies-open'));
     this.bind();
   }
@@ -335,23 +318,12 @@ export class TicketView {
 
   /** @private */
   renderTranscript(items) {
-    const name = LABELS.visitor(this.ticket || {});
-    const nodes = items.filter((item) => item && typeof item.text === 'string' && item.text)
-      .map((item) => renderMessage(item, name));
-    this.el.transcript.replaceChildren(...nodes);
-    if (!nodes.length) this.el.transcript.append(h('p', { class: 'empty', text: 'No messages yet.' }));
-    this.el.transcript.scrollTop = this.el.transcript.scrollHeight;
+    this.log.render(items, LABELS.visitor(this.ticket || {}));
   }
 
   /** @private Add a message; follow it if the coordinator was reading the end (or sent it). */
   appendMessage(item, force) {
-    if (typeof item.text !== 'string' || !item.text) return;
-    const log = this.el.transcript;
-    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
-    const placeholder = log.querySelector('.empty');
-    if (placeholder) placeholder.remove();
-    log.append(renderMessage(item, LABELS.visitor(this.ticket || {})));
-    if (atEnd || force) log.scrollTop = log.scrollHeight;
+    this.log.append(item, LABELS.visitor(this.ticket || {}), force);
   }
 
   /** @private */

@@ -125,6 +125,12 @@ def test_an_admins_saved_reply_is_inserted_edited_and_sent_beside_the_contact_pa
     expect(box).to_be_focused()
     box.press("/")                                       # "/" in an empty box opens the picker
     expect(by_id(console, "saved-replies-filter")).to_be_focused()
+    console.keyboard.press("Escape")                     # ... and Escape gives the slash back
+    expect(by_id(console, "saved-replies-picker")).to_be_hidden()
+    expect(box).to_have_value("/")
+    box.fill("")
+    by_id(console, "saved-replies-open").click()         # so does the button
+    expect(by_id(console, "saved-replies-filter")).to_be_focused()
     console.keyboard.type(title)
     expect(by_id(console, "saved-reply-option")).to_have_count(1)
     console.screenshot(path=str(ARTIFACTS / "console-ticket-saved-replies.png"), full_page=True)
