@@ -96,10 +96,16 @@ def test_an_admins_saved_reply_is_inserted_edited_and_sent_beside_the_contact_pa
     admin = signed_in(contexts[1], servers, ADMIN)
     by_id(admin, "saved-replies-tab").click()
     by_id(admin, "saved-reply-title").fill(title)
-    by_id(admin, "saved-reply-text").fill(reply)
+    by_id(admin, "saved-reply-text").fill("You can book a consultation.")
     by_id(admin, "saved-reply-save").click()
     item = by_id(admin, "saved-reply-item").filter(has_text=title)
+    expect(item.locator(".saved-reply__text")).to_have_text("You can book a consultation.")
+    item.locator("[data-testid=saved-reply-edit]").click()
+    expect(by_id(admin, "saved-reply-title")).to_be_focused()
+    by_id(admin, "saved-reply-text").fill(reply)
+    by_id(admin, "saved-reply-save").click()
     expect(item.locator(".saved-reply__text")).to_have_text(reply)
+    expect(by_id(admin, "saved-reply-item").filter(has_text=title)).to_have_count(1)
     assert item.locator("b").count() == 0, "saved replies are text, not HTML"
 
     servers.say(chat := f"reply-{uuid.uuid4().hex[:8]}", "hello")
