@@ -162,3 +162,28 @@ def test_me_and_sign_in_give_the_clinics_time_zone(servers, accounts) -> None:
     assert client.login(CAROL).json()["timezone"] == zone
     me = client.get("api/me").json()
     assert me["timezone"] == zone and me["user"]["first_name"] == "Carol"
+
+
+def test_a_phone_and_an_email_given_together_both_reach_the_console_normalised(servers, accounts) -> None:
+    carol = signed_in(servers, CAROL)
+
+    async def scenario() -> Dict[str, Any]:
+        async with carol.console() as console:
+            await next_frame(console, "queue")
+            async with websockets.connect(ws_url(servers)) as visitor:
+                conversation = (await open_session(visitor))["session_id"]
+                await ask(visitor, "can I talk to a real person please")
+                await ask(visitor, "Jo Lee")
+                await ask(visitor, "call (555) 201-3344 or write to Jo.Lee@Example.COM")
+                frames = await ask(visitor, "weekday evenings")
+                yes = [b for f in frames for b in f.get("buttons", []) if b["title"].lower().startswith("yes")]
+                assert yes, texts(frames)
+                await ask(visitor, yes[0]["payload"])
+                return (await next_frame(console, "ticket", conversation_id=conversation))["ticket"]
+
+    ticket = asyncio.run(scenario())
+    assert (ticket["name"], ticket["phone"], ticket["email"], ticket["best_time"]) == (
+        "Jo Lee", "5552013344", "jo.lee@example.com", "weekday evenings")
+    detail = carol.get(f"api/tickets/{ticket['id']}").json()["ticket"]
+    assert (detail["phone"], detail["email"]) == ("5552013344", "jo.lee@example.com")
+    assert carol.post(f"api/tickets/{ticket['id']}/close", {"outcome": "Test request"}).ok
