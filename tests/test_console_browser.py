@@ -139,6 +139,7 @@ def test_an_admins_saved_reply_is_inserted_edited_and_sent_beside_the_contact_pa
     expect(by_id(console, "saved-replies-filter")).to_be_focused()
     console.keyboard.type(title)
     expect(by_id(console, "saved-reply-option")).to_have_count(1)
+    by_id(console, "saved-replies-picker").scroll_into_view_if_needed()
     console.screenshot(path=str(ARTIFACTS / "console-ticket-saved-replies.png"), full_page=True)
     console.keyboard.press("Enter")
     expect(by_id(console, "saved-replies-picker")).to_be_hidden()
