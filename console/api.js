@@ -1,8 +1,8 @@
 /**
  * Staff console: the HTTP API client (`api/...`, relative to the console page).
  *
- * Keeps the CSRF token in memory only (from login or `GET api/me`) and sends it as X-CSRF-Token on
- * every POST; cookies go with credentials: 'same-origin'. Errors become ApiError with the server's
+ * Keeps the CSRF token in memory only (from login or `GET api/me`, with the clinic's time zone) and
+ * sends it as X-CSRF-Token on every POST, PUT and DELETE; cookies go with credentials: 'same-origin'. Errors become ApiError with the server's
  * `{"error": code, "message": text}`; a 401 on anything but login calls Api.onUnauthorized.
  */
 const NETWORK_MESSAGE = 'The server cannot be reached. Check your connection, then try again.';
@@ -31,6 +31,8 @@ function retryAfter(response, data) {
 
 export const Api = {
   csrfToken: null,
+  /** The clinic's IANA time zone from login or `GET api/me` (every time is shown in it). */
+  timeZone: null,
   /** @type {(error: ApiError) => void} the login ended (cookie expired, signed out elsewhere) */
   onUnauthorized: () => {},
 
@@ -70,6 +72,7 @@ export const Api = {
     if (code) body.code = code;
     const data = await this.post('login', body);
     this.csrfToken = data.csrf_token || null;
+    this.timeZone = typeof data.timezone === 'string' ? data.timezone : null;
     return data.user;
   },
 
@@ -77,6 +80,7 @@ export const Api = {
   async me() {
     const data = await this.get('me');
     this.csrfToken = data.csrf_token || null;
+    this.timeZone = typeof data.timezone === 'string' ? data.timezone : null;
     return data.user;
   },
 
@@ -96,6 +100,11 @@ export const Api = {
   close: (id, outcome) => Api.post('tickets/' + encodeURIComponent(id) + '/close', { outcome: outcome }),
   callbacks: () => Api.get('callbacks'),
   markCalled: (id, note) => Api.post('callbacks/' + encodeURIComponent(id) + '/called', note ? { note: note } : {}),
+  savedReplies: () => Api.get('saved-replies'),
+  createSavedReply: (title, text) => Api.post('saved-replies', { title: title, text: text }),
+  updateSavedReply: (id, title, text) => Api.call('PUT', 'saved-replies/' + encodeURIComponent(id),
+    { title: title, text: text }),
+  deleteSavedReply: (id) => Api.call('DELETE', 'saved-replies/' + encodeURIComponent(id)),
 };
 
 /** What to tell the coordinator about a failed call: the server's words, or a fallback. */

@@ -1,19 +1,23 @@
 /**
  * Staff console: the Call-backs tab.
  *
- * Lists the call-back requests not yet called (`GET api/callbacks`) with their contact details and
- * best time, and lets a coordinator mark one as called with an optional note. After marking, the
- * item leaves the list and focus moves to the next item (or the heading when none is left).
+ * Lists the call-back requests not yet called (`GET api/callbacks`) with their contact details,
+ * when they were requested and the visitor's preferred time (no ticking timer: nobody is waiting
+ * in a chat), a link to the conversation's transcript (the Conversations tab), and lets a
+ * coordinator mark one as called with an optional note. After marking, the item leaves the list
+ * and focus moves to the next item (or the heading when none is left).
  */
 import { Alerts } from './alerts.js';
 import { Api, errorText } from './api.js';
 import {
-  LABELS, byId, emailLink, field, formatDateTime, isUrgent, phoneLink, showText,
+  LABELS, byId, detail, emailLink, field, formatDateTime, isUrgent, phoneLink, showText, transcriptLink,
 } from './dom.js';
 import { h } from './element.js';
 
 export class CallbacksView {
-  constructor() {
+  /** @param {(conversationId: string) => void} onTranscript open a conversation's transcript */
+  constructor(onTranscript) {
+    this.onTranscript = onTranscript;
     this.list = byId('callbacks-list');
     this.empty = byId('callbacks-empty');
     this.error = byId('callbacks-error');
@@ -66,11 +70,13 @@ export class CallbacksView {
       h('dl', { class: 'contact' }, [
         detail('Phone', field(ticket, 'phone') ? phoneLink(field(ticket, 'phone')) : 'Not given'),
         detail('Email', field(ticket, 'email') ? emailLink(field(ticket, 'email')) : 'Not given'),
-        detail('Best time', field(ticket, 'best_time') || 'Not given'),
+        detail('Preferred time', field(ticket, 'best_time') || 'Not given'),
+        detail('Requested', h('span', { 'data-testid': 'callback-requested',
+          text: formatDateTime(ticket.created_at) || 'Unknown' })),
         detail('Reason', field(ticket, 'reason') || 'Not given'),
-        detail('Requested', formatDateTime(ticket.created_at) || 'Unknown'),
         detail('Priority', LABELS.priority(ticket)),
       ]),
+      transcriptLink(field(ticket, 'conversation_id'), this.onTranscript, 'callback-transcript'),
       h('form', { class: 'callback__form', novalidate: true, onsubmit: (event) => {
         event.preventDefault();
         this.markCalled(item, ticket, note, button, error);
@@ -98,9 +104,4 @@ export class CallbacksView {
       button.disabled = false;
     }
   }
-}
-
-/** One term and its value (text or a link) for a <dl>. */
-function detail(term, value) {
-  return h('div', {}, [h('dt', { text: term }), h('dd', {}, value)]);
 }

@@ -1,7 +1,8 @@
 /**
  * Staff console: start-up and wiring (the page's one module script; it imports the rest).
  *
- * Checks the login (`GET api/me`; 401 shows the sign-in form), then opens the live socket and
+ * Checks the login (`GET api/me`; 401 shows the sign-in form; its `timezone` is set once, so every time
+ * is the clinic's), then opens the live socket and
  * routes its frames: `queue`/`ticket` to the queue (and the open ticket), messages, typing and
  * presence to the open ticket, or an unread mark on the ticket's row. New waiting tickets are
  * announced; urgent ones also chime and raise a desktop notification when alerts are on.
@@ -10,11 +11,12 @@ import { Alerts } from './alerts.js';
 import { Api, errorText } from './api.js';
 import { AuditView } from './audit.js';
 import { CallbacksView } from './callbacks.js';
-import { LABELS, byId, field, isUrgent, truncate } from './dom.js';
+import { LABELS, byId, field, isUrgent, setTimeZone, timeZoneAbbreviation, truncate } from './dom.js';
 import { InsightsView } from './insights.js';
 import { LoginView } from './login.js';
 import { QueueView } from './queue.js';
 import { ReviewTab } from './review.js';
+import { SavedRepliesAdmin } from './saved-replies-admin.js';
 import { ReconnectingSocket } from './socket.js';
 import { TicketView } from './ticket.js';
 
@@ -27,13 +29,13 @@ const LOGIN_ENDED = 4401;
 /** {"type": "ping"} this often keeps the coordinator "online" (the server's presence heartbeat). */
 const PING_EVERY_MS = 20000;
 const SESSION_ENDED = 'Your session has ended. Please sign in again.';
-/** Tab id -> the panel it shows; Insights and Audit log are shown to admins only. */
+/** Tab id -> the panel it shows; Insights, Audit log and Saved replies are shown to admins only. */
 const PANELS = {
   'queue-tab': 'queue-view', 'callbacks-tab': 'callbacks-view', 'conversations-tab': 'conversations-view',
-  'insights-tab': 'insights-view', 'audit-tab': 'audit-view',
+  'insights-tab': 'insights-view', 'audit-tab': 'audit-view', 'saved-replies-tab': 'saved-replies-view',
 };
 const TABS = Object.keys(PANELS);
-const ADMIN_TABS = ['insights-tab', 'audit-tab'];
+const ADMIN_TABS = ['insights-tab', 'audit-tab', 'saved-replies-tab'];
 
 class StaffConsole {
   constructor() {
@@ -41,15 +43,18 @@ class StaffConsole {
     this.socket = null;
     this.seenFirstQueue = false;
     this.login = new LoginView((user) => this.start(user));
-    this.queue = new QueueView(
-      { list: byId('queue'), empty: byId('queue-empty'), count: byId('queue-count') },
-      (id) => this.openTicket(id));
+    this.queue = new QueueView({
+      list: byId('queue'), empty: byId('queue-empty'), count: byId('queue-count'),
+      handedBack: byId('handed-back'), handedBackSection: byId('handed-back-section'),
+    }, (id) => this.openTicket(id));
     this.ticket = new TicketView({
       me: () => this.user,
       onTicket: (ticket) => { if (ticket) this.queue.update(ticket); },
       onClosed: () => byId('queue-heading').focus(),
+      onTranscript: (id) => this.openConversation(id),
     });
-    this.callbacks = new CallbacksView();
+    this.callbacks = new CallbacksView((id) => this.openConversation(id));
+    this.savedReplies = new SavedRepliesAdmin();
     this.review = new ReviewTab();
     this.insights = new InsightsView((id) => this.openConversation(id));
     this.audit = new AuditView();
@@ -101,6 +106,8 @@ class StaffConsole {
   /** @private Signed in: show the console and go live. */
   start(user) {
     this.user = user || {};
+    setTimeZone(Api.timeZone);
+    byId('time-zone').textContent = 'Times are the clinic\u2019s (' + timeZoneAbbreviation() + ')';
     this.login.hide();
     byId('console-view').hidden = false;
     byId('me-name').textContent = [this.user.first_name, this.user.email].filter(Boolean).join(' \u00b7 ');
@@ -132,6 +139,7 @@ class StaffConsole {
     this.review.clear();
     this.insights.clear();
     this.audit.clear();
+    this.savedReplies.clear();
     this.showTab(byId('queue-tab'));
     byId('console-view').hidden = true;
     this.login.show(wasSignedIn ? message : '');
@@ -161,11 +169,12 @@ class StaffConsole {
       'conversations-tab': () => this.review.show(this.user),
       'insights-tab': () => this.insights.show(),
       'audit-tab': () => this.audit.show(),
+      'saved-replies-tab': () => this.savedReplies.show(),
     }[tab.id];
     if (onShow && this.user) onShow();
   }
 
-  /** @private Open a conversation in the Conversations tab (from the Insights page). */
+  /** @private Open a conversation in the Conversations tab (from Insights, a call-back or a ticket). */
   openConversation(id) {
     this.showTab(byId('conversations-tab'));
     this.review.open(id);

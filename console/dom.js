@@ -43,17 +43,72 @@ export function elapsedSince(value) {
   return date ? formatElapsed(Date.now() - date.getTime()) : '';
 }
 
-/** HH:MM in the coordinator's local time, or '' for an unknown time. */
-export function formatClock(value) {
-  const date = parseTime(value);
-  if (!date) return '';
-  return String(date.getHours()).padStart(2, '0') + ':' + String(date.getMinutes()).padStart(2, '0');
+/**
+ * Every time in the console is shown in the clinic's time zone (`timezone` from `GET api/me`, set once
+ * at start-up with setTimeZone) in one style: "2:05 PM", and "Dec 2, 2:05 PM" with the date.
+ */
+const LOCALE = 'en-US';
+const CLOCK = { hour: 'numeric', minute: '2-digit' };
+const DATE = { month: 'short', day: 'numeric' };
+let timeZone;
+let formats = null;
+
+/** The formatters for the current zone, made once per zone; each gives plain spaces (never U+202F). */
+function formatters() {
+  if (!formats) {
+    const make = (options) => {
+      const format = new Intl.DateTimeFormat(LOCALE, { ...options, timeZone: timeZone });
+      return { format: (date) => format.format(date).replace(/\u202f/g, ' '),
+        formatToParts: (date) => format.formatToParts(date) };
+    };
+    formats = {
+      clock: make(CLOCK),
+      dateTime: make({ ...DATE, ...CLOCK }),
+      dateTimeYear: make({ ...DATE, year: 'numeric', ...CLOCK }),
+      year: make({ year: 'numeric' }),
+      zone: make({ ...CLOCK, timeZoneName: 'short' }),
+    };
+  }
+  return formats;
 }
 
-/** A readable local date and time, or '' for an unknown time. */
+/**
+ * Show every time in this IANA zone ("America/New_York"); an unknown or empty name keeps the browser's.
+ * @returns {boolean} whether the zone was taken
+ */
+export function setTimeZone(zone) {
+  let taken = undefined;
+  if (typeof zone === 'string' && zone) {
+    try {
+      new Intl.DateTimeFormat(LOCALE, { timeZone: zone });
+      taken = zone;
+    } catch (error) {
+      taken = undefined;
+    }
+  }
+  timeZone = taken;
+  formats = null;
+  return taken !== undefined;
+}
+
+/** The zone's short name now ("EST", or "GMT-5" where there is none), for a heading or a hint. */
+export function timeZoneAbbreviation() {
+  const part = formatters().zone.formatToParts(new Date()).find((p) => p.type === 'timeZoneName');
+  return part ? part.value : '';
+}
+
+/** "2:05 PM" in the clinic's time zone, or '' for an unknown time. */
+export function formatClock(value) {
+  const date = parseTime(value);
+  return date ? formatters().clock.format(date) : '';
+}
+
+/** "Dec 2, 2:05 PM" in the clinic's time zone (with the year when it is not this year), or '' when unknown. */
 export function formatDateTime(value) {
   const date = parseTime(value);
-  return date ? date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  if (!date) return '';
+  const f = formatters();
+  return (f.year.format(date) === f.year.format(new Date()) ? f.dateTime : f.dateTimeYear).format(date);
 }
 
 /** At most max characters, ending with an ellipsis when cut. */
@@ -68,10 +123,21 @@ export function field(object, name) {
   return typeof value === 'string' ? value.trim() : (typeof value === 'number' ? String(value) : '');
 }
 
+/**
+ * A phone number as people read it: the hand-off form keeps digits only (bot/actions/handoff_form.py),
+ * so a 10-digit (or 1 + 10-digit) North American number is shown as "(555) 201-3344"; others as given.
+ */
+export function readablePhone(phone) {
+  const match = /^(\+?1)?(\d{3})(\d{3})(\d{4})$/.exec(phone);
+  if (!match) return phone;
+  return (match[1] ? '+1 ' : '') + '(' + match[2] + ') ' + match[3] + '-' + match[4];
+}
+
 /** A tel: link for a phone number (only digits, +, and separators survive) or plain text. */
 export function phoneLink(phone) {
   const digits = phone.replace(/[^0-9+]/g, '');
-  return digits.length >= 3 ? h('a', { href: 'tel:' + digits, text: phone }) : document.createTextNode(phone);
+  return digits.length >= 3 ? h('a', { href: 'tel:' + digits, text: readablePhone(phone) })
+    : document.createTextNode(phone);
 }
 
 /** A mailto: link for a plausible email address, otherwise plain text. */
@@ -81,8 +147,24 @@ export function emailLink(email) {
     : document.createTextNode(email);
 }
 
-/** A ticket's status in words: the three the database allows (handoff_tickets' CHECK constraint). */
-const STATUS_WORDS = { waiting: 'Waiting', claimed: 'Claimed', closed: 'Closed' };
+/** One term and its value (text or a link) for a <dl>. */
+export function detail(term, value) {
+  return h('div', {}, [h('dt', { text: term }), h('dd', {}, value)]);
+}
+
+/**
+ * "Read the full transcript": a link to the conversation in the Conversations tab (a real link,
+ * so it can also be opened with the keyboard); null without a conversation id.
+ */
+export function transcriptLink(conversationId, open, testId) {
+  if (!conversationId) return null;
+  return h('a', { class: 'transcript-link', href: '#conversation-' + encodeURIComponent(conversationId),
+    'data-testid': testId, 'data-conversation-id': conversationId, text: 'Read the full transcript',
+    onclick: (event) => { event.preventDefault(); open(conversationId); } });
+}
+
+/** A ticket's status in words: the four the database allows (handoff_tickets' CHECK constraint). */
+const STATUS_WORDS = { waiting: 'Waiting', claimed: 'Claimed', handed_back: 'Handed back', closed: 'Closed' };
 
 /** Words for the ticket fields the server sends as codes. */
 export const LABELS = {
@@ -92,10 +174,12 @@ export const LABELS = {
   visitor: (ticket) => field(ticket, 'name') || 'Visitor',
 };
 
-/** "Waiting", or "Claimed by Dana". */
+/** "Waiting", "Claimed by Dana", or "Handed back by Dana". */
 export function statusText(ticket) {
   const by = field(ticket, 'claimed_by_name');
-  return ticket.status === 'claimed' && by ? 'Claimed by ' + by : LABELS.status(ticket);
+  if (by && ticket.status === 'claimed') return 'Claimed by ' + by;
+  if (by && ticket.status === 'handed_back') return 'Handed back by ' + by;
+  return LABELS.status(ticket);
 }
 
 /** Urgent tickets (crisis language, flagged by the bot) are shown first and highlighted. */

@@ -1,16 +1,23 @@
 /**
- * Staff console: the live queue (left column).
+ * Staff console: the live queue and the hand-backs to wrap up (left column).
  *
- * Holds the open tickets by id, as the `queue` and `ticket` frames describe them, and draws one row
- * per ticket: waiting before claimed, urgent before normal, oldest first. Rows carry data-ticket-id,
+ * Holds every open ticket by id, as the `queue` and `ticket` frames describe them, and draws two
+ * lists: the live queue (live chats waiting or being chatted: waiting before claimed, urgent before
+ * normal, oldest first; call-backs have their own tab) and "Handed back" (chats a coordinator gave
+ * back to the assistant, open until closed with an outcome note). Rows carry data-ticket-id,
  * data-priority and data-status; a row with messages the coordinator has not seen gets a dot.
  * The waiting times tick through tick(), called once a second.
  */
-import { LABELS, elapsedSince, field, isUrgent, statusText, truncate } from './dom.js';
+import { LABELS, elapsedSince, field, formatClock, isUrgent, statusText, truncate } from './dom.js';
 import { h } from './element.js';
 
 const REASON_CHARS = 70;
-const OPEN_STATUSES = ['waiting', 'claimed'];
+const OPEN_STATUSES = ['waiting', 'claimed', 'handed_back'];
+
+/** A live chat waiting for a coordinator or being chatted: the live queue's rows. */
+export function isLiveRequest(ticket) {
+  return ticket.kind === 'live' && (ticket.status === 'waiting' || ticket.status === 'claimed');
+}
 
 /** Sort order: waiting first, then urgent, then the one that has waited longest. */
 function compareTickets(a, b) {
@@ -20,7 +27,8 @@ function compareTickets(a, b) {
 
 export class QueueView {
   /**
-   * @param {{list: HTMLElement, empty: HTMLElement, count: HTMLElement}} elements
+   * @param {{list: HTMLElement, empty: HTMLElement, count: HTMLElement, handedBack: HTMLElement,
+   *          handedBackSection: HTMLElement}} elements
    * @param {(id: string) => void} onSelect a row was chosen
    */
   constructor(elements, onSelect) {
@@ -45,7 +53,7 @@ export class QueueView {
   }
 
   /**
-   * One ticket changed (a `ticket` frame); closed and called tickets leave the queue.
+   * One ticket changed (a `ticket` frame); closed and called tickets leave the lists.
    * @returns {boolean} true when this is a waiting ticket the queue did not have
    */
   update(ticket) {
@@ -83,21 +91,50 @@ export class QueueView {
   /** @private Redraw all rows, keeping keyboard focus on the row that had it. */
   render() {
     const focusedId = this.focusedRowId();
-    const tickets = Array.from(this.tickets.values()).sort(compareTickets);
-    this.elements.list.replaceChildren(...tickets.map((t) => this.renderRow(t)));
-    this.elements.empty.hidden = tickets.length > 0;
-    const waiting = tickets.filter((t) => t.status === 'waiting').length;
+    const all = Array.from(this.tickets.values()).sort(compareTickets);
+    const live = all.filter(isLiveRequest);
+    const handedBack = all.filter((t) => t.status === 'handed_back');
+    this.elements.list.replaceChildren(...live.map((t) => this.renderRow(t)));
+    this.elements.empty.hidden = live.length > 0;
+    this.elements.handedBack.replaceChildren(...handedBack.map((t) => this.renderHandedBack(t)));
+    this.elements.handedBackSection.hidden = handedBack.length === 0;
+    const waiting = live.filter((t) => t.status === 'waiting').length;
     this.elements.count.textContent = waiting ? '(' + waiting + ' waiting)' : '';
     if (focusedId !== null) {
-      const button = this.elements.list.querySelector('[data-ticket-id="' + CSS.escape(focusedId) + '"] button');
+      const selector = '[data-ticket-id="' + CSS.escape(focusedId) + '"] button';
+      const button = this.elements.list.querySelector(selector) || this.elements.handedBack.querySelector(selector);
       if (button) button.focus();
     }
   }
 
   /** @private */
   focusedRowId() {
-    const row = document.activeElement && document.activeElement.closest('[data-testid="queue-item"]');
-    return row && this.elements.list.contains(row) ? row.getAttribute('data-ticket-id') : null;
+    const row = document.activeElement && document.activeElement.closest('[data-ticket-id]');
+    const inside = row && (this.elements.list.contains(row) || this.elements.handedBack.contains(row));
+    return inside ? row.getAttribute('data-ticket-id') : null;
+  }
+
+  /** @private A chat handed back to the assistant, waiting for its outcome note. */
+  renderHandedBack(ticket) {
+    const id = String(ticket.id);
+    const selected = id === this.selectedId;
+    const when = formatClock(ticket.updated_at);
+    return h('li', {
+      class: 'row row--handed_back' + (selected ? ' row--selected' : ''), 'data-testid': 'handed-back-item',
+      'data-ticket-id': id, 'data-status': 'handed_back',
+    }, h('button', {
+      type: 'button', class: 'row__button', 'aria-current': selected ? 'true' : null,
+      onclick: () => this.onSelect(id),
+    }, [
+      h('span', { class: 'row__line' }, [
+        h('span', { class: 'row__name', text: LABELS.visitor(ticket) }),
+        h('span', { class: 'row__kind', text: LABELS.kind(ticket) }),
+      ]),
+      h('span', { class: 'row__line row__meta' }, [
+        h('span', { text: statusText(ticket) + (when ? ' at ' + when : '') }),
+        h('span', { class: 'row__status', text: 'Close with note' }),
+      ]),
+    ]));
   }
 
   /** @private */

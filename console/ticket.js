@@ -1,44 +1,28 @@
 /**
  * Staff console: the open ticket (right column).
  *
- * Shows one ticket from `GET api/tickets/<id>`: who, why, contact details, the transcript, whether
- * the visitor is online or typing. Its actions follow the ticket's state: Claim while it waits;
- * the message box, "Hand back to assistant" and "Close" (with a required outcome note) once this
- * coordinator has claimed it. Live frames for the open ticket are appended as they come.
+ * Shows one ticket from `GET api/tickets/<id>`: the contact panel (contact-panel.js), the
+ * transcript, whether the visitor is online or typing. Its actions follow the ticket's state: Claim
+ * while it waits; the message box (with the saved-replies picker), "Hand back to assistant" and
+ * "Close with note" once this coordinator has claimed it; after a hand back the assistant answers
+ * the visitor again and only "Close with note" (a required outcome note) is left. Live frames for
+ * the open ticket are appended as they come.
  */
 import { Alerts } from './alerts.js';
 import { Api, errorText } from './api.js';
-import {
-  LABELS, byId, elapsedSince, emailLink, field, formatClock, formatDateTime, isUrgent, phoneLink, showText, statusText,
-} from './dom.js';
-import { h } from './element.js';
+import { ContactPanel } from './contact-panel.js';
+import { LABELS, byId, field, formatClock, isUrgent, showText, statusText } from './dom.js';
+import { SavedRepliesPicker } from './saved-replies.js';
+import { TranscriptLog } from './ticket-transcript.js';
 import { TypingSignal } from './typing.js';
 
 const TYPING_SHOWN_MS = 15000;
 const ECHO_MS = 15000;
-const NEAR_BOTTOM_PX = 60;
-
-/** One transcript entry: who, when, and the text (commands such as /ask_human shown as a choice). */
-function renderMessage(item, visitorName) {
-  const from = ['user', 'bot', 'agent'].includes(item.from) ? item.from : 'bot';
-  const agent = field(item, 'agent');
-  const who = { user: visitorName, bot: 'Assistant', agent: agent ? agent + ' (care team)' : 'Care team' }[from];
-  const text = typeof item.text === 'string' ? item.text : '';
-  const isCommand = from === 'user' && /^\/\w/.test(text);
-  return h('div', { class: 'msg msg--' + from, 'data-testid': 'transcript-msg', 'data-from': from }, [
-    h('p', { class: 'msg__meta' }, [
-      h('span', { class: 'msg__who', text: who }),
-      h('time', { class: 'msg__time', text: formatClock(item.timestamp) }),
-    ]),
-    h('p', { class: isCommand ? 'msg__text msg__text--command' : 'msg__text',
-      text: isCommand ? 'Chose: ' + text.slice(1).split(/[{[]/)[0].replace(/_/g, ' ') : text }),
-  ]);
-}
 
 export class TicketView {
   /**
    * @param {{me: () => object, onTicket: (ticket: object) => void, onClosed: () => void,
-   *          onShowCallbacks: () => void}} hooks
+   *          onTranscript: (conversationId: string) => void}} hooks
    */
   constructor(hooks) {
     this.hooks = hooks;
@@ -49,10 +33,12 @@ export class TicketView {
     this.typing = new TypingSignal((on) => { Api.typing(this.id, on).catch(() => {}); });
     this.el = {};
     ['ticket-detail', 'detail-empty', 'detail-title', 'detail-priority', 'detail-kind', 'detail-status',
-      'visitor-presence', 'detail-reason', 'detail-phone', 'detail-email', 'detail-best-time', 'detail-consent',
-      'detail-waiting', 'transcript', 'visitor-typing', 'detail-error', 'claim-block', 'claim', 'claim-error',
+      'visitor-presence', 'transcript', 'visitor-typing', 'detail-error', 'claim-block', 'claim', 'claim-error',
       'claimed-note', 'composer', 'agent-input', 'agent-send', 'wrapup', 'handback', 'close-form', 'close',
       'close-outcome', 'close-error', 'detail-crisis'].forEach((id) => { this.el[id] = byId(id); });
+    this.contact = new ContactPanel((id) => hooks.onTranscript(id));
+    this.log = new TranscriptLog(this.el.transcript);
+    this.picker = new SavedRepliesPicker(this.el['agent-input'], byId('saved-replies-open'));
     this.bind();
   }
 
@@ -62,7 +48,7 @@ export class TicketView {
     el.claim.addEventListener('click', () => this.claim());
     el.composer.addEventListener('submit', (event) => { event.preventDefault(); this.send(); });
     el['agent-input'].addEventListener('keydown', (event) => {
-      if (event.key !== 'Enter' || event.shiftKey || event.isComposing) return;
+      if (event.key !== 'Enter' || event.shiftKey || event.isComposing || event.defaultPrevented) return;
       event.preventDefault();
       this.send();
     });
@@ -83,6 +69,7 @@ export class TicketView {
     showText(this.el['claim-error'], '');
     this.el['agent-input'].value = '';
     this.el['close-outcome'].value = '';
+    this.picker.close(false);
     await this.load();
     if (this.id === String(id)) this.el['detail-title'].focus();
   }
@@ -115,7 +102,7 @@ export class TicketView {
 
   /** Elapsed waiting time, once a second. */
   tick() {
-    if (this.ticket) this.el['detail-waiting'].textContent = this.waitingText(this.ticket);
+    if (this.ticket) this.contact.tick(this.ticket);
   }
 
   /* ---- live frames ---- */
@@ -216,8 +203,8 @@ export class TicketView {
       const data = await Api.handBack(this.id);
       this.hooks.onTicket(data.ticket);
       this.update(data.ticket);
-      Alerts.announce('The chat is back with the virtual assistant.');
-      this.el['detail-title'].focus();
+      Alerts.announce('The chat is back with the virtual assistant. Close the ticket with an outcome note.');
+      this.el['close-outcome'].focus();
     } catch (error) {
       showText(this.el['detail-error'], errorText(error, 'The chat could not be handed back. Please try again.'));
     } finally {
@@ -284,39 +271,40 @@ export class TicketView {
     }
     el['detail-kind'].textContent = LABELS.kind(ticket);
     el['detail-status'].textContent = statusText(ticket);
-    el['detail-reason'].textContent = field(ticket, 'reason') || 'Not given';
-    el['detail-phone'].replaceChildren(field(ticket, 'phone') ? phoneLink(field(ticket, 'phone')) : 'Not given');
-    el['detail-email'].replaceChildren(field(ticket, 'email') ? emailLink(field(ticket, 'email')) : 'Not given');
-    el['detail-best-time'].textContent = field(ticket, 'best_time') || 'Not given';
-    el['detail-consent'].textContent = ticket.consent === true ? 'Yes' : ticket.consent === false ? 'No' : 'Not asked';
-    el['detail-waiting'].textContent = this.waitingText(ticket);
-  }
-
-  /** @private "3:05 (since 14:02)" while open; when it was created otherwise. */
-  waitingText(ticket) {
-    const since = formatDateTime(ticket.created_at);
-    if (ticket.status !== 'waiting' && ticket.status !== 'claimed') return since ? 'Opened ' + since : '';
-    const elapsed = elapsedSince(ticket.created_at);
-    return elapsed ? elapsed + ' (since ' + formatClock(ticket.created_at) + ')' : '';
+    this.contact.render(ticket);
   }
 
   /** @private Which controls this coordinator has for the ticket in its current state. */
   renderActions(ticket) {
     const me = this.hooks.me() || {};
-    const mine = ticket.status === 'claimed' && String(ticket.claimed_by) === String(me.id);
+    const held = String(ticket.claimed_by) === String(me.id);
+    const mine = ticket.status === 'claimed' && held;
+    const toClose = ticket.status === 'handed_back' && held;
     const canClaim = ticket.status === 'waiting' && ticket.kind !== 'callback';
     const hadFocus = this.el['ticket-detail'].contains(document.activeElement);
     this.el['claim-block'].hidden = !canClaim;
     this.el.composer.hidden = !mine;
-    this.el.wrapup.hidden = !mine;
-    showText(this.el['claimed-note'], this.noteFor(ticket, mine));
-    if (!mine) this.typing.reset();
+    this.el.wrapup.hidden = !mine && !toClose;
+    this.el.handback.hidden = !mine;
+    showText(this.el['claimed-note'], this.noteFor(ticket, mine, toClose));
+    if (!mine) {
+      this.typing.reset();
+      this.picker.close(false);
+    }
     if (hadFocus && !this.el['ticket-detail'].contains(document.activeElement)) this.el['detail-title'].focus();
   }
 
-  /** @private A sentence about the ticket when this coordinator cannot act on it. */
-  noteFor(ticket, mine) {
+  /** @private A sentence about the ticket when this coordinator cannot chat in it. */
+  noteFor(ticket, mine, toClose) {
     if (mine) return '';
+    if (toClose) {
+      return 'You handed this chat back: the assistant is answering the visitor again. ' +
+        'Close the ticket with an outcome note.';
+    }
+    if (ticket.status === 'handed_back') {
+      return (field(ticket, 'claimed_by_name') || 'Another coordinator') +
+        ' handed this chat back to the assistant and will close it with an outcome note.';
+    }
     if (ticket.status === 'claimed') {
       return (field(ticket, 'claimed_by_name') || 'Another coordinator') + ' is handling this chat.';
     }
@@ -330,23 +318,12 @@ export class TicketView {
 
   /** @private */
   renderTranscript(items) {
-    const name = LABELS.visitor(this.ticket || {});
-    const nodes = items.filter((item) => item && typeof item.text === 'string' && item.text)
-      .map((item) => renderMessage(item, name));
-    this.el.transcript.replaceChildren(...nodes);
-    if (!nodes.length) this.el.transcript.append(h('p', { class: 'empty', text: 'No messages yet.' }));
-    this.el.transcript.scrollTop = this.el.transcript.scrollHeight;
+    this.log.render(items, LABELS.visitor(this.ticket || {}));
   }
 
   /** @private Add a message; follow it if the coordinator was reading the end (or sent it). */
   appendMessage(item, force) {
-    if (typeof item.text !== 'string' || !item.text) return;
-    const log = this.el.transcript;
-    const atEnd = log.scrollHeight - log.scrollTop - log.clientHeight < NEAR_BOTTOM_PX;
-    const placeholder = log.querySelector('.empty');
-    if (placeholder) placeholder.remove();
-    log.append(renderMessage(item, LABELS.visitor(this.ticket || {})));
-    if (atEnd || force) log.scrollTop = log.scrollHeight;
+    this.log.append(item, LABELS.visitor(this.ticket || {}), force);
   }
 
   /** @private */

@@ -112,11 +112,25 @@ def test_visitor_and_coordinator_chat_then_hand_back(contexts, servers) -> None:
     expect(by_id(visitor, "subtitle")).to_have_text("virtual assistant")   # the assistant again
     expect(by_id(visitor, "avatar")).to_have_attribute("data-who", "bot")
     expect(by_id(visitor, "title")).not_to_contain_text("Carmen")
-    expect(console.locator("#detail-status")).to_have_text("Closed")
-    expect(console.locator("#claimed-note")).to_contain_text("This ticket is closed.")
+    expect(console.locator("#detail-status")).to_have_text("Handed back by Carmen")
+    expect(console.locator("#claimed-note")).to_contain_text("Close the ticket with an outcome note")
+    expect(by_id(console, "close-outcome")).to_be_focused()
+    expect(by_id(console, "agent-input")).to_be_hidden()
+    expect(by_id(console, "handback")).to_be_hidden()
     expect(console.locator(f"[data-testid=queue-item][data-ticket-id='{ticket_id}']")).to_have_count(0)
+    handed_back = console.locator(f"[data-testid=handed-back-item][data-ticket-id='{ticket_id}']")
+    expect(handed_back).to_contain_text("Close with note")
     ask(visitor, "what are the side effects?")
     expect(bot_messages(visitor).last).to_contain_text("headache", timeout=ANSWER_TIMEOUT_MS)
+    console.screenshot(path=str(ARTIFACTS / "console-handed-back.png"), full_page=True)
+
+    by_id(console, "close").click()                     # a note is required
+    expect(console.locator("#close-error")).to_have_text("Write a short outcome note before closing.")
+    by_id(console, "close-outcome").fill("Answered her questions; she will book online")
+    by_id(console, "close").click()
+    expect(console.locator("#detail-status")).to_have_text("Closed", timeout=10_000)
+    expect(console.locator("#claimed-note")).to_contain_text("Outcome: Answered her questions")
+    expect(handed_back).to_have_count(0)
 
     visitor.reload()
     by_id(visitor, "launcher").click()

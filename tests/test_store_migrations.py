@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -16,8 +17,8 @@ from bench.servers import free_port
 from bot.actions.server import check_database
 from bot.store.database_url import database_url
 from bot.store.db import get_engine, reset_engines, session_scope
-from bot.store.migrate import (SchemaNotCurrentError, current_revision, head_revision, include_name,
-                               require_current_schema, upgrade_database)
+from bot.store.migrate import (SchemaNotCurrentError, alembic_config, current_revision, head_revision,
+                               include_name, require_current_schema, upgrade_database)
 from bot.store.models import Base
 from bot.handoff.tickets import create_ticket, open_tickets
 from tests.production_servers import refused_start
@@ -65,6 +66,24 @@ def test_the_migration_matches_the_models() -> None:
     with get_engine().connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         assert compare_metadata(context, Base.metadata) == []
+
+
+@in_empty_database
+def test_0007_allows_handed_back_and_going_back_closes_those_tickets() -> None:
+    upgrade_database()
+    with session_scope() as s:
+        ticket = create_ticket(s, conversation_id="c1", kind="live", reason="kept")
+        s.flush()
+        s.execute(text("UPDATE handoff_tickets SET status = 'handed_back' WHERE id = :id"), {"id": ticket.id})
+    assert "saved_replies" in inspect(get_engine()).get_table_names()
+    with get_engine().begin() as connection:
+        command.downgrade(alembic_config(connection), "0006")
+    with get_engine().connect() as connection:
+        row = connection.execute(text("SELECT status, outcome FROM handoff_tickets")).one()
+    assert tuple(row) == ("closed", "Handed back to the assistant")
+    assert "saved_replies" not in inspect(get_engine()).get_table_names()
+    upgrade_database()
+    assert current_revision(get_engine()) == head_revision() == "0008"
 
 
 @in_empty_database

@@ -7,6 +7,7 @@ from typing import List, Tuple
 
 import pytest
 from sqlalchemy import event, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.handoff.desk import ticket_payload
 from bot.store.db import session_scope, utcnow
@@ -139,10 +140,41 @@ def test_hand_back_is_for_the_claimer_only(coordinators: Tuple[int, int]) -> Non
     assert error.code == "not_yours" and "Sam" in error.message
     with session_scope() as s:
         ticket = hand_back(s, ticket_id, sam)
-        assert (ticket.status, ticket.outcome) == ("closed", "Handed back to the assistant")
-        assert ticket.closed_at is not None
-    assert refused(hand_back, ticket_id, sam).code == "closed"
+        assert (ticket.status, ticket.outcome, ticket.closed_at, ticket.claimed_by) == ("handed_back", None, None, sam)
+    assert refused(hand_back, ticket_id, sam).code == "handed_back"
+    assert refused(claim_ticket, ticket_id, sam).code == "handed_back"
+    assert refused(claim_ticket, ticket_id, kim).code == "not_yours"
     assert refused(hand_back, 999, sam).code == "not_found"
+
+
+def test_a_handed_back_ticket_stays_open_out_of_the_live_queue_until_closed_with_a_note(
+        coordinators: Tuple[int, int]) -> None:
+    sam, kim = coordinators
+    ticket_id = new_ticket("c1", kind="live")
+    with session_scope() as s:
+        claim_ticket(s, ticket_id, sam)
+        hand_back(s, ticket_id, sam)
+    with session_scope() as s:
+        assert [t.status for t in open_tickets(s)] == ["handed_back"]   # the console still lists it
+        assert open_ticket_for(s, "c1") is None, "a new request or crisis opens a new ticket"
+        assert overdue_live_tickets(s, max_wait_s=0) == [] and callbacks_due(s) == []
+    assert refused(close_ticket, ticket_id, kim, "Not mine").code == "not_yours"
+    assert refused(mark_called, ticket_id, sam).code == "handed_back"
+    with session_scope() as s:
+        ticket = close_ticket(s, ticket_id, sam, "Answered the dosing question; booked a call")
+        assert (ticket.status, ticket.outcome) == ("closed", "Answered the dosing question; booked a call")
+        assert ticket.closed_at is not None
+        assert open_tickets(s) == []
+    assert refused(close_ticket, ticket_id, sam, "Again").code == "closed"
+
+
+def test_the_database_refuses_a_status_it_does_not_know() -> None:
+    ticket_id = new_ticket()
+    with pytest.raises(IntegrityError), session_scope() as s:
+        s.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id).values(status="lost"))
+    with session_scope() as s:
+        s.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id).values(status="handed_back"))
+        assert get_ticket(s, ticket_id).status == "handed_back"
 
 
 def test_close_claimed_by_the_claimer_waiting_by_anyone(coordinators: Tuple[int, int]) -> None:

@@ -6,7 +6,9 @@ Every part of the product reads the state from here, so no state can skip the sa
 - `waiting`: a live request is waiting for a coordinator;
 - `connected`: a coordinator has the chat (`handoff_agent` holds their first name);
 - `callback`: the request became a call-back; the assistant answers again;
-- `ended`: the coordinator handed the chat back or closed it; the assistant answers again.
+- `ended`: the coordinator handed the chat back or closed it; the assistant answers again. A
+  handed-back ticket stays open in the console (`handed_back`, for its outcome note), but the
+  conversation is `ended` from the hand back on, so it is never "with staff".
 
 The slot is set only by events stored in the conversation: `action_submit_handoff` (waiting or
 callback) and the hand-off desk (connected, callback, ended). While it is `waiting` or
@@ -22,7 +24,8 @@ FORM_NAME = "handoff_form"
 
 NONE, FORM, WAITING, CONNECTED, CALLBACK, ENDED = "none", "form", "waiting", "connected", "callback", "ended"
 SLOT_VALUES = (WAITING, CONNECTED, CALLBACK, ENDED)
-# The states in which a person, not the assistant, is expected to answer the visitor.
+# The states in which a person, not the assistant, is expected to answer the visitor (not `ended`,
+# whether the ticket was closed or only handed back).
 WITH_STAFF = (WAITING, CONNECTED)
 
 

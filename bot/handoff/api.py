@@ -20,6 +20,9 @@ from bot.conversation import writes as conversation_log
 from bot.handoff import tickets
 from bot.handoff.api_bodies import AgentMessage, AgentTyping, CloseTicket, MarkCalled, NewStaffAccount, NoBody
 from bot.handoff.desk import HandoffDesk, ticket_payload
+from bot.handoff.saved_replies import SavedReplyError
+from bot.handoff.saved_replies_api import refusal as saved_reply_refusal
+from bot.handoff.saved_replies_api import saved_reply_routes
 from bot.staff import accounts as staff
 from bot.staff.auth import CookieSigner, Handler, StaffIdentity, error, route_guard
 from bot.staff.password_workers import HashingBusy, PasswordWorkers
@@ -27,7 +30,8 @@ from bot.staff.request_bodies import parse_body
 from bot.store import audit
 from bot.store.db import in_db
 
-TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409}
+TICKET_ERRORS = {"not_found": 404, "not_yours": 403, "already_claimed": 409, "closed": 409, "not_claimed": 409,
+                 "handed_back": 409}
 
 
 def ticket_list(who: StaffIdentity, select: Callable[[Any], Iterable[Any]], action: str) -> Callable[[Any], List[Dict[str, Any]]]:
@@ -40,10 +44,12 @@ def ticket_list(who: StaffIdentity, select: Callable[[Any], Iterable[Any]], acti
 
 
 def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashing: PasswordWorkers) -> None:
-    """Queue, detail, claim, chat, hand back, close, call-backs."""
+    """Queue, detail, claim, chat, hand back, close, call-backs; staff accounts and saved replies."""
 
-    guarded = route_guard(bp, signer, {tickets.TicketError: lambda problem: error(
-        TICKET_ERRORS.get(problem.code, 409), problem.code, str(problem))})
+    guarded = route_guard(bp, signer, {
+        tickets.TicketError: lambda problem: error(TICKET_ERRORS.get(problem.code, 409), problem.code, str(problem)),
+        SavedReplyError: saved_reply_refusal,
+    })
 
     @guarded("/api/tickets", "GET")
     async def queue(request: Request, who: StaffIdentity, _: Dict[str, Any]) -> HTTPResponse:
@@ -114,6 +120,7 @@ def ticket_routes(bp: Blueprint, signer: CookieSigner, desk: HandoffDesk, hashin
         return response.json({"ticket": ticket})
 
     staff_routes(guarded, hashing)
+    saved_reply_routes(guarded)
 
 
 def staff_routes(guarded: Callable[..., Callable[[Handler], Handler]], hashing: PasswordWorkers) -> None:

@@ -1,4 +1,4 @@
-"""What the ticket and staff-account routes of the staff API accept (see docs/handoff-contract.md).
+"""What the ticket, staff-account and saved-reply routes of the staff API accept (see docs/handoff-contract.md).
 
 One model per request body, with its limits; `bot.staff.request_bodies` parses them and answers
 a misfit with the staff API's one 400 shape.
@@ -16,6 +16,7 @@ from bot.staff.request_bodies import StaffBody, text
 MAX_AGENT_MESSAGE_CHARS = 2000
 MAX_NOTE_CHARS = 2000
 MAX_FIRST_NAME_CHARS = 80
+MAX_REPLY_TITLE_CHARS = 80
 Role = Literal["coordinator", "admin"]
 
 
@@ -45,6 +46,13 @@ class MarkCalled(StaffBody):
     """`POST api/callbacks/<id>/called`: the visitor was called back, with an optional note."""
 
     note: Optional[text(MAX_NOTE_CHARS, min_chars=0)] = Field(None, title="the note")  # type: ignore[valid-type]
+
+
+class SavedReplyBody(StaffBody):
+    """`POST api/saved-replies`, `PUT api/saved-replies/<id>` (admins): a saved reply's title and text."""
+
+    title: text(MAX_REPLY_TITLE_CHARS) = Field(..., title="the title")  # type: ignore[valid-type]
+    text: text(MAX_AGENT_MESSAGE_CHARS) = Field(..., title="the text")  # type: ignore[valid-type]
 
 
 class NewPassword(Password):

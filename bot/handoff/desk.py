@@ -94,13 +94,13 @@ class HandoffDesk:
         await self.tell_visitor(ticket["conversation_id"], {"type": "typing", "on": bool(on), "from": "agent"})
 
     async def hand_back(self, ticket_id: int, who: StaffIdentity) -> Dict[str, Any]:
-        """Give the conversation back to the bot and close the ticket."""
+        """Give the conversation back to the bot; the ticket stays open (`handed_back`) for its outcome note."""
         ticket = await in_db(lambda s: audited(s, who, "hand_back", tickets.hand_back(s, ticket_id, who.id)))
         await self._finish(ticket, {CONNECTED: self.wording("utter_handoff_handed_back")})
         return ticket
 
     async def close(self, ticket_id: int, who: StaffIdentity, outcome: str) -> Dict[str, Any]:
-        """Close the ticket with an outcome note; the bot answers the visitor again."""
+        """Close the ticket with an outcome note; the bot answers the visitor again (it already does after a hand back)."""
         ticket = await in_db(lambda s: audited(s, who, "close", tickets.close_ticket(s, ticket_id, who.id, outcome)))
         await self._finish(ticket, {CONNECTED: self.wording("utter_handoff_closed", agent=who.first_name),
                                     WAITING: self.wording("utter_handoff_closed_while_waiting")})
@@ -135,7 +135,7 @@ class HandoffDesk:
         return await self.hub.subscribers(visitor_topic(conversation_id)) > 0
 
     async def _finish(self, ticket: Dict[str, Any], texts: Dict[str, str]) -> None:
-        """The ticket is closed: a visitor who was with (or waiting for) a coordinator is told, by state."""
+        """The chat left the coordinator: a visitor who was with (or waiting for) one is told, by state."""
         state = (await log.conversation_state(self._agent(), ticket["conversation_id"]))["state"]
         text = texts.get(state or "")
         if text is not None:

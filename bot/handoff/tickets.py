@@ -1,6 +1,8 @@
 """Hand-off tickets: created by the assistant, claimed and closed by coordinators.
 
-A ticket is `waiting`, then `claimed` by one coordinator, then `closed` with an outcome. Every
+A ticket is `waiting`, then `claimed` by one coordinator, then `closed` with an outcome. A
+coordinator may first hand the chat back to the assistant: the ticket is then `handed_back`, out
+of the live queue but still open (`OPEN`), until its claimer closes it with an outcome note. Every
 change is one conditional `UPDATE`, so two coordinators acting at once cannot both win, and every
 change sets `updated_at`: the version of the ticket the consoles are shown (`bot.handoff.watcher`).
 A ticket loads its claimer in the same query (`HandoffTicket.claimer` is joined), so its JSON form
@@ -20,7 +22,10 @@ from bot.store.models import HandoffTicket, StaffUser
 
 KINDS = ("live", "callback")
 PRIORITIES = ("normal", "urgent")
-DEFAULT_HANDBACK_OUTCOME = "Handed back to the assistant"
+WAITING, CLAIMED, HANDED_BACK, CLOSED = "waiting", "claimed", "handed_back", "closed"
+# Statuses of a ticket not yet closed; of those, the ones a person is (or is about to be) chatting in.
+OPEN = (WAITING, CLAIMED, HANDED_BACK)
+LIVE = (WAITING, CLAIMED)
 CALLED_BACK_OUTCOME = "Called back"
 
 _URGENT_FIRST = case((HandoffTicket.priority == "urgent", 0), else_=1)
@@ -28,7 +33,7 @@ _URGENT_FIRST = case((HandoffTicket.priority == "urgent", 0), else_=1)
 
 class TicketError(ValueError):
     """A ticket action that cannot be done; `code` is one of not_found, not_yours, already_claimed,
-    closed, not_claimed and the message says why in words a coordinator understands."""
+    closed, not_claimed, handed_back and the message says why in words a coordinator understands."""
 
     def __init__(self, code: str, message: str) -> None:
         """Keep the machine-readable `code` beside the human `message`."""
@@ -110,6 +115,8 @@ def _refusal(s: Session, ticket_id: int, staff_id: int) -> TicketError:
         return TicketError("not_claimed", f"Ticket {ticket_id} has not been claimed yet: claim it first.")
     if ticket.claimed_by != staff_id:
         return TicketError("not_yours", f"{_first_name(s, ticket.claimed_by)} is handling ticket {ticket_id}.")
+    if ticket.status == HANDED_BACK:
+        return TicketError("handed_back", f"Ticket {ticket_id} was handed back to the assistant: close it with a note.")
     raise AssertionError(f"ticket {ticket_id} is claimed by {staff_id}, yet the change did not apply")
 
 
@@ -146,34 +153,34 @@ def _close(
     return ticket
 
 
-def _waiting_or_claimed_by(staff_id: int) -> ColumnElement:
-    """Open and either unclaimed or held by `staff_id`."""
+def _waiting_or_held_by(staff_id: int, held: Iterable[str] = (CLAIMED,)) -> ColumnElement:
+    """Unclaimed and waiting, or in one of the statuses `held` by `staff_id`."""
     return or_(
-        HandoffTicket.status == "waiting",
-        (HandoffTicket.status == "claimed") & (HandoffTicket.claimed_by == staff_id),
+        HandoffTicket.status == WAITING,
+        HandoffTicket.status.in_(tuple(held)) & (HandoffTicket.claimed_by == staff_id),
     )
 
 
-def hand_back(
-    s: Session,
-    ticket_id: int,
-    staff_id: int,
-    outcome: str = DEFAULT_HANDBACK_OUTCOME,
-    now: Optional[datetime] = None,
-) -> HandoffTicket:
-    """Close a ticket one has claimed, the assistant taking the conversation over again.
+def hand_back(s: Session, ticket_id: int, staff_id: int, now: Optional[datetime] = None) -> HandoffTicket:
+    """Give a ticket one has claimed back to the assistant: `handed_back`, open until closed with a note.
 
-    TicketError `not_claimed` for a waiting ticket, `not_yours`, `closed` or `not_found` otherwise.
+    TicketError `not_claimed` for a waiting ticket, `not_yours`, `handed_back` (done already),
+    `closed` or `not_found` otherwise.
     """
-    condition = (HandoffTicket.status == "claimed") & (HandoffTicket.claimed_by == staff_id)
-    return _close(s, ticket_id, staff_id, condition, now, outcome=outcome)
+    now = now or utcnow()
+    condition = (HandoffTicket.status == CLAIMED) & (HandoffTicket.claimed_by == staff_id)
+    ticket = _change(s, ticket_id, condition, status=HANDED_BACK, updated_at=now)
+    if ticket is None:
+        raise _refusal(s, ticket_id, staff_id)
+    return ticket
 
 
 def close_ticket(
     s: Session, ticket_id: int, staff_id: int, outcome: str, now: Optional[datetime] = None
 ) -> HandoffTicket:
-    """Close a ticket one has claimed, or any waiting one (a duplicate, say), with an outcome."""
-    return _close(s, ticket_id, staff_id, _waiting_or_claimed_by(staff_id), now, outcome=outcome)
+    """Close a ticket one has claimed or handed back, or any waiting one (a duplicate, say), with an outcome."""
+    return _close(s, ticket_id, staff_id, _waiting_or_held_by(staff_id, (CLAIMED, HANDED_BACK)), now,
+                  outcome=outcome)
 
 
 def mark_called(
@@ -182,7 +189,7 @@ def mark_called(
     """Record that a visitor was called back, closing the ticket with outcome "Called back"."""
     now = now or utcnow()
     return _close(
-        s, ticket_id, staff_id, _waiting_or_claimed_by(staff_id), now,
+        s, ticket_id, staff_id, _waiting_or_held_by(staff_id), now,
         outcome=CALLED_BACK_OUTCOME, called_at=now, called_by=staff_id, call_note=note,
     )
 
@@ -196,18 +203,18 @@ def convert_to_callback(s: Session, ticket_id: int, now: Optional[datetime] = No
 def escalate_ticket(
     s: Session, ticket_id: int, crisis_text: str, max_reason_chars: int = 500, now: Optional[datetime] = None
 ) -> Optional[HandoffTicket]:
-    """Raise an open ticket to urgent after a crisis message; None if it is closed or does not exist.
+    """Raise a waiting or claimed ticket to urgent after a crisis message; None if it is not (or does not exist).
 
     A normal ticket's reason becomes the crisis message, followed by the earlier reason; an urgent
     one keeps its reason. Either way `updated_at` moves, so every console hears of it.
     """
     ticket = get_ticket(s, ticket_id)
-    if ticket is None or ticket.status == "closed":
+    if ticket is None or ticket.status not in LIVE:
         return None
     reason = ticket.reason
     if ticket.priority != "urgent":
         reason = f"Crisis message: {crisis_text}" + (f" | earlier: {ticket.reason}" if ticket.reason else "")
-    return _change(s, ticket_id, HandoffTicket.status != "closed", priority="urgent",
+    return _change(s, ticket_id, HandoffTicket.status.in_(LIVE), priority="urgent",
                    reason=reason[:max_reason_chars], updated_at=now or utcnow())
 
 
@@ -228,10 +235,10 @@ def attach_contact(
 
 
 def open_tickets(s: Session) -> List[HandoffTicket]:
-    """Waiting and claimed tickets of both kinds, urgent first, then oldest first."""
+    """Tickets not closed (waiting, claimed, handed back) of both kinds, urgent first, then oldest first."""
     query = (
         select(HandoffTicket)
-        .where(HandoffTicket.status.in_(("waiting", "claimed")))
+        .where(HandoffTicket.status.in_(OPEN))
         .order_by(_URGENT_FIRST, HandoffTicket.created_at, HandoffTicket.id)
     )
     return list(s.execute(query).scalars())
@@ -244,7 +251,7 @@ def callbacks_due(s: Session) -> List[HandoffTicket]:
         .where(
             HandoffTicket.kind == "callback",
             HandoffTicket.called_at.is_(None),
-            HandoffTicket.status != "closed",
+            HandoffTicket.status.in_(LIVE),
         )
         .order_by(_URGENT_FIRST, HandoffTicket.created_at, HandoffTicket.id)
     )
@@ -252,10 +259,14 @@ def callbacks_due(s: Session) -> List[HandoffTicket]:
 
 
 def open_ticket_for(s: Session, conversation_id: str) -> Optional[HandoffTicket]:
-    """The conversation's newest ticket that is not closed, if any."""
+    """The conversation's newest ticket still waiting or claimed, if any.
+
+    A handed-back ticket does not count: the assistant has the chat again, so a new request (or a
+    crisis message) opens a new ticket rather than joining one nobody is watching.
+    """
     query = (
         select(HandoffTicket)
-        .where(HandoffTicket.conversation_id == conversation_id, HandoffTicket.status != "closed")
+        .where(HandoffTicket.conversation_id == conversation_id, HandoffTicket.status.in_(LIVE))
         .order_by(HandoffTicket.created_at.desc(), HandoffTicket.id.desc())
         .limit(1)
     )

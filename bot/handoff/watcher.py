@@ -12,14 +12,16 @@ Every server runs a watcher. It hears every announcement and tells its own serve
 version of a ticket (`updated_at`) only if it is newer than the one it showed, so a late or
 repeated announcement never takes a console back (the servers' clocks are kept in step, as NTP does).
 
-Safety net: every `RECONCILE_SECONDS` the watcher reads the open tickets, and those it knew open,
+Safety net: every `RECONCILE_SECONDS` the watcher reads the open tickets (handed-back ones
+included: they stay in the consoles until closed with a note), and those it knew open,
 and shows what it missed (announcements lost while Redis was away, requests kept in the pending
 file and imported later, tickets opened through the REST channel).
 
 Call-backs: knowing every open live ticket and when it was opened, the watcher wakes when the
 oldest has waited the clinic's `handoff_max_wait_seconds` and converts the overdue ones (each one
-conditional UPDATE: of several servers, one wins). For each open ticket it also relays the
-visitor's activity (messages, typing, presence) to its consoles.
+conditional UPDATE: of several servers, one wins). For each waiting or claimed ticket it also
+relays the visitor's activity (messages, typing, presence) to its consoles; after a hand back the
+assistant has the chat, so the relay stops.
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ RECONCILE_SECONDS = 15.0
 DUE_MARGIN_S = 0.05
 # Never check again sooner than this after a failure.
 MIN_SLEEP_S = 1.0
-OPEN = ("waiting", "claimed")
+OPEN = tickets.OPEN  # waiting, claimed, handed back: shown in the consoles until closed
+LIVE = tickets.LIVE  # waiting or claimed: the visitor's activity is relayed
 Ticket = Dict[str, Any]
 
 
@@ -194,10 +197,10 @@ class TicketWatcher:
         return max((min(upcoming) - utcnow()).total_seconds() + DUE_MARGIN_S, 0.0)
 
     def _follow(self, ticket: Ticket) -> None:
-        """Relay an open ticket's visitor activity to the consoles; stop when it closes."""
+        """Relay a live ticket's visitor activity to the consoles; stop when it is handed back or closed."""
         conversation_id = ticket["conversation_id"]
         relay = self._relays.get(conversation_id)
-        if ticket["status"] in OPEN and relay is None:
+        if ticket["status"] in LIVE and relay is None:
             ticket_id = ticket["id"]
 
             async def forward(message: Dict[str, Any]) -> None:
@@ -205,6 +208,6 @@ class TicketWatcher:
 
             unsubscribe = self.desk.hub.subscribe(conversation_topic(conversation_id), forward)
             self._relays[conversation_id] = (ticket_id, unsubscribe)
-        elif ticket["status"] not in OPEN and relay is not None and relay[0] == ticket["id"]:
+        elif ticket["status"] not in LIVE and relay is not None and relay[0] == ticket["id"]:
             relay[1]()
             del self._relays[conversation_id]

@@ -13,7 +13,8 @@ sign-in or a `LoginFailure`, never a tuple to be read by position.
 
 Audit entries: `login`, `login_failed` (with the reason and the client address),
 `login_throttled` (the first refusal after each failure), `logout`. A logout closes that
-session's console sockets on every server (`bot.staff.session_end`).
+session's console sockets on every server (`bot.staff.session_end`). `api/me` and a sign-in also
+give the clinic's time zone (`timezone`), in which the console shows every time.
 """
 from __future__ import annotations
 
@@ -161,7 +162,14 @@ def login_routes(bp: Blueprint, desk: LoginDesk) -> None:
         who = await identify(request, desk.signer)
         if who is None:
             return error(401, "login_required", "Please log in.")
-        return response.json({"user": who.as_dict(), "csrf_token": who.csrf_token})
+        return response.json({"user": who.as_dict(), "csrf_token": who.csrf_token, "timezone": clinic_timezone()})
+
+
+def clinic_timezone() -> str:
+    """The clinic's IANA time zone (clinic.yml `live_chat.timezone`), in which the console shows every time."""
+    from bot.actions.clinic import load_live_chat  # parsed again only when the file changed
+
+    return load_live_chat().timezone
 
 
 async def _attempt(request: Request, desk: LoginDesk, address: str, body: LoginBody) -> HTTPResponse:
@@ -184,7 +192,7 @@ async def _attempt(request: Request, desk: LoginDesk, address: str, body: LoginB
         user, token, csrf = await in_db(lambda s: _open_session(s, verified, address))
     except StaffError:  # the code was used by another sign-in a moment ago
         return await _refuse(desk, candidate, address, LoginFailure.WRONG_CODE)
-    answer = response.json({"user": user, "csrf_token": csrf})
+    answer = response.json({"user": user, "csrf_token": csrf, "timezone": clinic_timezone()})
     set_session_cookie(answer, request, desk.signer.sign(token), staff_sessions.SESSION_MAX_SECONDS, desk.proxies)
     return answer
 

@@ -10,7 +10,8 @@ filters, never message text, contact details or search terms (`redacted_filter`)
   `note`, `review`;
 - sessions: `login`, `login_failed`, `login_throttled`, `logout`, `session_expired`;
 - administration: `staff_create`, `staff_disable`, `staff_enable`, `staff_list`, `totp_enroll`,
-  `totp_remove`, `view_audit`, `purge`, `purge_refused`.
+  `totp_remove`, `view_audit`, `purge`, `purge_refused`, `saved_reply_create`, `saved_reply_update`,
+  `saved_reply_delete`.
 
 Entries made from a command line have no staff id and say so in `detail` (`cli_detail`). The
 application never updates or deletes an entry, except `delete_older_than`, the retention purge,
@@ -41,7 +42,8 @@ PATIENT_DATA = (
 )
 SESSIONS = ("login", "login_failed", "login_throttled", "logout", "session_expired")
 ADMINISTRATION = ("staff_create", "staff_disable", "staff_enable", "staff_list", "totp_enroll", "totp_remove",
-                  "view_audit", "purge", "purge_refused")
+                  "view_audit", "purge", "purge_refused", "saved_reply_create", "saved_reply_update",
+                  "saved_reply_delete")
 ACTIONS = PATIENT_DATA + SESSIONS + ADMINISTRATION
 MAX_PAGE = 500
 

@@ -79,7 +79,7 @@ class HandoffTicket(Base):
     __tablename__ = "handoff_tickets"
     __table_args__ = (
         CheckConstraint("kind IN ('live', 'callback')", name="kind"),
-        CheckConstraint("status IN ('waiting', 'claimed', 'closed')", name="status"),
+        CheckConstraint("status IN ('waiting', 'claimed', 'handed_back', 'closed')", name="status"),
         CheckConstraint("priority IN ('normal', 'urgent')", name="priority"),
         Index("ix_handoff_tickets_queue", "status", "priority", "created_at"),
     )
@@ -87,7 +87,7 @@ class HandoffTicket(Base):
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), nullable=False, index=True)
     kind = Column(String(10), nullable=False)
-    status = Column(String(10), nullable=False, default="waiting")
+    status = Column(String(20), nullable=False, default="waiting")
     priority = Column(String(10), nullable=False, default="normal")
     reason = Column(Text, nullable=False, default="")
     name = Column(String(200), nullable=True)
@@ -110,6 +110,23 @@ class HandoffTicket(Base):
     def __repr__(self) -> str:
         """Ids only: the reason and contact details are health data and must never reach a log."""
         return f"<HandoffTicket id={self.id} status={self.status}>"
+
+
+class SavedReply(Base):
+    """A text admins keep for coordinators to insert into a reply and edit before sending."""
+
+    __tablename__ = "saved_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(80), nullable=False, unique=True)
+    text = Column(Text, nullable=False)
+    updated_by = Column(Integer, ForeignKey("staff_users.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    def __repr__(self) -> str:
+        """Ids only, like every model here."""
+        return f"<SavedReply id={self.id}>"
 
 
 class ConversationSummary(Base):

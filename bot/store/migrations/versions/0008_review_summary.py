@@ -8,7 +8,7 @@ and search rows are cleared (the reviewed marks, tags, notes and annotations are
 servers' background refresh rebuilds them in steps, oldest events first.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-02
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
