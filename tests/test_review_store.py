@@ -64,7 +64,7 @@ def chat(cid: str, at: float, *turns: Dict[str, Any]) -> List[Dict[str, Any]]:
 def faq(cid: str, at: float, key: str = "dosage", confidence: float = 0.9, message: str = "how much do you give") -> List[Dict[str, Any]]:
     """An FAQ question and its answer."""
     return [user_row(cid, at, message, "faq", confidence, key=f"faq/{key}"), action_row(cid, at, "utter_faq"),
-            bot_row(cid, at, "An answer."), action_row(cid, at, "action_listen")]
+            bot_row(cid, at, "An answer.", utter_action=f"utter_faq/{key}"), action_row(cid, at, "action_listen")]
 
 
 def refresh() -> int:
@@ -334,7 +334,7 @@ def test_purge_dry_run_counts_then_purge_deletes(events: str) -> None:
     seed_old_and_new(now)
     expected = {"conversations": 1, "events": 7, "handoff_tickets": 1, "conversation_topics": 2,
                 "conversation_tags": 1, "conversation_notes": 1, "annotations": 1, "conversation_summaries": 1,
-                "answer_feedback": 0, "pending_handoff_files": 0}
+                "answer_feedback": 0, "conversation_answers": 1, "pending_handoff_files": 0}
     with session_scope() as s:
         assert purge(s, 30, dry_run=True).counts == expected
     assert summary("old") is not None

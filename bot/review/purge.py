@@ -2,8 +2,8 @@
 
 For each such conversation this removes its events from Rasa's `events` table (through
 `bot.conversation.events_table`: the only place the project writes to Rasa's tables), its hand-off
-tickets, summary, topics, tags, notes, annotations, search rows and the visitor's ratings of its
-answers (`answer_feedback`). The pending and rejected
+tickets, summary, topics, tags, notes, annotations, search rows, the index's rows of its replies
+(`conversation_answers`) and the visitor's ratings of its answers (`answer_feedback`). The pending and rejected
 hand-off files (`bot.handoff.pending`) go too when nothing was written to them within the N days.
 
 The audit log is kept: it holds ids, not message text, and records who saw what. Entries older
@@ -30,6 +30,7 @@ from bot.store.db import utcnow
 from bot.store.models import (
     Annotation,
     AnswerFeedback,
+    ConversationAnswer,
     ConversationNote,
     ConversationSummary,
     ConversationTag,
@@ -46,6 +47,7 @@ REVIEW_TABLES = (
     ("conversation_notes", ConversationNote.__table__),
     ("annotations", Annotation.__table__),
     ("answer_feedback", AnswerFeedback.__table__),
+    ("conversation_answers", ConversationAnswer.__table__),
     ("conversation_summaries", ConversationSummary.__table__),
 )
 
