@@ -78,3 +78,37 @@ def test_an_article_answer_shows_its_source_and_a_thumbs_down_with_a_reason_surv
     expect(answer.locator("[data-testid=rate-up]")).to_have_attribute("aria-pressed", "false")
     expect(answer.locator("[data-testid=msg-source] a")).to_have_attribute("href", ARTICLE_URL)
     expect(bot_message(page, "virtual assistant").locator("[data-testid=rate]")).to_have_count(0)
+
+
+def test_a_visitors_thumbs_down_reaches_the_not_helpful_filter_and_insights(page: Page, servers, browser) -> None:
+    """End to end: the visitor rates in the widget; staff find it in Conversations and Insights."""
+    from tests.staff_client import make_staff  # noqa: PLC0415
+    from tests.test_review_browser import UI_TIMEOUT_MS, log_in, row  # noqa: PLC0415
+
+    greeted(page)
+    ask(page, "how long does the relief last after an infusion?")
+    answer = page.locator("[data-testid=msg][data-from=bot]").filter(
+        has=page.locator("[data-testid=rate]")).last
+    expect(answer).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
+    answer.locator("[data-testid=rate-down]").click()
+    answer.locator("[data-testid=reason-skip]").click()
+    expect(answer.locator("[data-testid=rate-status]")).to_have_text("Thanks for your feedback.")
+    session_id = stored_session(page)["session_id"]
+    with sqlite3.connect(servers.database_file) as db:
+        (topic,) = db.execute("SELECT topic FROM answer_feedback WHERE conversation_id = ?", (session_id,)).fetchone()
+    assert topic == "utter_faq/relief_duration"
+
+    make_staff(servers, "nia.feedback@clinic.example", "Nia", role="admin")
+    console = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    log_in(console, servers, "nia.feedback@clinic.example")
+    by_id(console, "conversations-tab").click()
+    by_id(console, "review-filter-not_helpful").check()
+    by_id(console, "review-apply").click()
+    expect(row(console, session_id)).to_be_visible(timeout=UI_TIMEOUT_MS)
+    by_id(console, "insights-tab").click()
+    helpful = by_id(console, "insights-helpful-table").locator("tr", has_text="faq/relief_duration")
+    expect(helpful).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(helpful.locator("td").nth(1)).to_have_text("0")   # helpful
+    expect(helpful.locator("td").nth(2)).to_have_text("1")   # not helpful
+    console.screenshot(path=str(ARTIFACTS / "console-insights-from-widget.png"), full_page=True)
+    console.context.close()
