@@ -46,6 +46,16 @@ const HANDOFF_TEXT = {
   ended: () => 'The coordinator ended the chat; the assistant answered again.',
 };
 
+/**
+ * What the visitor did, in plain words: a button's title rather than its payload, and
+ * "Opened the chat" for the widget's own greeting request.
+ */
+function shownText(item) {
+  if (item.choice) return 'Tapped \u201c' + item.choice + '\u201d';
+  if (item.text === '/greet') return 'Opened the chat';
+  return item.text || '';
+}
+
 export class TranscriptRenderer {
   /**
    * @param {{intents: () => string[], annotations: () => object[],
@@ -72,13 +82,13 @@ export class TranscriptRenderer {
     return items.filter((item) => this.renderers[item.kind]).map((item) => this.renderers[item.kind](item));
   }
 
-  /** @private A visitor's message with its NLU and the Annotate control. */
+    /** @private A visitor's message with its NLU and the Annotate control. */
   user(item) {
     const entities = entityText(item.entities);
     return h('li', { class: 'rmsg rmsg--user', 'data-testid': 'review-msg', 'data-from': 'user',
       'data-intent': item.intent || '', 'data-event-id': item.event_id }, [
       meta('Visitor', item.timestamp),
-      h('p', { class: 'msg__text', text: item.text || '' }),
+      h('p', { class: 'msg__text', 'data-testid': 'review-user-text', text: shownText(item) }),
       h('p', { class: 'nlu' }, [
         nluPart('Intent', h('strong', { text: item.intent || 'none' })),
         usedAnswerKey(item.intent, item.retrieval_key)

@@ -36,6 +36,12 @@ def rated(servers) -> Dict[str, str]:
     ids["rated_ts"] = str(rate(servers, ids["rated"], "down", REASON, prefix="utter_faq/")["timestamp"])
     make_ticket(servers, ids["rated"], kind="callback", reason="call me", name="Morgan")
     servers.say(ids["cost"], COST_QUESTION)
+    for extra in range(4):  # enough to rank among the top gaps whatever other tests stored today
+        other = f"ratings-more-{extra}-{uuid.uuid4().hex[:8]}"
+        servers.say(other, "what are the side effects of ketamine?")
+        rate(servers, other, "down", REASON, prefix="utter_faq/")
+        servers.say(other, COST_QUESTION)
+    servers.say(ids["cost"], COST_QUESTION)
     return ids
 
 
