@@ -109,6 +109,13 @@ async def next_frame(ws: Any, wanted: str, timeout: float = TIMEOUT_S, **match: 
             return frame
 
 
+def signed_in(servers: Any, email: str, source: Optional[str] = None) -> StaffClient:
+    """A staff member's API session, logged in (the test fails if the login does not succeed)."""
+    client = StaffClient(servers, source=source)
+    assert client.login(email).status_code == 200
+    return client
+
+
 def _matches(frame: Dict[str, Any], key: str, value: Any) -> bool:
     if key == "conversation_id" and "ticket" in frame:
         return frame["ticket"].get("conversation_id") == value

@@ -14,7 +14,7 @@ import websockets
 
 from bot.actions.clinic import load_live_chat
 from tests.conftest import TEST_CLINIC_FILE
-from tests.staff_client import StaffClient, make_staff, make_ticket, next_frame, texts
+from tests.staff_client import StaffClient, make_staff, make_ticket, next_frame, signed_in, texts
 from tests.test_web_protocol import ask, open_session, ws_url
 
 CAROL, DEV, ADA = "carol.back@clinic.example", "dev.back@clinic.example", "ada.back@clinic.example"
@@ -26,11 +26,6 @@ def accounts(servers) -> None:
     make_staff(servers, DEV, "Dev")
     make_staff(servers, ADA, "Ada", role="admin")
 
-
-def signed_in(servers, email: str) -> StaffClient:
-    client = StaffClient(servers)
-    assert client.login(email).status_code == 200
-    return client
 
 
 def send(client: StaffClient, method: str, path: str, body: Any = None) -> requests.Response:

@@ -20,7 +20,7 @@ import requests
 import websockets
 
 from tests.conftest import ROOT, TRUSTED_PROXY
-from tests.staff_client import StaffClient, make_staff, make_ticket, next_frame, texts
+from tests.staff_client import StaffClient, make_staff, make_ticket, next_frame, signed_in, texts
 from tests.test_handoff_e2e import answer
 from tests.test_web_protocol import open_session, ws_url
 
@@ -34,11 +34,6 @@ def accounts(servers) -> None:
     make_staff(servers, NURSE, "Nina")
     make_staff(servers, ADMIN, "Abe", role="admin")
 
-
-def signed_in(servers, email: str, source: str = "127.0.0.1") -> StaffClient:
-    client = StaffClient(servers, source=source)
-    assert client.login(email).status_code == 200
-    return client
 
 
 def audit_entries(admin: StaffClient, **query: Any) -> List[Dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 import pytest
 import requests
 
-from tests.staff_client import TIMEOUT_S, StaffClient, make_staff, make_ticket
+from tests.staff_client import TIMEOUT_S, StaffClient, make_staff, make_ticket, signed_in
 
 COORDINATOR, ADMIN = "bea.bodies@clinic.example", "abe.bodies@clinic.example"
 
@@ -18,11 +18,6 @@ def accounts(servers) -> None:
     make_staff(servers, COORDINATOR, "Bea")
     make_staff(servers, ADMIN, "Abe", role="admin")
 
-
-def signed_in(servers, email: str) -> StaffClient:
-    client = StaffClient(servers)
-    assert client.login(email).status_code == 200
-    return client
 
 
 def refused(answer: requests.Response, field: Optional[str], code: str = "bad_request") -> Dict[str, Any]:

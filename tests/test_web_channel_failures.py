@@ -46,7 +46,7 @@ def visitor(on_new_message, settings: WebSettings = WebSettings()) -> tuple[Visi
     async def no_history(_: str) -> List[Dict[str, Any]]:
         return []
 
-    async def handle(message, accepted) -> bool:
+    async def handle(message, accepted, widget_id) -> bool:
         await accepted()
         await on_new_message(message)
         return True

@@ -94,7 +94,7 @@ class VisitorMessages:
 
         await socket.send({"type": "typing", "on": True})
         try:
-            handled = await socket.on_new_message(message, accepted)
+            handled = await socket.on_new_message(message, accepted, queued.id is not None)
             if queued.id:
                 await socket.send({"type": "received", "id": queued.id})
             if handled and turn.replies == 0 and not await socket.with_staff(queued.conversation_id):

@@ -75,7 +75,7 @@ class VisitorSocket:
     ) -> None:
         """Bind the socket to the channel's settings, sessions, limits and the message handler.
 
-        `on_new_message(message, accepted)` hands a message to Rasa unless it was stored already
+        `on_new_message(message, accepted, widget_id)` hands a message to Rasa unless it was stored already
         (`bot.conversation.once.handle_once`), awaiting `accepted()` first; False for a repeat.
         """
         self.ws = ws

@@ -113,7 +113,7 @@ class WebInput(InputChannel):
             agent = request.app.ctx.agent
             guard_store(agent)
             socket = VisitorSocket(ws, self.settings, self.sessions,
-                                   lambda message, accepted: handle_once(agent, message, accepted),
+                                   lambda message, accepted, widget_id: handle_once(agent, message, accepted, widget_id),
                                    lambda sender: stored_events(agent, sender), agent, limits, key)
             self.open_sockets += 1
             try:

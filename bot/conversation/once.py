@@ -21,7 +21,7 @@ from bot.conversation.events_table import has_user_message
 from bot.store.db import in_db
 
 Accepted = Callable[[], Awaitable[None]]
-MessageHandler = Callable[[UserMessage, Accepted], Awaitable[bool]]
+MessageHandler = Callable[[UserMessage, Accepted, bool], Awaitable[bool]]
 
 
 async def is_stored(conversation_id: str, message_id: str) -> bool:
@@ -29,16 +29,16 @@ async def is_stored(conversation_id: str, message_id: str) -> bool:
     return await in_db(lambda s: has_user_message(s, conversation_id, message_id))
 
 
-async def handle_once(agent: Any, message: UserMessage, accepted: Accepted) -> bool:
+async def handle_once(agent: Any, message: UserMessage, accepted: Accepted, widget_id: bool = True) -> bool:
     """Let Rasa handle `message` unless a message with its id is stored already; False for a repeat.
 
-    A message without an id of the widget's (`message.message_id` is then Rasa's own, new one)
-    is looked up all the same: it cannot be found, so it is handled.
+    `widget_id` False: the message came without an id of the widget's (`message.message_id` is
+    then Rasa's own, new one), so it cannot be a repeat and is not looked up.
     """
     if not agent.is_ready():
         raise RuntimeError("no model is loaded, so messages cannot be handled")
     async with agent.lock_store.lock(message.sender_id):
-        if await is_stored(message.sender_id, message.message_id):
+        if widget_id and await is_stored(message.sender_id, message.message_id):
             return False
         await accepted()
         await agent.processor.handle_message(message)
