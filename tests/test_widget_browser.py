@@ -199,8 +199,10 @@ def test_end_chat_and_clear_forgets_the_conversation_here_and_on_the_server(page
     expect(bot_messages(page).first).to_contain_text("virtual assistant", timeout=ANSWER_TIMEOUT_MS)
     ask(page, "is ketamine addictive")
     expect(bot_messages(page).last).to_contain_text("dependence", timeout=ANSWER_TIMEOUT_MS)
+    # The server confirms a message after its answer: wait for that, so nothing is still unsent.
+    expect(page.locator("[data-testid=msg][data-from=user]").last).to_have_attribute("data-state", "sent")
     before = stored_session(page)
-    assert before["session_id"] and before["token"]
+    assert before["session_id"] and before["token"] and before["unsent"] == []
 
     end = by_id(page, "end-chat")
     expect(end).to_have_attribute("aria-label", "End chat and clear")
