@@ -165,7 +165,8 @@ def test_a_console_on_one_server_shows_tickets_from_visitors_on_every_server(clu
     async def visitor_asks_for_a_person(server: int) -> str:
         async with websockets.connect(cluster.servers[server].ws_url) as visitor:
             conversation = (await open_session(visitor))["session_id"]
-            await fill_handoff_form(visitor)
+            frames = await fill_handoff_form(visitor)
+            assert [f["state"] for f in frames if f["type"] == "handoff"] == ["waiting"], frames
             return conversation
 
     async def scenario() -> None:

@@ -120,6 +120,33 @@ def test_visitor_reaches_a_coordinator_and_comes_back_to_the_bot(servers, alice)
     assert "hi, are you a real person?" in users and "what are the side effects?" in users
 
 
+def test_a_visitor_who_leaves_as_soon_as_the_request_is_sent_still_reaches_the_console(servers, alice) -> None:
+    """The console hears of the ticket at once, not at the watcher's next reconciliation (15 s)."""
+    async def scenario() -> None:
+        async with alice.console() as console:
+            await next_frame(console, "queue")
+            async with websockets.connect(ws_url(servers)) as visitor:
+                session = await open_session(visitor)
+                conversation = session["session_id"]
+                await answer(visitor, "how much does a session cost?")
+                await answer(visitor, "can I talk to a real person please")
+                for said in ("Maria", "maria@example.com", "weekday mornings"):
+                    frames = await answer(visitor, said)
+                yes = [b for f in frames for b in f.get("buttons", []) if b["title"].lower().startswith("yes")]
+                await visitor.send(json.dumps({"type": "user_uttered", "message": yes[0]["payload"]}))
+                handoff = await next_frame(visitor, "handoff", timeout=20)
+                assert handoff["state"] == "waiting"
+            # the socket closed before the end of the reply
+            new = await next_frame(console, "ticket", timeout=5, conversation_id=conversation)
+            assert new["ticket"]["status"] == "waiting"
+        async with websockets.connect(ws_url(servers)) as visitor:  # and the turn was saved whole
+            again = await open_session(visitor, conversation, session["token"])
+            said = [item["text"] for item in again["history"] if item["from"] == "bot"]
+            assert any("coordinator" in text.lower() for text in said[-3:]), said[-3:]
+
+    asyncio.run(scenario())
+
+
 def test_two_coordinators_claim_at_once_and_exactly_one_wins(servers, alice, bob) -> None:
     servers.say(conversation := f"race-{uuid.uuid4().hex}", "hello")
     ticket_id = make_ticket(servers, conversation)

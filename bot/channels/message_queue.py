@@ -15,9 +15,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Awaitable, Callable, List, Optional
+from typing import Awaitable, Callable, List, Optional, Set
 
 logger = logging.getLogger(__name__)
+
+# Workers finishing their last message after their socket's handler has gone (kept from being collected).
+_finishing: "Set[asyncio.Task[None]]" = set()
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,10 @@ class MessageQueue:
             return
         if not self._busy:
             task.cancel()  # idle, waiting for a message that will not come
-        try:
             await asyncio.wait({task})
-        except asyncio.CancelledError:
-            task.cancel()
-            raise
+            return
+        # Sanic cancels a websocket's handler when the connection drops, which lands here: the
+        # message in hand is finished all the same (its turn saved, its ticket announced).
+        _finishing.add(task)
+        task.add_done_callback(_finishing.discard)
+        await asyncio.shield(task)
