@@ -4,8 +4,9 @@ Rasa's SQL store is configured by dialect, host and database name; clinics confi
 `DATABASE_URL` instead (SQLite by default, PostgreSQL or any SQLAlchemy URL otherwise).
 `bot/endpoints.yml` names this class as the tracker store. Its engine hides statement parameters
 in errors and logs (`hide_parameters`): they are the visitors' messages. Creating it also installs
-the prepared validator for action-server answers (`bot.perf.action_validation`) and moves the
-graph (NLU and next-action prediction) off the event loop (`bot.perf.off_loop`).
+the prepared validator for action-server answers (`bot.perf.action_validation`), moves the
+graph (NLU and next-action prediction) off the event loop (`bot.perf.off_loop`) and lets the
+policies' state history grow by the new events only (`bot.perf.incremental_states`).
 
 Warm trackers. Rasa's store reads and replays every event of the session on each turn and, on
 save, counts them again to know which are new; that is what makes a turn cost more the longer the
@@ -41,6 +42,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.perf.action_validation import install as install_prepared_validator
+from bot.perf.incremental_states import install as install_incremental_states
 from bot.perf.off_loop import install as install_graph_thread
 from bot.store.database_url import database_url, ensure_sqlite_file
 
@@ -82,6 +84,7 @@ class ClinicTrackerStore(SQLTrackerStore):
         self.sessionmaker = sessionmaker(bind=self.engine)
         install_prepared_validator()
         install_graph_thread()
+        install_incremental_states()
         # Reads also run on worker threads (bot/channels/tracker_reads.py): the maps share a lock.
         self._guard = threading.Lock()
         self._warm: "OrderedDict[str, Tuple[DialogueStateTracker, Stamp, int]]" = OrderedDict()
