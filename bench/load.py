@@ -25,7 +25,7 @@ import websockets
 
 from bench.clients import OpenError, WebSocketVisitor
 from bench.config import QUESTIONS
-from bench.servers import Servers, process_rss_mb
+from bench.servers import Servers, tree_rss_mb
 from bench.stats import percentile_ms
 
 RSS_EVERY_S = 5.0
@@ -127,8 +127,8 @@ async def visitor(servers: Servers, plan: LoadPlan, rng: random.Random, end: flo
 async def sample_rss(servers: Servers, result: LoadResult, stop: asyncio.Event) -> None:
     """RSS of both server processes every RSS_EVERY_S until `stop` is set."""
     while not stop.is_set():
-        result.rss_mb["rasa"].append(process_rss_mb(servers.rasa_pid))
-        result.rss_mb["actions"].append(process_rss_mb(servers.actions_pid))
+        result.rss_mb["rasa"].append(tree_rss_mb(servers.rasa_pid))
+        result.rss_mb["actions"].append(tree_rss_mb(servers.actions_pid))
         try:
             await asyncio.wait_for(stop.wait(), RSS_EVERY_S)
         except asyncio.TimeoutError:
@@ -147,12 +147,25 @@ def read_lag(trace: Path, since: float) -> List[float]:
     return samples
 
 
+def catches(pid: int, signum: int) -> bool:
+    """Whether process `pid` has a handler for `signum` (SigCgt in /proc/<pid>/status)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigCgt:"):
+                return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 async def run_load(servers: Servers, plan: LoadPlan, trace: Optional[Path]) -> Dict[str, Any]:
     """The whole load test; `trace` is the lag probe's file (None: the server has no probe)."""
     result = LoadResult(plan.visitors)
     rng = random.Random(plan.seed)
     if trace is not None:
-        os.kill(servers.rasa_pid, signal.SIGUSR1)       # switch the lag probe on
+        for pid in servers.rasa_pids():                   # switch the lag probe on, in every worker
+            if catches(pid, signal.SIGUSR1):              # (a Sanic master of several workers has no probe)
+                os.kill(pid, signal.SIGUSR1)
     started, since = time.monotonic(), time.time()
     end = started + plan.ramp_s + plan.chat_s
     stop = asyncio.Event()

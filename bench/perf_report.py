@@ -45,13 +45,22 @@ def memory_lines(data: Dict[str, Any]) -> List[str]:
     return lines
 
 
+def workers_line(workers: int) -> str:
+    """How the project's server ran."""
+    if workers <= 1:
+        return "The project's server ran one process."
+    return (f"The project's server ran {workers} Sanic worker processes sharing a Redis lock store and hub "
+            "(its CPU and RSS are the workers' and the master's together).")
+
+
 def write_markdown(data: Dict[str, Any], path: Path) -> None:
     """The human-readable report."""
     env = data["environment"]
     lines = [f"# Performance ({data['label']}, {data['started_at']})", "",
              f"Model `{env['model']}`, {env['cpus']} CPUs, load average before {env['load_average_before']}, "
              f"after {env['load_average_after']}; {data['stored_conversations']} conversations stored in the "
-             "project's SQLite database before the servers started.", ""]
+             "project's SQLite database before the servers started. "
+             + workers_line(env.get("project_workers", 1)), ""]
     if "comparison" in data:
         lines += ["## One 80-turn conversation, project vs stock `rasa init` (REST, SQLite SQLTrackerStore)", "",
                   *comparison_table(data["comparison"]), "",
@@ -59,7 +68,7 @@ def write_markdown(data: Dict[str, Any], path: Path) -> None:
                   + ", ".join(f"{k} {v}" for k, v in data["idle_cpu_ms_per_s"].items()) + ".", ""]
     if "load" in data:
         lines += ["## Visitors who read and type", "", *load_lines(data["load"]), ""]
-    lines += ["## Memory (RSS per server process)", "", *memory_lines(data), ""]
+    lines += ["## Memory (RSS per server, its worker processes together)", "", *memory_lines(data), ""]
     for note in data.get("notes", []):
         lines.append(f"- {note}")
     path.write_text("\n".join(lines) + "\n")

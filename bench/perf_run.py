@@ -37,8 +37,9 @@ from bench.perf_report import write_all
 from bench.report import RESULTS_DIR
 from bench.review_bench import create_events_table, generate
 from bench.run import stop_on_sigterm
-from bench.servers import VENV_BIN, ServerError, Servers, process_rss_mb, running_servers, trained_model
+from bench.servers import VENV_BIN, ServerError, Servers, running_servers, trained_model, tree_rss_mb
 from bench.stock_bot import running_stock_bot
+from cluster.services import ServiceError, start_redis
 
 IDLE_S = 10.0
 SETTLE_LIMIT_S = 120.0       # wait at most this long for start-up background work to finish
@@ -55,6 +56,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     p.add_argument("--ramp-s", type=float, default=LoadPlan.ramp_s)
     p.add_argument("--chat-s", type=float, default=LoadPlan.chat_s)
     p.add_argument("--no-load", action="store_true", help="skip the reading-and-typing visitors")
+    p.add_argument("--workers", type=int, default=2,
+                   help="Sanic workers of the project's server (more than 1 runs a Redis for the lock store and hub)")
     p.add_argument("--baseline-code", type=Path,
                    help="also run the project from this code tree (e.g. `git archive main`) with the same model, "
                         "as 'before' in the comparison")
@@ -75,8 +78,8 @@ def rss(bots: Dict[str, Servers]) -> Dict[str, float]:
     """RSS in MiB of each server process, by bot."""
     out: Dict[str, float] = {}
     for name, servers in bots.items():
-        out[f"{name} Rasa"] = process_rss_mb(servers.rasa_pid)
-        out[f"{name} actions"] = process_rss_mb(servers.actions_pid)
+        out[f"{name} Rasa"] = tree_rss_mb(servers.rasa_pid)
+        out[f"{name} actions"] = tree_rss_mb(servers.actions_pid)
     return out
 
 
@@ -103,11 +106,25 @@ def measure(args: argparse.Namespace, model: Path, data: Dict[str, Any], workdir
     """Phases 1-4; `data` is filled as results come in."""
     database, trace = workdir / "perf.db", workdir / "lag.jsonl"
     prefill(database, args.conversations)
-    logs = args.results / "logs" / f"perf-{args.label}"
     probe = [str(VENV_BIN / "python"), "-m", "bench.lag_probe"]
+    workers: Dict[str, str] = {}
+    with ExitStack() as services:
+        if args.workers > 1:  # the workers share the lock store and the hub through Redis, as in production
+            redis = start_redis(workdir)
+            services.callback(redis.stop)
+            workers = {"SANIC_WORKERS": str(args.workers), "REDIS_URL": redis.url}
+        data["environment"]["project_workers"] = args.workers
+        run_phases(args, model, data, workdir, database, trace, probe, workers)
+
+
+def run_phases(args: argparse.Namespace, model: Path, data: Dict[str, Any], workdir: Path, database: Path,
+               trace: Path, probe: List[str], workers: Dict[str, str]) -> None:
+    """Start the bots, then the comparison, the load test and the memory samples."""
+    logs = args.results / "logs" / f"perf-{args.label}"
     starting = {"stock": running_stock_bot(),
                 "project": running_servers(model, keep_logs=logs, rasa_command=probe,
-                                           extra_env={"BENCH_TRACE_FILE": str(trace)}, database=database)}
+                                           extra_env={"BENCH_TRACE_FILE": str(trace), **workers},
+                                           database=database)}
     if args.baseline_code:
         starting["before"] = running_servers(
             model, keep_logs=logs / "before", extra_env={"PYTHONPATH": str(args.baseline_code.resolve())},
@@ -182,7 +199,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="clinic-perf-") as tmp:
             measure(args, model, data, Path(tmp))
-    except (ServerError, OSError, requests.RequestException) as exc:
+    except (ServerError, ServiceError, OSError, requests.RequestException) as exc:
         data["notes"].append(f"The run did not complete: {type(exc).__name__}: {exc}")
         print(data["notes"][-1], file=sys.stderr)
         status = 1

@@ -65,12 +65,16 @@ class Servers:
     actions_pid: int = 0
 
     def rasa_cpu_s(self) -> float:
-        """CPU seconds (user + system, all threads) the Rasa process has used so far; 0 if unknown."""
-        return process_cpu_s(self.rasa_pid)
+        """CPU seconds (user + system, all threads) the Rasa server has used so far, its workers included."""
+        return tree_cpu_s(self.rasa_pid)
+
+    def rasa_pids(self) -> List[int]:
+        """The Rasa server's process and its Sanic worker processes (SANIC_WORKERS > 1)."""
+        return process_tree(self.rasa_pid)
 
     def server_cpu_s(self) -> float:
         """CPU seconds the Rasa server and the action server have used so far, together."""
-        return process_cpu_s(self.rasa_pid) + process_cpu_s(self.actions_pid)
+        return tree_cpu_s(self.rasa_pid) + tree_cpu_s(self.actions_pid)
 
     @property
     def rest_url(self) -> str:
@@ -90,6 +94,39 @@ def process_cpu_s(pid: int) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def process_tree(pid: int) -> List[int]:
+    """`pid` and its live descendants, from /proc (just `pid` when nothing can be read)."""
+    children: Dict[int, List[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of `pid` and its live descendants (Sanic's workers), plus its children that ended."""
+    total = sum(process_cpu_s(p) for p in process_tree(pid))
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        pass
+    return total
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and its live descendants together, in MiB."""
+    return round(sum(process_rss_mb(p) for p in process_tree(pid)), 1)
 
 
 def process_rss_mb(pid: int) -> float:

@@ -51,7 +51,9 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-MAX_CONVERSATIONS = 1000  # conversations whose states are kept (least recently used dropped)
+# Kept folds, least recently used dropped: one per conversation and set of options (the policies use
+# three), for as many conversations as the tracker store keeps warm (its MAX_WARM_TRACKERS, 1000).
+MAX_ENTRIES = 3000
 
 _original = Domain.states_for_tracker_history
 _original_applied = DialogueStateTracker.applied_events
@@ -192,7 +194,7 @@ def states_for_tracker_history(
             fold.replay.update(event)
         _entries[key] = _Entry(self, options, list(applied), fold)
         _entries.move_to_end(key)
-        while len(_entries) > MAX_CONVERSATIONS:
+        while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
         # The last prior tracker (after every event) is not kept: the next event may change it.
         last = _Fold(fold.replay, fold.states[-1:], fold.last_ml_action_sub_state, fold.turn_was_hidden)
