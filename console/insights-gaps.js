@@ -47,7 +47,8 @@ export class ContentGaps {
   group(gap) {
     const count = gap.messages + (gap.messages === 1 ? ' message' : ' messages');
     return h('li', { class: 'gap', 'data-testid': 'content-gap', 'data-key': gap.key }, [
-      h('p', { class: 'gap__head' }, [h('strong', { class: 'gap__key', text: gap.key }),
+      h('p', { class: 'gap__head' }, [h('strong', { class: 'gap__key', text: gap.label || gap.key }),
+        h('code', { class: 'gap__code', text: ' ' + gap.key }),
         h('span', { class: 'gap__count', text: ' \u2014 ' + count + ': ' + kindsText(gap.kinds) })]),
       h('ul', { class: 'gap__examples' }, (gap.examples || []).map((example) => this.example(gap, example))),
     ]);

@@ -133,10 +133,10 @@ export class InsightsView {
     return block('insights-topics', 'Top questions', [
       h('p', { class: 'hint', text: 'By the answer the visitor got; dark bars are answers that could not answer.' }),
       topics.length ? namedBars('insights-topics-chart', 'Top questions by answer, in the table below.',
-        topics.map((t) => ({ name: t.topic, value: t.replies, css: t.answered ? '' : 'chart__bar--fallback' })))
+        topics.map((t) => ({ name: t.label || t.topic, value: t.replies, css: t.answered ? '' : 'chart__bar--fallback' })))
         : h('p', { class: 'empty', text: 'No questions in this range.' }),
       table('Questions asked most', ['Answer topic', 'Replies', 'Conversations', 'Answered?'],
-        topics.map((t) => [t.topic, String(t.replies), String(t.conversations), t.answered ? 'Yes' : "No (can't answer)"]),
+        topics.map((t) => [t.label || t.topic, String(t.replies), String(t.conversations), t.answered ? 'Yes' : "No (can't answer)"]),
         'insights-topics-table'),
     ]);
   }
@@ -145,7 +145,7 @@ export class InsightsView {
   helpfulness(topics) {
     return block('insights-helpful', 'Helpfulness per answer', [
       topics.length ? table('Visitor ratings, least helpful first', ['Answer topic', 'Helpful', 'Not helpful',
-        '% helpful'], topics.map((t) => [t.topic, String(t.up), String(t.down),
+        '% helpful'], topics.map((t) => [t.label || t.topic, String(t.up), String(t.down),
         t.helpful === null || t.helpful === undefined ? '\u2014' : percent(t.helpful)]), 'insights-helpful-table')
         : h('p', { class: 'empty', text: 'No ratings in this range.' }),
     ]);

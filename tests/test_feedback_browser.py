@@ -106,7 +106,7 @@ def test_a_visitors_thumbs_down_reaches_the_not_helpful_filter_and_insights(page
     by_id(console, "review-apply").click()
     expect(row(console, session_id)).to_be_visible(timeout=UI_TIMEOUT_MS)
     by_id(console, "insights-tab").click()
-    helpful = by_id(console, "insights-helpful-table").locator("tr", has_text="faq/relief_duration")
+    helpful = by_id(console, "insights-helpful-table").locator("tr", has_text="Relief duration")
     expect(helpful).to_have_count(1, timeout=UI_TIMEOUT_MS)
     expect(helpful.locator("td").nth(1)).to_have_text("0")   # helpful
     expect(helpful.locator("td").nth(2)).to_have_text("1")   # not helpful

@@ -159,13 +159,15 @@ def test_top_questions_are_answer_topics_without_small_talk(events: str) -> None
     assert [(t["topic"], t["replies"], t["conversations"], t["answered"]) for t in top] == [
         ("faq/cost", 2, 2, False), ("faq/side_effects", 2, 1, True), ("condition/not_covered", 1, 1, False),
         ("condition/ptsd", 1, 1, True), ("faq/dosage", 1, 1, True)]
+    assert [t["label"] for t in top] == ["Cost", "Side effects", "A condition the article doesn't cover",
+                                         "Condition: PTSD", "Dosage"]
 
 
 def test_helpfulness_per_topic(events: str) -> None:
     seed()
     assert body()["helpfulness"] == [
-        {"topic": "faq/side_effects", "up": 1, "down": 1, "helpful": 0.5},
-        {"topic": "faq/dosage", "up": 1, "down": 0, "helpful": 1.0}]
+        {"topic": "faq/side_effects", "label": "Side effects", "up": 1, "down": 1, "helpful": 0.5},
+        {"topic": "faq/dosage", "label": "Dosage", "up": 1, "down": 0, "helpful": 1.0}]
 
 
 def test_per_day_counts(events: str) -> None:

@@ -88,15 +88,17 @@ def test_insights_charts_helpfulness_and_annotating_a_content_gap(console: Page,
     assert console.locator("#insights-body svg script, #insights-body svg foreignObject").count() == 0
     expect(by_id(console, "insights-care-table").locator("thead")).to_have_text(re.compile("Day.*Hand-offs.*Crises"))
     topics = by_id(console, "insights-topics-table")
-    expect(topics).to_contain_text("faq/side_effects")
+    expect(topics).to_contain_text("Side effects")
+    assert "faq/" not in (topics.text_content() or ""), "topics in plain words, not keys"
     assert not re.search(r"\b(greet|affirm|inform|deny|goodbye)\b", topics.text_content() or ""), "no small talk"
-    expect(by_id(console, "insights-helpful-table").locator("tr", has_text="faq/side_effects")).to_contain_text("%")
+    expect(by_id(console, "insights-helpful-table").locator("tr", has_text="Side effects")).to_contain_text("%")
 
     gap = console.locator("[data-testid=content-gap][data-key='faq/cost']")
     example = gap.locator(f"[data-testid=gap-example][data-conversation-id='{rated['cost']}']")
     expect(example).to_contain_text(COST_QUESTION)
     unhelpful = console.locator("[data-testid=content-gap][data-key='faq/side_effects']")
     expect(unhelpful).to_contain_text("rated not helpful")
+    expect(unhelpful.locator(".gap__key")).to_have_text("Side effects")
     expect(unhelpful).to_contain_text(REASON)
     console.set_viewport_size({"width": 1366, "height": 2400})  # the panel scrolls, not the page: show it all
     console.screenshot(path=str(ARTIFACTS / "console-insights.png"))

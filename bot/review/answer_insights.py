@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversation import events_table
 from bot.conversation.events import event_items
-from bot.review.outcomes import CANT_ANSWER, QUESTION_PREFIXES, QUESTION_TOPICS, feedback_topic
+from bot.review.outcomes import CANT_ANSWER, QUESTION_PREFIXES, QUESTION_TOPICS, feedback_topic, topic_label
 from bot.store.models import AnswerFeedback, ConversationAnswer
 
 A, F = ConversationAnswer, AnswerFeedback
@@ -80,7 +80,8 @@ def top_questions(s: Session, start: datetime, end: datetime, limit: int = TOP_Q
                     func.max(A.outcome).label("outcome"))
              .where(_answered(start, end), _question_topic()).group_by(A.topic)
              .order_by(replies.desc(), A.topic).limit(limit))
-    return [{"topic": row.topic, "replies": int(row.replies), "conversations": int(row.conversations),
+    return [{"topic": row.topic, "label": topic_label(row.topic), "replies": int(row.replies),
+             "conversations": int(row.conversations),
              "answered": row.outcome not in CANT_ANSWER} for row in s.execute(query)]
 
 
@@ -92,7 +93,8 @@ def helpfulness(s: Session, start: datetime, end: datetime) -> List[Dict[str, An
     topics = []
     for row in s.execute(query):
         up, down = int(row.up or 0), int(row.down or 0)
-        topics.append({"topic": feedback_topic(row.topic), "up": up, "down": down,
+        topic = feedback_topic(row.topic)
+        topics.append({"topic": topic, "label": topic_label(topic), "up": up, "down": down,
                        "helpful": round(up / (up + down), 4) if up + down else None})
     return sorted(topics, key=lambda t: (t["helpful"] if t["helpful"] is not None else 1, -t["down"], t["topic"]))
 
@@ -143,7 +145,7 @@ def content_gaps(s: Session, start: datetime, end: datetime, limit: int = TOP_GA
             group["messages"].add(message)
             group["rows"].append(row)
     ranked = sorted(groups.values(), key=lambda g: (-len(g["rows"]), g["key"]))[:limit]
-    return [{"key": g["key"], "messages": len(g["rows"]), "kinds": g["kinds"],
+    return [{"key": g["key"], "label": topic_label(g["key"]), "messages": len(g["rows"]), "kinds": g["kinds"],
              "examples": _examples(s, sorted(g["rows"], key=lambda r: -r["at"]))} for g in ranked]
 
 

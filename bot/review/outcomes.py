@@ -66,6 +66,22 @@ def is_question_topic(topic: str) -> bool:
     return topic.startswith(QUESTION_PREFIXES) or topic in QUESTION_TOPICS
 
 
+ACRONYMS = frozenset({"ptsd", "ocd", "fda", "iv", "adhd", "bpd", "mdd"})
+TOPIC_LABELS = {"condition/not_covered": "A condition the article doesn't cover",
+                "out_of_scope": "Outside what the assistant knows", "clarify": "Unclear message"}
+
+
+def topic_label(topic: str) -> str:
+    """A topic in plain words for the staff console: `faq/side_effects` -> "Side effects",
+    `condition/ptsd` -> "Condition: PTSD", `personal_advice` -> "Personal advice"."""
+    if topic in TOPIC_LABELS:
+        return TOPIC_LABELS[topic]
+    kind, _, key = topic.partition("/")
+    words = " ".join(w.upper() if w in ACRONYMS else w for w in (key or kind).split("_") if w)
+    words = words[:1].upper() + words[1:]
+    return f"Condition: {words}" if kind == "condition" and key else words
+
+
 def feedback_topic(topic: str) -> str:
     """An `answer_feedback.topic` (the response name, `utter_faq/side_effects`) as a reply topic."""
     return topic.removeprefix("utter_")
