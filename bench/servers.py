@@ -87,24 +87,34 @@ class Servers:
         return self.url.replace("http://", "ws://", 1) + "/webhooks/web/ws"
 
 
+def _stat(pid: int) -> List[str]:
+    """The fields of /proc/<pid>/stat after the command name (state first); empty if unreadable."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return []
+
+
+def _ticks_s(fields: List[str], first: int) -> float:
+    """Two consecutive clock-tick fields of a stat line, summed, in seconds (0 if missing)."""
+    try:
+        return (int(fields[first]) + int(fields[first + 1])) / os.sysconf("SC_CLK_TCK")
+    except (IndexError, ValueError):
+        return 0.0
+
+
 def process_cpu_s(pid: int) -> float:
     """utime + stime of a Linux process from /proc/<pid>/stat, in seconds (0 if unreadable)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
+    return _ticks_s(_stat(pid), 11)
 
 
 def process_tree(pid: int) -> List[int]:
     """`pid` and its live descendants, from /proc (just `pid` when nothing can be read)."""
     children: Dict[int, List[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-        except (OSError, IndexError, ValueError):
-            continue
+    for entry in Path("/proc").glob("[0-9]*"):
+        fields = _stat(int(entry.name))
+        if len(fields) > 1:
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
     tree, todo = [], [pid]
     while todo:
         current = todo.pop()
@@ -115,13 +125,7 @@ def process_tree(pid: int) -> List[int]:
 
 def tree_cpu_s(pid: int) -> float:
     """CPU seconds of `pid` and its live descendants (Sanic's workers), plus its children that ended."""
-    total = sum(process_cpu_s(p) for p in process_tree(pid))
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        pass
-    return total
+    return sum(process_cpu_s(p) for p in process_tree(pid)) + _ticks_s(_stat(pid), 13)  # + cutime, cstime
 
 
 def tree_rss_mb(pid: int) -> float:

@@ -45,8 +45,8 @@ async def answer(ws, message: str) -> List[Dict[str, Any]]:
     return await ask(ws, message)
 
 
-async def fill_handoff_form(ws, question: str = "how much does a session cost?") -> List[Dict[str, Any]]:
-    """Ask something the article can't answer, ask for a person and complete the form."""
+async def form_up_to_confirmation(ws, question: str = "how much does a session cost?") -> str:
+    """Ask something the article can't answer, ask for a person, fill the form; the "Yes" payload that sends it."""
     await answer(ws, question)
     frames = await answer(ws, "can I talk to a real person please")
     assert any("name" in t.lower() for t in texts(frames)), texts(frames)
@@ -55,7 +55,12 @@ async def fill_handoff_form(ws, question: str = "how much does a session cost?")
     frames = await answer(ws, "weekday mornings")
     yes = [b for f in frames for b in f.get("buttons", []) if b["title"].lower().startswith("yes")]
     assert yes, texts(frames)
-    return await answer(ws, yes[0]["payload"])
+    return yes[0]["payload"]
+
+
+async def fill_handoff_form(ws, question: str = "how much does a session cost?") -> List[Dict[str, Any]]:
+    """Ask something the article can't answer, ask for a person and complete the form."""
+    return await answer(ws, await form_up_to_confirmation(ws, question))
 
 
 def test_visitor_reaches_a_coordinator_and_comes_back_to_the_bot(servers, alice) -> None:
@@ -128,12 +133,8 @@ def test_a_visitor_who_leaves_as_soon_as_the_request_is_sent_still_reaches_the_c
             async with websockets.connect(ws_url(servers)) as visitor:
                 session = await open_session(visitor)
                 conversation = session["session_id"]
-                await answer(visitor, "how much does a session cost?")
-                await answer(visitor, "can I talk to a real person please")
-                for said in ("Maria", "maria@example.com", "weekday mornings"):
-                    frames = await answer(visitor, said)
-                yes = [b for f in frames for b in f.get("buttons", []) if b["title"].lower().startswith("yes")]
-                await visitor.send(json.dumps({"type": "user_uttered", "message": yes[0]["payload"]}))
+                yes = await form_up_to_confirmation(visitor)
+                await visitor.send(json.dumps({"type": "user_uttered", "message": yes}))
                 handoff = await next_frame(visitor, "handoff", timeout=20)
                 assert handoff["state"] == "waiting"
             # the socket closed before the end of the reply

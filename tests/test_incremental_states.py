@@ -69,11 +69,10 @@ class Comparing:
 
     def __call__(self, domain: Domain, tracker: DialogueStateTracker, omit_unset_slots: bool = False,
                  ignore_rule_only_turns: bool = False, rule_only_data: Optional[Dict[str, Any]] = None) -> Any:
-        key = f"{tracker.sender_id}\x00{(omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))}"
+        key, options = incremental_states.entry_key(tracker.sender_id, omit_unset_slots, ignore_rule_only_turns,
+                                                    rule_only_data)
         entry = incremental_states._entries.get(key)
-        applied = tracker.applied_events()
-        if incremental_states._resumable(entry, domain, (omit_unset_slots, ignore_rule_only_turns,
-                                                        repr(rule_only_data)), applied) and entry and entry.applied:
+        if entry and entry.applied and incremental_states._resumable(entry, domain, options, tracker.applied_events()):
             self.resumed += 1
         kept = incremental_states.states_for_tracker_history(
             domain, tracker, omit_unset_slots, ignore_rule_only_turns, rule_only_data)

@@ -165,6 +165,13 @@ def _resumable(entry: Optional[_Entry], domain: Domain, options: Tuple[Any, ...]
     return all(a is b for a, b in zip(done, itertools.islice(applied, len(done)), strict=True))
 
 
+def entry_key(sender_id: str, omit_unset_slots: bool, ignore_rule_only_turns: bool,
+              rule_only_data: Optional[Dict[str, Any]]) -> Tuple[str, Tuple[Any, ...]]:
+    """Where a conversation's fold for these options is kept, and the options as compared."""
+    options = (omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
+    return f"{sender_id}\x00{options}", options
+
+
 def _copy(state: State) -> State:
     """A state the caller may edit: its own dict and sub-state dicts (the values are immutable)."""
     return {key: dict(sub) for key, sub in state.items()}
@@ -178,8 +185,7 @@ def states_for_tracker_history(
     rule_only_data: Optional[Dict[str, Any]] = None,
 ) -> List[State]:
     """`Domain.states_for_tracker_history`, continued from the states kept for this conversation."""
-    options = (omit_unset_slots, ignore_rule_only_turns, repr(rule_only_data))
-    key = f"{tracker.sender_id}\x00{options}"
+    key, options = entry_key(tracker.sender_id, omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     applied = tracker.applied_events()
     with _lock:
         entry = _entries.get(key)
