@@ -28,12 +28,13 @@ def asker(servers: Any):
 
 def test_the_sets_are_apart_and_big_enough() -> None:
     sets = [scoring.load(name) for name in scoring.SETS]
-    assert len(sets[0]) + len(sets[2]) >= 250
+    assert len(scoring.load("dev")) + len(scoring.load("test")) >= 250
     texts = [{q.text.lower() for q in questions} for questions in sets]
     assert all(len(t) == len(q) for t, q in zip(texts, sets)), "a message appears twice in one set"
     assert all(not texts[i] & texts[j] for i in range(len(sets)) for j in range(i + 1, len(sets)))
-    for questions in sets:
-        assert {q.label for q in questions} == set(scoring.LABELS)
+    for name, questions in zip(scoring.SETS, sets):
+        labels = {q.label for q in questions}
+        assert labels <= set(scoring.LABELS) and (name in scoring.SAFETY_ONLY or labels == set(scoring.LABELS)), name
 
 
 def listed_texts(path: Path) -> Set[str]:
@@ -65,7 +66,8 @@ def test_test_half_holds_the_floors(servers) -> None:
 @pytest.mark.skipif(not os.environ.get("REALWORLD_REPORT"), reason="the full report: make eval-realworld")
 def test_report_both_halves(servers) -> None:
     ask = asker(servers)
-    for name, title in (("dev", "dev half (tuned on)"), ("dev2", "second dev set (tuned on)")):
+    for name, title in (("dev", "dev half (tuned on)"), ("dev2", "second dev set (tuned on)"),
+                        ("dev3", "third dev set (tuned on)"), ("dev_safety", "safety dev set (tuned on)")):
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))

@@ -2,7 +2,8 @@
 
 "Can ketamine infusion therapy help my OCD?" reads to the classifier much like "what are the
 benefits?", so it picks the general benefits answer. When a question about what ketamine can do
-(benefits, candidacy, research, what it is, how it works, long-term effects) names a condition the
+(benefits, candidacy, research, what it is, how it works, long-term effects, whether it rules
+anyone out: "can people with bipolar disorder get infusions?") names a condition the
 domain terms know, this component makes it `ask_condition`, so the condition's own answer is given
 (or the honest answer for a condition the article does not name). Questions on other topics that
 mention a condition ("how long do side effects last with PTSD") keep their answer. Runs after the
@@ -31,7 +32,7 @@ class ConditionRouter(UntrainedComponent):
     def get_default_config() -> Dict[Text, Any]:
         """`answer_keys`: the general answers a named condition replaces."""
         return {"answer_keys": ["faq/benefits", "faq/candidacy", "faq/research", "faq/what_is_ketamine",
-                                "faq/how_it_works", "faq/long_term"]}
+                                "faq/how_it_works", "faq/long_term", "faq/contraindications"]}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Keep the answer keys."""

@@ -21,6 +21,13 @@ subject is the treatment ("will it hurt my baby?"), a misspelt "suicidal" in suc
 a classifier `distress` with no distress phrase that talks about the treatment ("my mom keeps
 asking me what ketamine is and i can't explain it") or has no word of distress at all ("im gonna
 log off now").
+
+The pipeline runs the detector twice (`checks`): right after the classifiers with `classifier`,
+which judges the classifier's own `crisis` and `distress` where no phrase matched, so that a
+demoted message's next guess goes through the fallback threshold and the knowledge guard like any
+other ("i had seizures as a kid, does that rule me out" must not become a confident `goodbye` at
+0.07); and last with `phrases`, so that no component overrides a phrase match. `both` (the
+default) does both in one place.
 """
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 
 from bot.nlp.intent_override import override_intent
+from bot.nlp.question_splitter import WHOLE_TEXT_KEY
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 CRISIS_INTENT = "crisis"
@@ -68,6 +76,19 @@ IDIOMS = re.compile(
     r"|\b(are|is|am|were|was|gonna|going to|will) (going to |gonna )?kill me if\b"
     r"|\b(this|that|the|my|it) (\w+ )?(is |are |was )?killing me\b"
     r"|\bdying to (know|try|ask|hear|see|get)\b")
+# Self-harm named as a topic, and the marks of a past attempt told in a question about the treatment.
+TOPIC_PHRASES = {"self harm", "self-harm", "suicide", "overdose", "attempted suicide", "suicide attempt",
+                 "suicidal thoughts", "suicidal ideation", "harming myself", "hurting myself"}
+ASKS_ABOUT_TREATMENT = re.compile(
+    r"\b(am i|could i|can i|would i|will i|is he|is she|could he|could she|can he|can she) (\w+ ){0,2}"
+    r"(candidate|eligible|qualify|still (get|have|do|be)|get|have|be (considered|accepted|seen|treated))\b|"
+    r"\b(used|help|helps|work|works|safe) (for|with) (people|patients|someone|those|the urge)\b")
+PAST_MARKERS = re.compile(r"\b(\d+ (years?|months?) ago|years ago|in (19|20)\d\d|back in|as a (teen|teenager|kid|child)|"
+                          r"when i was (younger|a teen|in)|in the past|history of|a long time ago)\b")
+STABLE_MARKERS = re.compile(r"\b(stable|doing (well|better|ok|okay|good)|in a (good|better) place|recovered|better now|"
+                            r"(\d+|two|three|four|five|ten) years (clean|sober|out)|safe now|well now)\b")
+PRESENT_RISK = re.compile(r"\b(tonight|tonite|right now|again now|this time|plan|planning|going to|gonna|want to die|"
+                          r"wanna die|still want|thinking about it again)\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
 FEELING_GROUP = "feeling_statements"
 TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
@@ -78,7 +99,7 @@ TREATMENT_SUBJECT = re.compile(
     r"this|that|they)\s+(\w+\s+){0,2}?(hurt|harm|kill|affect|damage|injure)\b")
 # Crisis groups that are statements of a plan or means: a question about the treatment before them
 # ("does the infusion hurt? ... I've got the rope") does not make them a question.
-STATEMENT_GROUPS = {"finality_and_means", "means_and_plans"}
+STATEMENT_GROUPS = {"finality_and_means", "means_and_plans", "means_with_intent"}
 # Crisis groups that stand for a word, not a statement: a question about the treatment with them is a question.
 QUESTION_GROUPS = {"suicide_word"}
 # A classifier's `distress` with no distress phrase stands only with one of these words (or a word of
@@ -87,6 +108,8 @@ DISTRESS_WORDS = {"sad", "hopeless", "tired", "exhausted", "alone", "lonely", "e
                   "depressed", "depresed", "broken", "heavy", "dark", "scared", "afraid", "numb", "lost",
                   "worthless", "failure", "burden", "anymore", "struggling", "overwhelmed", "suffering", "miserable"}
 
+
+CHECKS = ("classifier", "phrases", "both")
 
 PatternGroups = Dict[str, Dict[str, List[str]]]
 MATCH_KINDS = ("words", "lemmas", "regex", "all_of")
@@ -158,10 +181,11 @@ class CrisisDetector(UntrainedSpacyComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or absolute)."""
+        """`patterns`, `distress_patterns`: paths of the phrase files (relative to the working directory or
+        absolute); `checks`: `classifier`, `phrases` or `both` (see the module's docstring)."""
         return {"patterns": str(DEFAULT_PATTERNS), "distress_patterns": str(DEFAULT_DISTRESS_PATTERNS),
                 "min_classifier_confidence": DEFAULT_MIN_CLASSIFIER_CONFIDENCE,
-                "risk_words": list(DEFAULT_RISK_WORDS)}
+                "risk_words": list(DEFAULT_RISK_WORDS), "checks": "both"}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Read the phrase groups; they are compiled on first use with the loaded pipeline."""
@@ -169,6 +193,9 @@ class CrisisDetector(UntrainedSpacyComponent):
         self.distress_groups = load_patterns(Path(config.get("distress_patterns") or DEFAULT_DISTRESS_PATTERNS))
         self.min_confidence = float(config.get("min_classifier_confidence", DEFAULT_MIN_CLASSIFIER_CONFIDENCE))
         self.risk_words = set(config.get("risk_words") or DEFAULT_RISK_WORDS)
+        self.checks = config.get("checks") or "both"
+        if self.checks not in CHECKS:
+            raise ValueError(f"CrisisDetector: `checks` must be one of {', '.join(CHECKS)}, not {self.checks!r}")
         self._matchers: Optional[Tuple[CrisisMatcher, CrisisMatcher]] = None
 
 
@@ -180,6 +207,13 @@ class CrisisDetector(UntrainedSpacyComponent):
 
     def level_of(self, text: str, intent: Dict[str, Any], nlp: Language) -> Optional[Tuple[str, str, str]]:
         """(intent, group, phrase) for a message with risk or distress language, else None."""
+        found = self.phrase_level(text, nlp)
+        if found is not None or self.checks == "phrases":
+            return found
+        return self.classifier_level(text, intent)
+
+    def phrase_level(self, text: str, nlp: Language) -> Optional[Tuple[str, str, str]]:
+        """(intent, group, phrase) when a crisis or distress phrase matches `text`, else None."""
         crisis, distress = self.matchers(nlp)
         lowered = text.lower()
         words = set(PUNCTUATION.sub(" ", lowered).split())
@@ -187,12 +221,33 @@ class CrisisDetector(UntrainedSpacyComponent):
         found = crisis.find(text)
         if found is not None:
             if (TREATMENT_SUBJECT.match(lowered) and found[0] not in STATEMENT_GROUPS) or (
-                    found[0] in QUESTION_GROUPS and about_treatment):
+                    found[0] in QUESTION_GROUPS and about_treatment) or (
+                    found[0] not in STATEMENT_GROUPS and self.question_about_the_past_or_topic(lowered, found[1])):
                 return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
         found = distress.find(text)
         if found is not None and not (found[0] == FEELING_GROUP and (TREATMENT_WORDS - {"it"}) & words):
             return (DISTRESS_INTENT,) + found
+        return None
+
+    @staticmethod
+    def question_about_the_past_or_topic(lowered: str, phrase: str) -> bool:
+        """A question about the treatment that names self-harm as a topic ("can ketamine help with the
+        urge to self-harm?"), or that tells of a past attempt now behind the visitor ("I attempted
+        suicide years ago and I'm stable now, am I a candidate?"), with no word of risk now."""
+        words = set(PUNCTUATION.sub(" ", lowered).split())
+        if PRESENT_RISK.search(lowered):
+            return False
+        asks = bool(QUESTION_START.match(lowered) or ASKS_ABOUT_TREATMENT.search(lowered))
+        if " ".join(phrase.split()) in TOPIC_PHRASES and asks and TREATMENT_WORDS & words:
+            return True
+        return asks and bool(PAST_MARKERS.search(lowered)) and bool(STABLE_MARKERS.search(lowered))
+
+    def classifier_level(self, text: str, intent: Dict[str, Any]) -> Optional[Tuple[str, str, str]]:
+        """What becomes of the classifier's own `crisis` or `distress` when no phrase matched."""
+        lowered = text.lower()
+        words = set(PUNCTUATION.sub(" ", lowered).split())
+        about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
         if intent.get("name") == DISTRESS_INTENT and (
                 (TREATMENT_WORDS - {"it"}) & words or not (DISTRESS_WORDS | self.risk_words) & words):
             return QUESTION_ABOUT_TREATMENT, "classifier_distress_without_distress", ""
@@ -223,7 +278,19 @@ class CrisisDetector(UntrainedSpacyComponent):
         """Override the intent of every message that contains crisis or distress language."""
         for message in messages:
             text = message.get(TEXT)
-            found = self.level_of(text, message.get(INTENT) or {}, model.model) if text else None
+            intent = message.get(INTENT) or {}
+            if not text:
+                continue
+            if self.checks == "classifier":
+                # Only the classifier's own verdicts; a phrase is left to the last run.
+                whole = message.get(WHOLE_TEXT_KEY) or text
+                found = self.phrase_level(whole, model.model)
+                if found is None:
+                    found = self.classifier_level(whole, intent)
+                elif found[0] != QUESTION_ABOUT_TREATMENT:
+                    found = None
+            else:
+                found = self.level_of(text, intent, model.model)
             if found is None:
                 continue
             intent, group, phrase = found

@@ -11,7 +11,9 @@ so this component looks at other signals, learnt from the training data at train
 A condition question that names no condition the domain knows but has an unknown word ("does it
 help with insomnia") is about a condition the article does not name, so it is unknown too. A
 doubtful question that names a condition the domain knows ("can people with bipolar get
-ketamine") gets that condition's answer (`ask_condition`) rather than a guess.
+ketamine") gets that condition's answer (`ask_condition`) rather than a guess; so does a message
+the fallback classifier found unclear that asks whether the treatment suits a condition it names
+("I'm bipolar 2 ... would ketamine help someone like me?").
 
 When the question has a word the assistant was never taught and the answer does not hold up, the
 intent becomes `out_of_scope` (whose rule gives an honest reply naming what was not found and
@@ -67,7 +69,7 @@ FILLER = {"hi", "hello", "hey", "please", "thanks", "thank", "ok", "okay", "yes"
 # Words that ask whether the treatment suits a condition ("could infusions be an option for my PTSD").
 SUITS_WORDS = {"help", "helps", "helped", "helpful", "work", "works", "worked", "option", "options", "candidate",
                "candidates", "treat", "treats", "treated", "treating", "effective", "benefit", "worth",
-               "suitable", "qualify", "eligible", "recommended"}
+               "suitable", "qualify", "eligible", "recommended", "fit", "meant", "anything", "used", "use"}
 
 
 def content_words(words: Iterable[str]) -> List[str]:
@@ -232,6 +234,11 @@ class KnowledgeGuard(GraphComponent):
         """Mark unknown questions `out_of_scope`; record the signals on every question."""
         for message in messages:
             intent = (message.get(INTENT) or {}).get("name")
+            if intent == DOUBTFUL_INTENT and message.get(TEXT) and self.about_a_named_condition(message, "unknown"):
+                # The classifier is unsure, but the visitor asks whether it suits a condition they name.
+                override_intent(message, CONDITION_INTENT)
+                message.set(OUTPUT_KEY, {**self.signals(message), "decision": "condition"}, add_to_output=True)
+                continue
             if not message.get(TEXT) or intent not in QUESTION_INTENTS + (UNKNOWN_INTENT, CONDITION_INTENT):
                 continue
             signals = self.signals(message)
