@@ -142,3 +142,40 @@ def test_questions_about_addiction_overdose_and_ideation_match_no_phrase(spacy_m
     detector = CrisisDetector(CrisisDetector.get_default_config())
     flagged = [t for t in lines("question_forms.txt") if classify(detector, spacy_model, t).get("crisis_detector")]
     assert flagged == []
+
+
+def test_the_classifier_stage_leaves_a_demoted_message_to_the_fallback_and_phrases_to_the_end(spacy_model) -> None:
+    """Run first (`checks: classifier`), a classifier crisis without risk gives way to its next guess
+    at the guess's own confidence, so the fallback classifier can call it unclear; a phrase is left
+    for the last run (`checks: phrases`), which alone raises the alarm."""
+    early = CrisisDetector({**CrisisDetector.get_default_config(), "checks": "classifier"})
+    late = CrisisDetector({**CrisisDetector.get_default_config(), "checks": "phrases"})
+    ranking = [{"name": "crisis", "confidence": 0.85}, {"name": "goodbye", "confidence": 0.07}]
+    demoted = Message(data={"text": "i had seizures as a kid, does that rule me out",
+                            "intent": dict(ranking[0]), "intent_ranking": list(ranking)})
+    early.process([demoted], spacy_model)
+    assert demoted.get("intent") == {"name": "goodbye", "confidence": 0.07}
+    phrase = classify(early, spacy_model, "pills counted out, taking them tonight", intent="crisis")
+    assert phrase.get("crisis_detector") is None and phrase.get("intent")["name"] == "crisis"
+    statement = classify(early, spacy_model, "pills counted out, taking them tonight")
+    assert statement.get("intent")["name"] == "faq", "the classifier stage never raises the alarm itself"
+    late.process([statement], spacy_model)
+    assert statement.get("crisis_detector")["level"] == "crisis"
+    with pytest.raises(ValueError, match="checks"):
+        CrisisDetector({**CrisisDetector.get_default_config(), "checks": "sometimes"})
+
+
+@pytest.mark.parametrize("text", [
+    "I attempted suicide years ago and I'm stable now, am I a candidate?",
+    "can ketamine help with the urge to self-harm?"])
+def test_a_past_attempt_or_self_harm_as_a_topic_in_a_question_is_a_question(spacy_model, text: str) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    assert classify(detector, spacy_model, text).get("crisis_detector") is None
+
+
+@pytest.mark.parametrize("text", [
+    "I attempted suicide years ago and this time I have a plan",
+    "tried to overdose in 2019, stable for a while, but tonight I'm going to finish it"])
+def test_a_past_attempt_with_risk_now_is_a_crisis(spacy_model, text: str) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    assert classify(detector, spacy_model, text).get("intent")["name"] == "crisis"
