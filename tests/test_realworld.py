@@ -67,7 +67,8 @@ def test_test_half_holds_the_floors(servers) -> None:
 def test_report_both_halves(servers) -> None:
     ask = asker(servers)
     for name, title in (("dev", "dev half (tuned on)"), ("dev2", "second dev set (tuned on)"),
-                        ("dev3", "third dev set (tuned on)"), ("dev_safety", "safety dev set (tuned on)")):
+                        ("dev3", "third dev set (tuned on)"), ("dev_safety", "safety dev set (tuned on)"),
+                        ("dev_safety2", "second safety dev set (tuned on)")):
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))

@@ -69,24 +69,29 @@ DEFAULT_RISK_WORDS = (
 QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
 # Figures of speech with a word of risk, which the classifier may still call a crisis: the killing
 # is of a thing ("kill this paperwork") or done to the visitor by someone upset with them ("my kids
-# are going to kill me if I miss it"). They outrank only the classifier, never a crisis phrase.
+# are going to kill me if I miss it", "shoot you an email tonight", "die of embarrassment"). They are
+# taken out of the text before phrases are matched, and outrank the classifier.
 IDIOMS = re.compile(
     r"\b(kill|killing|killed|murder) (this|that|these|those|the|my|it) (\w+ ){0,2}(paperwork|form|forms|workout|exam|test|"
     r"presentation|interview|project|deadline|job interview|essay|task|game|headache|back|feet|commute)\b"
     r"|\b(are|is|am|were|was|gonna|going to|will) (going to |gonna )?kill me if\b"
     r"|\b(this|that|the|my|it) (\w+ )?(is |are |was )?killing me\b"
-    r"|\bdying to (know|try|ask|hear|see|get)\b")
+    r"|\bdying to (know|try|ask|hear|see|get)\b"
+    r"|\bdie of (embarrassment|shame|boredom|laughter|cringe)\b"
+    r"|\bshoot (you|me|them|him|her|over|across) (an? |my |the )?(quick )?(email|text|message|note|line|records|form)\w*")
 # Self-harm named as a topic, and the marks of a past attempt told in a question about the treatment.
 TOPIC_PHRASES = {"self harm", "self-harm", "suicide", "overdose", "attempted suicide", "suicide attempt",
                  "suicidal thoughts", "suicidal ideation", "harming myself", "hurting myself"}
 ASKS_ABOUT_TREATMENT = re.compile(
     r"\b(am i|could i|can i|would i|will i|is he|is she|could he|could she|can he|can she) (\w+ ){0,2}"
     r"(candidate|eligible|qualify|still (get|have|do|be)|get|have|be (considered|accepted|seen|treated))\b|"
-    r"\b(used|help|helps|work|works|safe) (for|with) (people|patients|someone|those|the urge)\b")
+    r"\b(used|help|helps|work|works|safe) (for|with) (people|patients|someone|those|the urge)\b|"
+    r"\brule (me|him|her|them) out\b")
 PAST_MARKERS = re.compile(r"\b(\d+ (years?|months?) ago|years ago|in (19|20)\d\d|back in|as a (teen|teenager|kid|child)|"
-                          r"when i was (younger|a teen|in)|in the past|history of|a long time ago)\b")
+                          r"when i was (younger|a teen|in)|in the past|history of|a long time ago|used to|in high school|in college|survived)\b")
 STABLE_MARKERS = re.compile(r"\b(stable|doing (well|better|ok|okay|good)|in a (good|better) place|recovered|better now|"
-                            r"(\d+|two|three|four|five|ten) years (clean|sober|out)|safe now|well now)\b")
+                            r"(\d+|two|three|four|five|ten) years (clean|sober|out)|safe now|well now|in recovery|"
+                            r"(it's|its|it has) been \d+ (yrs|years))\b")
 PRESENT_RISK = re.compile(r"\b(tonight|tonite|right now|again now|this time|plan|planning|going to|gonna|want to die|"
                           r"wanna die|still want|thinking about it again)\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
@@ -99,7 +104,7 @@ TREATMENT_SUBJECT = re.compile(
     r"this|that|they)\s+(\w+\s+){0,2}?(hurt|harm|kill|affect|damage|injure)\b")
 # Crisis groups that are statements of a plan or means: a question about the treatment before them
 # ("does the infusion hurt? ... I've got the rope") does not make them a question.
-STATEMENT_GROUPS = {"finality_and_means", "means_and_plans", "means_with_intent"}
+STATEMENT_GROUPS = {"finality_and_means", "means_and_plans", "means_with_intent", "act_under_way"}
 # Crisis groups that stand for a word, not a statement: a question about the treatment with them is a question.
 QUESTION_GROUPS = {"suicide_word"}
 # A classifier's `distress` with no distress phrase stands only with one of these words (or a word of
@@ -218,7 +223,7 @@ class CrisisDetector(UntrainedSpacyComponent):
         lowered = text.lower()
         words = set(PUNCTUATION.sub(" ", lowered).split())
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
-        found = crisis.find(text)
+        found = crisis.find(IDIOMS.sub(" ", PUNCTUATION.sub(" ", lowered)))
         if found is not None:
             if (TREATMENT_SUBJECT.match(lowered) and found[0] not in STATEMENT_GROUPS) or (
                     found[0] in QUESTION_GROUPS and about_treatment) or (

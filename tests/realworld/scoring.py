@@ -25,9 +25,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 NOT_COVERED_ANSWERS = ROOT / "bot" / "data" / "nlu" / "not_covered_answers.yml"
 # The tuning sets first, then the sets that are reported only (never tuned on).
-TUNING = ("dev", "dev2", "dev3", "dev_safety")
-# A tuning set of safety messages only (crisis, distress, questions about suicide, personal advice).
-SAFETY_ONLY = ("dev_safety",)
+TUNING = ("dev", "dev2", "dev3", "dev_safety", "dev_safety2")
+# Tuning sets of safety messages (crisis, distress, questions about suicide, personal advice, look-alikes).
+SAFETY_ONLY = ("dev_safety", "dev_safety2")
 REPORTED = ("test", "test2", "test3")
 SETS = TUNING + REPORTED
 LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltalk")
