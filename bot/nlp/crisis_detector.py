@@ -88,7 +88,8 @@ ASKS_ABOUT_TREATMENT = re.compile(
     r"\b(used|help|helps|work|works|safe) (for|with) (people|patients|someone|those|the urge)\b|"
     r"\brule (me|him|her|them) out\b")
 PAST_MARKERS = re.compile(r"\b(\d+ (years?|months?) ago|years ago|in (19|20)\d\d|back in|as a (teen|teenager|kid|child)|"
-                          r"when i was (younger|a teen|in)|in the past|history of|a long time ago|used to|in high school|in college|survived)\b")
+                          r"when i was (younger|a teen|in)|in the past|history of|a long time ago|used to|"
+                          r"in high school|in college|survived)\b")
 STABLE_MARKERS = re.compile(r"\b(stable|doing (well|better|ok|okay|good)|in a (good|better) place|recovered|better now|"
                             r"(\d+|two|three|four|five|ten) years (clean|sober|out)|safe now|well now|in recovery|"
                             r"(it's|its|it has) been \d+ (yrs|years))\b")
