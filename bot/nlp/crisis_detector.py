@@ -288,7 +288,10 @@ class CrisisDetector(UntrainedSpacyComponent):
             if not text:
                 continue
             if self.checks == "classifier":
-                # Only the classifier's own verdicts; a phrase is left to the last run.
+                # Only the classifier's own verdicts; a phrase is left to the last run. Any other
+                # intent has nothing to judge here, so the phrases are matched once, at the end.
+                if intent.get("name") not in (CRISIS_INTENT, DISTRESS_INTENT):
+                    continue
                 whole = message.get(WHOLE_TEXT_KEY) or text
                 found = self.phrase_level(whole, model.model)
                 if found is None:
