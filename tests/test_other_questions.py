@@ -77,3 +77,17 @@ def test_personal_advice_in_the_second_question_goes_to_a_clinician_and_the_firs
     assert "clinician" in texts
     assert replies[-1]["buttons"] == [{"title": "How long does an infusion take?",
                                        "payload": "How long does an infusion take?"}]
+
+
+def test_a_regulatory_second_question_is_offered_and_the_first_keeps_its_answer(servers) -> None:
+    replies = servers.say(sender(), "What are the side effects? And is it FDA approved?")
+    texts = " ".join(r.get("text", "") for r in replies)
+    assert "headache" in texts and "dizziness" in texts
+    assert replies[-1]["buttons"] == [{"title": "And is it FDA approved?", "payload": "And is it FDA approved?"}]
+
+
+def test_a_regulatory_first_question_still_gets_the_regulatory_answer(servers) -> None:
+    replies = servers.say(sender(), "Is ketamine FDA approved for depression? And how long does one infusion take?")
+    assert any("regulatory approval" in r.get("text", "") for r in replies)
+    assert replies[-1]["buttons"] == [{"title": "And how long does one infusion take?",
+                                       "payload": "And how long does one infusion take?"}]

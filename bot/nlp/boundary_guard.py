@@ -11,7 +11,8 @@
 
 It runs after the classifiers, on the whole message (all of its questions), and before the crisis
 detector (which has the last word). When it answers a message that asks several questions, the
-questions its answer does not cover are the ones offered next. Words are
+questions its answer does not cover are the ones offered next; a regulatory question asked after
+another one is itself offered next, and the first question keeps its answer. Words are
 repaired before matching: a word that is not English (not in the spaCy pipeline's lemma table) and
 is one edit away from a word the boundaries use becomes that word. The rules live in
 `bot/nlp/boundaries.yml`. An override is recorded in the parse as `boundary_guard: {"rule", "word"}`.
@@ -31,7 +32,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
 from bot.nlp.intent_override import override_intent
-from bot.nlp.question_splitter import offer_instead
+from bot.nlp.question_splitter import QUESTIONS_KEY, offer_instead
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
@@ -178,12 +179,20 @@ class BoundaryGuard(UntrainedSpacyComponent):
                 self.use_next_guess(message, tried)
                 intent = (message.get(INTENT) or {}).get("name")
             found = boundaries.check(text) if text else None
+            if found is not None and found[0] == "regulatory" and self.asked_later(message, boundaries):
+                continue  # the first question is answered; the regulatory one is offered next
             if found is not None:
                 rule, word = found
                 self.apply(message, rule)
                 message.set(OUTPUT_KEY, {"rule": rule, "word": word}, add_to_output=True)
                 offer_instead(message, functools.partial(refuses, boundaries))
         return messages
+
+    @staticmethod
+    def asked_later(message: Message, boundaries: Boundaries) -> bool:
+        """Whether only a later question of a several-question message is a regulatory one."""
+        questions = message.get(QUESTIONS_KEY) or []
+        return len(questions) > 1 and boundaries.check(questions[0]) is None
 
     @staticmethod
     def use_next_guess(message: Message, lacking: Set[str]) -> None:
