@@ -179,3 +179,15 @@ def test_a_past_attempt_or_self_harm_as_a_topic_in_a_question_is_a_question(spac
 def test_a_past_attempt_with_risk_now_is_a_crisis(spacy_model, text: str) -> None:
     detector = CrisisDetector(CrisisDetector.get_default_config())
     assert classify(detector, spacy_model, text).get("intent")["name"] == "crisis"
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("We live alone on a farm an hour away, is there somewhere closer to stay the night?", "faq"),
+    ("can my daughter come alone or does she need someone with her", "distress"),
+])
+def test_being_alone_as_a_fact_is_not_distress_but_feeling_alone_is(spacy_model: SpacyModel, text: str, intent: str) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    fact = classify(detector, spacy_model, text, intent=intent)
+    assert fact.get("intent")["name"] == "faq", fact.get("crisis_detector")
+    feeling = classify(detector, spacy_model, "I live alone and I feel so alone all the time", intent=intent)
+    assert feeling.get("intent")["name"] == "distress"

@@ -95,6 +95,10 @@ STABLE_MARKERS = re.compile(r"\b(stable|doing (well|better|ok|okay|good)|in a (g
                             r"(it's|its|it has) been \d+ (yrs|years))\b")
 PRESENT_RISK = re.compile(r"\b(tonight|tonite|right now|again now|this time|plan|planning|going to|gonna|want to die|"
                           r"wanna die|still want|thinking about it again)\b")
+# Being alone as a fact of travel or home ("I live alone", "can I come alone?") is not a feeling:
+# it is taken out of the text before the distress phrases are matched ("I feel so alone" still is one).
+ALONE_AS_A_FACT = re.compile(r"\b(live|lives|living|go|going|come|coming|drive|driving|travel|travelling|traveling|"
+                             r"arrive|get there|get home|go home|leave) (by myself and )?alone\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
 FEELING_GROUP = "feeling_statements"
 TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
@@ -231,7 +235,7 @@ class CrisisDetector(UntrainedSpacyComponent):
                     found[0] not in STATEMENT_GROUPS and self.question_about_the_past_or_topic(lowered, found[1])):
                 return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
-        found = distress.find(text)
+        found = distress.find(ALONE_AS_A_FACT.sub(" ", lowered))
         if found is not None and not (found[0] == FEELING_GROUP and (TREATMENT_WORDS - {"it"}) & words):
             return (DISTRESS_INTENT,) + found
         return None
@@ -251,7 +255,7 @@ class CrisisDetector(UntrainedSpacyComponent):
 
     def classifier_level(self, text: str, intent: Dict[str, Any]) -> Optional[Tuple[str, str, str]]:
         """What becomes of the classifier's own `crisis` or `distress` when no phrase matched."""
-        lowered = text.lower()
+        lowered = ALONE_AS_A_FACT.sub(" ", text.lower())
         words = set(PUNCTUATION.sub(" ", lowered).split())
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
         if intent.get("name") == DISTRESS_INTENT and (
