@@ -77,6 +77,7 @@ IDIOMS = re.compile(
     r"|\b(are|is|am|were|was|gonna|going to|will) (going to |gonna )?kill me if\b"
     r"|\b(this|that|the|my|it) (\w+ )?(is |are |was )?killing me\b"
     r"|\bdying to (know|try|ask|hear|see|get)\b"
+    r"|\b(at )?the end of (my|his|her|our|their) rope\b"
     r"|\bdie of (embarrassment|shame|boredom|laughter|cringe)\b"
     r"|\bshoot (you|me|them|him|her|over|across) (an? |my |the )?(quick )?(email|text|message|note|line|records|form)\w*")
 # Self-harm named as a topic, and the marks of a past attempt told in a question about the treatment.
