@@ -86,6 +86,10 @@ class Boundaries:
         self.medicines: Set[str] = set(medication.get("medicines") or [])
         self.people: Set[str] = set(medication.get("people") or [])
         self.medication_asks = [re.compile(p) for p in medication.get("asks") or []]
+        self.medication_direct = [re.compile(p) for p in medication.get("direct") or []]
+        self.generic_medicines: Set[str] = set(medication.get("generic") or [])
+        forms = medication.get("medicine_forms")
+        self.medicine_forms: Optional[re.Pattern[str]] = re.compile(forms) if forms else None
         asks = {w for p in medication.get("asks") or [] for w in re.findall(r"[a-z]{4,}", p)}
         self.vocabulary = {w for w in self.regulatory_words | literals | self.medicines | asks
                            if len(w) >= MIN_REPAIR_LENGTH}
@@ -119,8 +123,11 @@ class Boundaries:
             match = pattern.search(repaired)
             if match:
                 return "personal_advice", match.group(0).strip()
-        medicine = next((w for w in words if w in self.medicines), None)
-        if medicine and self.people.intersection(words) and any(p.search(repaired) for p in self.medication_asks):
+        medicine = next((w for w in words if w in self.medicines
+                         or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))), None)
+        if medicine and (self.people.intersection(words) and any(p.search(repaired) for p in self.medication_asks)
+                         or medicine not in self.generic_medicines
+                         and any(p.search(repaired) for p in self.medication_direct)):
             return "personal_advice", medicine
         found = next((w for w in words if w in self.regulatory_words), None)
         if found and not self.regulatory_unless.intersection(words):
