@@ -125,9 +125,9 @@ class Boundaries:
                 return "personal_advice", match.group(0).strip()
         medicine = next((w for w in words if w in self.medicines
                          or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))), None)
-        if medicine and (self.people.intersection(words) and any(p.search(repaired) for p in self.medication_asks)
-                         or medicine not in self.generic_medicines
-                         and any(p.search(repaired) for p in self.medication_direct)):
+        for_a_person = bool(self.people.intersection(words)) and any(p.search(repaired) for p in self.medication_asks)
+        named_change = medicine not in self.generic_medicines and any(p.search(repaired) for p in self.medication_direct)
+        if medicine and (for_a_person or named_change):
             return "personal_advice", medicine
         found = next((w for w in words if w in self.regulatory_words), None)
         if found and not self.regulatory_unless.intersection(words):
