@@ -196,3 +196,16 @@ def test_every_personal_advice_message_is_routed(boundaries: Boundaries) -> None
              if line.strip()]
     assert len(lines) >= 20
     assert [t for t in lines if (boundaries.check(t) or ("",))[0] != "personal_advice"] == []
+
+
+def test_how_the_clinic_decides_a_dose_is_a_question_about_the_method(boundaries: Boundaries) -> None:
+    assert boundaries.check("how do you decide the dose for my grandad") is None
+    assert boundaries.check("who decides how much ketamine he gets") is None
+    assert (boundaries.check("he's 70kg, how do you decide the dose for my grandad") or ("",))[0] == "personal_advice"
+    assert (boundaries.check("how do you decide the dose for my grandad and should he take more")
+            or ("",))[0] == "personal_advice"
+
+
+def test_a_medicine_question_about_people_in_general_is_not_personal(boundaries: Boundaries) -> None:
+    assert boundaries.check("my brother wants to know if patients keep taking lithium during infusions") is None
+    assert (boundaries.check("can my brother keep taking his lithium during infusions") or ("",))[0] == "personal_advice"

@@ -7,7 +7,10 @@
   to the classifier's next guess, so a name typed into the hand-off form never stops it.
 - A personal dosing or medication question ("how much should I take", "what dose is right for me",
   "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
-  `personal_advice`, which goes to a clinician.
+  `personal_advice`, which goes to a clinician. A question about how the clinic decides a dose,
+  with no number in it and nothing asked for a person ("how do you decide the dose for my
+  mother", not "... and how much should she take"), is about the method and is left to the
+  classifier.
 
 It runs after the classifiers, on the whole message (all of its questions), and before the crisis
 detector (which has the last word). When it answers a message that asks several questions, the
@@ -38,6 +41,13 @@ from bot.nlp.untrained_component import UntrainedSpacyComponent
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Something asked for a person ("should she", "can I"): a dose question, however it starts.
+PERSONAL_ASK = re.compile(r"\b(should|can|could|may|would|will|do|does|must) (i|we|he|she|they|my \w+)\b")
+# Words of people in general: a medicine question about them is not about one person's medicine.
+GENERAL = re.compile(r"\b(people|patients|others|everyone|anyone)\b")
+# A number in a message (an amount, a weight, an age) makes a question about a person's dose.
+NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|"
+                    r"seventy|eighty|ninety|hundred)\b")
 MIN_REPAIR_LENGTH = 4
 LONG_WORD = 7
 
@@ -81,6 +91,7 @@ class Boundaries:
         self.regulatory_unless: Set[str] = set(regulatory.get("unless") or [])
         self.advice_intent: str = advice["intent"]
         self.advice_patterns = [re.compile(p) for p in advice["patterns"]]
+        self.method_questions = [re.compile(p) for p in advice.get("method") or []]
         literals = {w for p in advice["patterns"] for w in re.findall(r"[a-z]{4,}", p)}
         medication = advice.get("medication") or {}
         self.medicines: Set[str] = set(medication.get("medicines") or [])
@@ -119,13 +130,16 @@ class Boundaries:
         """("regulatory" | "personal_advice", the word or phrase that decided), or None."""
         words = self.words(text)
         repaired = " ".join(words) + " "
-        for pattern in self.advice_patterns:
+        about_method = (not NUMBER.search(repaired) and not PERSONAL_ASK.search(repaired)
+                        and any(p.search(repaired) for p in self.method_questions))
+        for pattern in [] if about_method else self.advice_patterns:
             match = pattern.search(repaired)
             if match:
                 return "personal_advice", match.group(0).strip()
         medicine = next((w for w in words if w in self.medicines
                          or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))), None)
-        for_a_person = bool(self.people.intersection(words)) and any(p.search(repaired) for p in self.medication_asks)
+        for_a_person = (bool(self.people.intersection(words)) and not GENERAL.search(repaired)
+                        and any(p.search(repaired) for p in self.medication_asks))
         named_change = medicine not in self.generic_medicines and any(p.search(repaired) for p in self.medication_direct)
         if medicine and (for_a_person or named_change):
             return "personal_advice", medicine
