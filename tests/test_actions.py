@@ -70,6 +70,21 @@ def test_followup_without_a_topic_asks_which_duration() -> None:
     assert dispatcher.messages[0]["response"] == "utter_followup_which"
 
 
+def selector(key: str, confidence: float) -> Dict[str, Any]:
+    """A latest message whose response selector chose `key`."""
+    return {"intent": {"name": "followup_duration"},
+            "response_selector": {"faq": {"response": {"intent_response_key": key, "confidence": confidence}}}}
+
+
+def test_a_first_question_followup_gets_the_duration_the_selector_chose() -> None:
+    first = make_tracker([user_event("followup_duration")], latest=selector("faq/relief_duration", 0.41))
+    assert run(ActionAnswerFollowup(), first)[0].messages[0]["response"] == "utter_faq/relief_duration"
+    unsure = make_tracker([user_event("followup_duration")], latest=selector("faq/relief_duration", 0.1))
+    assert run(ActionAnswerFollowup(), unsure)[0].messages[0]["response"] == "utter_followup_which"
+    other = make_tracker([user_event("followup_duration")], latest=selector("faq/cost", 0.9))
+    assert run(ActionAnswerFollowup(), other)[0].messages[0]["response"] == "utter_followup_which"
+
+
 def fallback_parse() -> Dict[str, Any]:
     """A parse the fallback classifier rejected, with FAQ candidates ranked."""
     return {

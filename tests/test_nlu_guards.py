@@ -209,3 +209,10 @@ def test_how_the_clinic_decides_a_dose_is_a_question_about_the_method(boundaries
 def test_a_medicine_question_about_people_in_general_is_not_personal(boundaries: Boundaries) -> None:
     assert boundaries.check("my brother wants to know if patients keep taking lithium during infusions") is None
     assert (boundaries.check("can my brother keep taking his lithium during infusions") or ("",))[0] == "personal_advice"
+
+
+def test_staying_on_antidepressants_during_infusions_is_the_articles_question(boundaries: Boundaries) -> None:
+    assert boundaries.check("can my daughter stay on her antidepressants during the infusions") is None
+    for changing in ("can my daughter come off her antidepressants during the infusions",
+                     "should my daughter keep taking her antidepressants", "can my daughter keep taking her prozac"):
+        assert (boundaries.check(changing) or ("",))[0] == "personal_advice", changing

@@ -2,7 +2,9 @@
 
 The topic is read from the tracker itself: every bot message carries the name of the
 response it came from (`utter_faq/side_effects`, `utter_condition_ptsd`, ...), so the
-follow-up needs no extra state and still works after a restart.
+follow-up needs no extra state and still works after a restart. Asked as the very first
+question ("how long does it last?"), it gets the duration answer the response selector chose for
+it, or a question back about which duration is meant.
 """
 from __future__ import annotations
 
@@ -37,6 +39,9 @@ DURATION_ANSWER_FOR_TOPIC = {
     "utter_faq/frequency": FREQUENCY,
 }
 CONDITION_PREFIX = "utter_condition_"
+DURATION_ANSWERS = {SIDE_EFFECT_DURATION, RELIEF_DURATION, SESSION_LENGTH, FREQUENCY}
+# The response selector's answer is used for a first question only when it is this sure of it.
+MIN_SELECTOR_CONFIDENCE = 0.3
 
 
 def last_topic(events: Iterable[Dict[Text, Any]]) -> Optional[Text]:
@@ -59,6 +64,15 @@ def duration_answer(topic: Optional[Text]) -> Optional[Text]:
     return DURATION_ANSWER_FOR_TOPIC.get(topic)
 
 
+def selected_duration(latest_message: Optional[Dict[Text, Any]]) -> Optional[Text]:
+    """With nothing said before, the duration answer the response selector chose for the message
+    itself ("how long does it last" as a first question), when it chose one of them."""
+    response = (((latest_message or {}).get("response_selector") or {}).get("faq") or {}).get("response") or {}
+    key = f"utter_{response.get('intent_response_key') or ''}"
+    confident = float(response.get("confidence") or 0.0) >= MIN_SELECTOR_CONFIDENCE
+    return key if confident and key in DURATION_ANSWERS else None
+
+
 class ActionAnswerFollowup(Action):
     """Answer "how long?" for whatever the conversation was just about."""
 
@@ -70,6 +84,6 @@ class ActionAnswerFollowup(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         """Send the matching duration answer, or ask which duration is meant."""
-        answer = duration_answer(last_topic(tracker.events))
+        answer = duration_answer(last_topic(tracker.events)) or selected_duration(tracker.latest_message)
         dispatcher.utter_message(response=answer or "utter_followup_which")
         return []

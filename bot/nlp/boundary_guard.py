@@ -3,8 +3,10 @@
 - A question about regulatory approval, legality or regulation ("is it fda aproved for depresion")
   always gets the honest regulatory answer: the intent becomes `faq` and the response selector's
   answer `faq/fda_status`, so no condition or yes/no answer can fire on it.
-- An intent that needs a word of its own (`stop` needs a word of stopping) and has none gives way
-  to the classifier's next guess, so a name typed into the hand-off form never stops it.
+- An intent that needs a word of its own (`stop` needs a word of stopping, the classifier's
+  `personal_advice` a word of dosing or a medicine, a follow-up a word pointing back such as "that")
+  and has none gives way to the classifier's next guess, so a name typed into the hand-off form
+  never stops it and "would ketamine help someone like me?" is not sent to a clinician.
 - A personal dosing or medication question ("how much should I take", "what dose is right for me",
   "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
   `personal_advice`, which goes to a clinician. A question about how the clinic decides a dose,
@@ -99,6 +101,10 @@ class Boundaries:
         self.medication_asks = [re.compile(p) for p in medication.get("asks") or []]
         self.medication_direct = [re.compile(p) for p in medication.get("direct") or []]
         self.generic_medicines: Set[str] = set(medication.get("generic") or [])
+        alongside = medication.get("alongside") or {}
+        self.alongside_medicines: Set[str] = set(alongside.get("medicines") or [])
+        self.continuing = re.compile(alongside.get("continuing") or r"(?!)")
+        self.changing = re.compile(alongside.get("unless") or r"(?!)")
         forms = medication.get("medicine_forms")
         self.medicine_forms: Optional[re.Pattern[str]] = re.compile(forms) if forms else None
         asks = {w for p in medication.get("asks") or [] for w in re.findall(r"[a-z]{4,}", p)}
@@ -106,13 +112,23 @@ class Boundaries:
                            if len(w) >= MIN_REPAIR_LENGTH}
         self.english: Container[str] = english if english is not None else set()
         self.aliases: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("aliases") or {}).items()}
-        self.intent_words: Dict[str, Set[str]] = {
-            str(intent): set(words) for intent, words in (rules.get("intent_needs_words") or {}).items()}
+        self.intent_words: Dict[str, List[Set[str]]] = {
+            str(intent): [set(group) for group in words] if words and isinstance(words[0], list) else [set(words)]
+            for intent, words in (rules.get("intent_needs_words") or {}).items()}
+        self.gives_way_to: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("gives_way_to") or {}).items()}
 
     def lacks_words(self, intent: Optional[str], text: str) -> bool:
-        """Whether a classifier's intent stands without any of the words it needs."""
-        needed = self.intent_words.get(intent or "")
-        return needed is not None and not needed.intersection(WORD.findall(text.lower()))
+        """Whether a classifier's intent stands without a word of each group it needs."""
+        groups = self.intent_words.get(intent or "")
+        if groups is None:
+            return False
+        words = WORD.findall(text.lower())
+        if intent == self.advice_intent:
+            words = self.words(text)  # typos repaired ("dosege"); a medicine named is a word of advice
+            if any(w in self.medicines or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))
+                   for w in words):
+                return False
+        return not all(group.intersection(words) for group in groups)
 
     def repair(self, word: str) -> str:
         """The nearest boundary word within a typo or two of an unknown word, else the word itself."""
@@ -126,6 +142,11 @@ class Boundaries:
         """The message's lowercase words, phone spellings read as words, repaired."""
         return [self.repair(self.aliases.get(word, word)) for word in WORD.findall(text.lower())]
 
+    def staying_on(self, medicines: List[str], repaired: str) -> bool:
+        """Whether the message asks only about staying on antidepressants during the infusions."""
+        return (set(medicines) <= self.alongside_medicines and bool(self.continuing.search(repaired))
+                and not self.changing.search(repaired))
+
     def check(self, text: str) -> Optional[Tuple[str, str]]:
         """("regulatory" | "personal_advice", the word or phrase that decided), or None."""
         words = self.words(text)
@@ -136,8 +157,11 @@ class Boundaries:
             match = pattern.search(repaired)
             if match:
                 return "personal_advice", match.group(0).strip()
-        medicine = next((w for w in words if w in self.medicines
-                         or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))), None)
+        named = [w for w in words if w in self.medicines
+                 or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))]
+        medicine = named[0] if named else None
+        if named and self.staying_on(named, repaired):
+            medicine = None
         for_a_person = (bool(self.people.intersection(words)) and not GENERAL.search(repaired)
                         and any(p.search(repaired) for p in self.medication_asks))
         named_change = medicine not in self.generic_medicines and any(p.search(repaired) for p in self.medication_direct)
@@ -195,9 +219,10 @@ class BoundaryGuard(UntrainedSpacyComponent):
             boundaries = self.boundaries(model.model)
             tried: Set[str] = set()
             intent = (message.get(INTENT) or {}).get("name")
-            while text and intent and intent not in tried and boundaries.lacks_words(intent, text):
+            first = ((message.get(QUESTIONS_KEY) or [None])[0]) or text  # what the classifier read
+            while text and intent and intent not in tried and boundaries.lacks_words(intent, first):
                 tried.add(intent)
-                self.use_next_guess(message, tried)
+                self.use_next_guess(message, tried, boundaries.gives_way_to.get(intent))
                 intent = (message.get(INTENT) or {}).get("name")
             found = boundaries.check(text) if text else None
             if found is not None and found[0] == "regulatory" and self.asked_later(message, boundaries):
@@ -216,11 +241,16 @@ class BoundaryGuard(UntrainedSpacyComponent):
         return len(questions) > 1 and boundaries.check(questions[0]) is None
 
     @staticmethod
-    def use_next_guess(message: Message, lacking: Set[str]) -> None:
-        """Replace an intent that lacks its words with the classifier's next guess."""
+    def use_next_guess(message: Message, lacking: Set[str], preferred: Optional[str] = None) -> None:
+        """Replace an intent that lacks its words with `preferred` (when it is not lacking too), else the
+        classifier's next guess."""
         ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") and r["name"] not in lacking]
+        if preferred and preferred not in lacking:
+            ranking = [{"name": preferred}]
         if ranking:
-            override_intent(message, str(ranking[0]["name"]))
+            name = str(ranking[0]["name"])
+            key = ((message.get("response_selector") or {}).get(name) or {}).get("response", {}).get("intent_response_key")
+            override_intent(message, name, {"full_retrieval_intent_name": key} if key else None)
             if ranking[0]["name"] == "out_of_scope":  # its reply quotes a topic: none was found
                 from bot.nlp.knowledge_guard import KnowledgeGuard  # imports this module
                 KnowledgeGuard.name_topic(message, [])
