@@ -216,3 +216,13 @@ def test_staying_on_antidepressants_during_infusions_is_the_articles_question(bo
     for changing in ("can my daughter come off her antidepressants during the infusions",
                      "should my daughter keep taking her antidepressants", "can my daughter keep taking her prozac"):
         assert (boundaries.check(changing) or ("",))[0] == "personal_advice", changing
+
+
+def test_an_intent_without_its_words_gives_way(boundaries: Boundaries) -> None:
+    assert boundaries.lacks_words("ask_human", "Quintessa")
+    assert not boundaries.lacks_words("ask_human", "can i talk to a real person")
+    assert boundaries.lacks_words("personal_advice", "nothing works for my depression, would this")
+    assert not boundaries.lacks_words("personal_advice", "can my dad keep taking his sertraline")
+    assert boundaries.lacks_words("followup_duration", "do the side effects go away quickly")
+    assert boundaries.lacks_words("followup_duration", "how quickly does it work")
+    assert not boundaries.lacks_words("followup_duration", "how long does that last")

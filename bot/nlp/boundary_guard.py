@@ -45,8 +45,10 @@ OUTPUT_KEY = "boundary_guard"
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Something asked for a person ("should she", "can I"): a dose question, however it starts.
 PERSONAL_ASK = re.compile(r"\b(should|can|could|may|would|will|do|does|must) (i|we|he|she|they|my \w+)\b")
-# Words of people in general: a medicine question about them is not about one person's medicine.
-GENERAL = re.compile(r"\b(people|patients|others|everyone|anyone)\b")
+# People in general as the subject ("whether patients usually stay on both"): a medicine question about
+# them is not about one person's medicine.
+GENERAL = re.compile(r"\b(people|patients|others|everyone|anyone)\b (\w+ )?(usually|generally|normally|typically|often|"
+                     r"still|keep|stay|can|do|have|need|should|take|taking|continue|stop|come off|go off)\b")
 # A number in a message (an amount, a weight, an age) makes a question about a person's dose.
 NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|sixty|"
                     r"seventy|eighty|ninety|hundred)\b")
