@@ -226,3 +226,11 @@ def test_an_intent_without_its_words_gives_way(boundaries: Boundaries) -> None:
     assert boundaries.lacks_words("followup_duration", "do the side effects go away quickly")
     assert boundaries.lacks_words("followup_duration", "how quickly does it work")
     assert not boundaries.lacks_words("followup_duration", "how long does that last")
+
+
+def test_asking_what_the_assistant_is_is_not_asking_for_a_person(boundaries: Boundaries) -> None:
+    assert boundaries.corrected("ask_human", "wait, am i chatting with an actual human here?") == "bot_challenge"
+    assert boundaries.corrected("ask_human", "Are You A Bot?") == "bot_challenge"
+    assert boundaries.corrected("ask_human", "can i chat with an actual human") is None
+    assert boundaries.corrected("ask_human", "are you a bot? if so can i talk to a person") is None
+    assert boundaries.corrected("faq", "am i talking to a bot") is None

@@ -6,7 +6,9 @@
 - An intent that needs a word of its own (`stop` needs a word of stopping, the classifier's
   `personal_advice` a word of dosing or a medicine, a follow-up a word pointing back such as "that")
   and has none gives way to the classifier's next guess, so a name typed into the hand-off form
-  never stops it and "would ketamine help someone like me?" is not sent to a clinician.
+  never stops it and "would ketamine help someone like me?" is not sent to a clinician. An
+  intent the wording shows to be another is corrected ("am I talking to a real person?" asks what
+  the assistant is, not for a person).
 - A personal dosing or medication question ("how much should I take", "what dose is right for me",
   "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
   `personal_advice`, which goes to a clinician. A question about how the clinic decides a dose,
@@ -117,7 +119,16 @@ class Boundaries:
         self.intent_words: Dict[str, List[Set[str]]] = {
             str(intent): [set(group) for group in words] if words and isinstance(words[0], list) else [set(words)]
             for intent, words in (rules.get("intent_needs_words") or {}).items()}
+        self.corrections: List[Tuple[str, str, List[re.Pattern[str]]]] = [
+            (str(c["from"]), str(c["to"]), [re.compile(p) for p in c.get("patterns") or []])
+            for c in rules.get("corrections") or []]
         self.gives_way_to: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("gives_way_to") or {}).items()}
+
+    def corrected(self, intent: Optional[str], text: str) -> Optional[str]:
+        """The intent the wording shows a classifier's `intent` to be, when a correction applies."""
+        lowered = text.lower()
+        return next((to for source, to, patterns in self.corrections
+                     if source == intent and any(p.search(lowered) for p in patterns)), None)
 
     def lacks_words(self, intent: Optional[str], text: str) -> bool:
         """Whether a classifier's intent stands without a word of each group it needs."""
@@ -222,6 +233,10 @@ class BoundaryGuard(UntrainedSpacyComponent):
             tried: Set[str] = set()
             intent = (message.get(INTENT) or {}).get("name")
             first = ((message.get(QUESTIONS_KEY) or [None])[0]) or text  # what the classifier read
+            correction = boundaries.corrected(intent, first) if text else None
+            if correction is not None:
+                override_intent(message, correction)
+                intent = correction
             while text and intent and intent not in tried and boundaries.lacks_words(intent, first):
                 tried.add(intent)
                 self.use_next_guess(message, tried, boundaries.gives_way_to.get(intent))
