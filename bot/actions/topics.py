@@ -63,6 +63,7 @@ TOPICS: Dict[Text, Topic] = {
     "faq/other_side_effects": Topic("Other side effects", "Does ketamine cause weight gain?"),
     "faq/blood_pressure": Topic("Blood pressure and heart rate", "Does ketamine raise blood pressure?"),
     "faq/what_to_bring": Topic("What to bring", "What should I wear or bring?"),
+    "faq/booking": Topic("Booking and availability", "How does booking work?"),
     "faq/mental_health_general": Topic("General mental-health questions", "What causes depression?"),
     "ask_condition": Topic("Conditions it treats", "What conditions does ketamine treat?"),
     "request_callback": Topic("Book a consultation", "/request_callback"),
