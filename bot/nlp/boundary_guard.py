@@ -138,8 +138,7 @@ class Boundaries:
         words = WORD.findall(text.lower())
         if intent == self.advice_intent:
             words = self.words(text)  # typos repaired ("dosege"); a medicine named is a word of advice
-            if any(w in self.medicines or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))
-                   for w in words):
+            if any(self.is_medicine(w) for w in words):
                 return False
         return not all(group.intersection(words) for group in groups)
 
@@ -154,6 +153,10 @@ class Boundaries:
     def words(self, text: str) -> List[str]:
         """The message's lowercase words, phone spellings read as words, repaired."""
         return [self.repair(self.aliases.get(word, word)) for word in WORD.findall(text.lower())]
+
+    def is_medicine(self, word: str) -> bool:
+        """Whether a (repaired) word names a medicine: listed, or known by its ending."""
+        return word in self.medicines or (self.medicine_forms is not None and bool(self.medicine_forms.fullmatch(word)))
 
     def staying_on(self, medicines: List[str], repaired: str) -> bool:
         """Whether the message asks only about staying on antidepressants during the infusions."""
@@ -170,11 +173,8 @@ class Boundaries:
             match = pattern.search(repaired)
             if match:
                 return "personal_advice", match.group(0).strip()
-        named = [w for w in words if w in self.medicines
-                 or (self.medicine_forms is not None and self.medicine_forms.fullmatch(w))]
-        medicine = named[0] if named else None
-        if named and self.staying_on(named, repaired):
-            medicine = None
+        named = [w for w in words if self.is_medicine(w)]
+        medicine = named[0] if named and not self.staying_on(named, repaired) else None
         for_a_person = (bool(self.people.intersection(words)) and not GENERAL.search(repaired)
                         and any(p.search(repaired) for p in self.medication_asks))
         named_change = medicine not in self.generic_medicines and any(p.search(repaired) for p in self.medication_direct)
