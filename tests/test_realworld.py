@@ -68,13 +68,16 @@ def test_report_both_halves(servers) -> None:
     ask = asker(servers)
     for name, title in (("dev", "dev half (tuned on)"), ("dev2", "second dev set (tuned on)"),
                         ("dev3", "third dev set (tuned on)"), ("dev4", "fourth dev set (tuned on)"),
+                        ("dev5", "fifth dev set (tuned on)"),
                         ("dev_safety", "safety dev set (tuned on)"), ("dev_safety2", "second safety dev set (tuned on)"),
-                        ("dev_safety3", "third safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
+                        ("dev_safety3", "third safety dev set (tuned on)"),
+                        ("dev_safety4", "fourth safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))
     for name, title in (("test", "test half (reported only)"), ("test2", "second test set (reported only)"),
-                        ("test3", "third test set (reported only)"), ("test4", "fourth test set (reported only)")):
+                        ("test3", "third test set (reported only)"), ("test4", "fourth test set (reported only)"),
+                        ("test5", "fifth test set (reported only)")):
         test = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(test, title))
         print(f"\nMost common confusions on {name}, by answer key only:\n" + "\n".join(
