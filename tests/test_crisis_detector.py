@@ -191,3 +191,21 @@ def test_being_alone_as_a_fact_is_not_distress_but_feeling_alone_is(spacy_model:
     assert fact.get("intent")["name"] == "faq", fact.get("crisis_detector")
     feeling = classify(detector, spacy_model, "I live alone and I feel so alone all the time", intent=intent)
     assert feeling.get("intent")["name"] == "distress"
+
+
+@pytest.mark.parametrize("text", ["does the IV hurt?", "am i gonna be wiped out the rest of the day",
+                                  "where else can I park if the roof level is closed?"])
+def test_a_question_the_classifier_calls_distress_needs_a_word_of_feeling(spacy_model, text: str) -> None:
+    detector = CrisisDetector({**CrisisDetector.get_default_config(), "checks": "classifier"})
+    message = Message(data={"text": text, "intent": {"name": "distress", "confidence": 0.9},
+                            "intent_ranking": [{"name": "distress", "confidence": 0.9}, {"name": "faq", "confidence": 0.1}]})
+    detector.process([message], spacy_model)
+    assert message.get("intent")["name"] == "faq"
+
+
+def test_risk_said_not_to_be_there_and_facts_are_not_an_alarm(spacy_model: SpacyModel) -> None:
+    detector = CrisisDetector(CrisisDetector.get_default_config())
+    denied = classify(detector, spacy_model, "she isn't talking about hurting herself, she just feels so hopeless")
+    assert denied.get("intent")["name"] == "distress"
+    assert classify(detector, spacy_model, "should I come in on an empty stomach?").get("intent")["name"] == "faq"
+    assert classify(detector, spacy_model, "she says she's thinking about hurting herself").get("intent")["name"] == "crisis"

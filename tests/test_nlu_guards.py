@@ -133,6 +133,18 @@ def test_condition_router_answers_for_the_named_condition() -> None:
     assert other.get("intent")["name"] == "faq"
 
 
+def test_a_substance_use_question_that_asks_if_it_helps_gets_the_condition_answer() -> None:
+    router = ConditionRouter(ConditionRouter.get_default_config())
+    helps = faq_message("my brother is fighting an opioid addiction, could infusions be part of his recovery?",
+                        "faq/addiction", 0.9)
+    helps.set("entities", [{"entity": "condition", "value": "substance use disorder"}])
+    addictive = faq_message("is ketamine addictive? I'm six years sober", "faq/addiction", 0.9)
+    addictive.set("entities", [{"entity": "condition", "value": "substance use disorder"}])
+    router.process([helps, addictive])
+    assert helps.get("intent")["name"] == "ask_condition"
+    assert addictive.get("intent")["name"] == "faq"
+
+
 def test_handoff_state_comes_from_the_form_and_the_slot() -> None:
     assert handoff_state("handoff_form", "waiting") == "form"
     assert handoff_state(None, "connected") == "connected"

@@ -73,3 +73,21 @@ def test_a_more_specific_condition_in_the_same_message_wins(nlp) -> None:
     extractor.process([message], SpacyModel(model=nlp, model_name="clinic_en"))
     assert [e["value"] for e in message.get("entities") if e["entity"] == "condition"] == [
         "treatment-resistant depression"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("eleven years of depression and four antidepressants, nothing has worked. could infusions help?",
+     ["treatment-resistant depression"]),
+    ("I've failed like six medications for my depression, is ketamine for me", ["treatment-resistant depression"]),
+    ("does ketamine help depression", ["depression"]),
+])
+def test_depression_after_treatments_failed_is_treatment_resistant(nlp, text: str, expected: list) -> None:
+    from rasa.nlu.utils.spacy_utils import SpacyModel
+    from rasa.shared.nlu.training_data.message import Message
+
+    from bot.nlp.term_extractor import TermEntityExtractor
+
+    extractor = TermEntityExtractor({"dimensions": ["condition", "treatment"]})
+    message = Message(data={"text": text})
+    extractor.process([message], SpacyModel(model=nlp, model_name="clinic_en"))
+    assert [e["value"] for e in message.get("entities") if e["entity"] == "condition"] == expected

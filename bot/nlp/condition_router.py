@@ -6,11 +6,16 @@ benefits?", so it picks the general benefits answer. When a question about what 
 anyone out: "can people with bipolar disorder get infusions?") names a condition the
 domain terms know, this component makes it `ask_condition`, so the condition's own answer is given
 (or the honest answer for a condition the article does not name). Questions on other topics that
-mention a condition ("how long do side effects last with PTSD") keep their answer. Runs after the
-classifiers and the term extractor, before the knowledge guard.
+mention a condition ("how long do side effects last with PTSD") keep their answer, except that a
+question the classifier took for one about addiction or combined treatment, which names a
+substance use disorder and asks whether the treatment helps ("my brother is fighting an opioid
+addiction, could infusions be part of his recovery?"), gets that condition's answer too ("is it
+addictive? I'm six years sober" keeps the addiction answer). Runs after the classifiers and the
+term extractor, before the knowledge guard.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -22,6 +27,11 @@ from bot.nlp.untrained_component import UntrainedComponent
 
 CONDITION_INTENT = "ask_condition"
 OUTPUT_KEY = "condition_router"
+# Asking whether the treatment helps or suits someone ("could it help him stay off it", "part of his
+# recovery", "can people like that even get ketamine").
+ASKS_IF_IT_HELPS = re.compile(r"\b(help|helps|helpful|work|works|option|candidate|stay off|"
+                              r"get off|used for|treat|treats|part of|people like|someone like|can (people|someone|he|she|"
+                              r"they|i) (even )?(get|have|do))\b", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -32,11 +42,14 @@ class ConditionRouter(UntrainedComponent):
     def get_default_config() -> Dict[Text, Any]:
         """`answer_keys`: the general answers a named condition replaces."""
         return {"answer_keys": ["faq/benefits", "faq/candidacy", "faq/research", "faq/what_is_ketamine",
-                                "faq/how_it_works", "faq/long_term", "faq/contraindications"]}
+                                "faq/how_it_works", "faq/long_term", "faq/contraindications"],
+                "answer_keys_by_condition": {"substance use disorder": ["faq/addiction", "faq/adjunct_treatment"]}}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Keep the answer keys."""
         self.answer_keys = set(config["answer_keys"])
+        self.answer_keys_by_condition = {condition: set(keys) for condition, keys in
+                                         (config.get("answer_keys_by_condition") or {}).items()}
 
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -47,8 +60,14 @@ class ConditionRouter(UntrainedComponent):
                 ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
                     "intent_response_key")
             conditions = [e for e in message.get(ENTITIES) or [] if e.get("entity") == "condition"]
-            if intent.get("name") != "faq" or key not in self.answer_keys or not conditions:
+            if intent.get("name") != "faq" or not conditions or not (
+                    key in self.answer_keys or self.asks_if_it_helps_with(conditions[0].get("value"), key, message)):
                 continue
             override_intent(message, CONDITION_INTENT)
             message.set(OUTPUT_KEY, {"from": key, "condition": conditions[0].get("value")}, add_to_output=True)
         return messages
+
+    def asks_if_it_helps_with(self, condition: Any, key: Any, message: Message) -> bool:
+        """Whether a question on another topic names `condition` and asks whether the treatment helps it."""
+        return key in self.answer_keys_by_condition.get(condition, set()) and bool(
+            ASKS_IF_IT_HELPS.search(message.get("text") or ""))

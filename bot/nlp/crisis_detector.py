@@ -20,7 +20,9 @@ classifier crisis phrased that way ("can it make suicidal thoughts worse?"), a q
 subject is the treatment ("will it hurt my baby?"), a misspelt "suicidal" in such a question, or
 a classifier `distress` with no distress phrase that talks about the treatment ("my mom keeps
 asking me what ketamine is and i can't explain it") or has no word of distress at all ("im gonna
-log off now").
+log off now"; a question needs a word of feeling, not only one of risk: "does the IV hurt?"). Risk
+said not to be there ("she isn't talking about hurting herself") and facts that are not feelings
+("an empty stomach", "I don't want to be alone in there") are taken out before phrases are matched.
 
 The pipeline runs the detector twice (`checks`): right after the classifiers with `classifier`,
 which judges the classifier's own `crisis` and `distress` where no phrase matched, so that a
@@ -67,6 +69,9 @@ DEFAULT_RISK_WORDS = (
 # A question about the treatment ("can it make suicidal thoughts worse?") that the classifier
 # calls a crisis, with no crisis phrase, is answered as the question it is.
 QUESTION_START = re.compile(r"^\s*(can|could|does|do|will|would|is|are|how|what|why|should|has|have)\b")
+# Any question form, for the classifier's `distress` ("am I gonna be wiped out after?", "where else can I park?").
+QUESTION_FORM = re.compile(r"^\s*(can|could|does|do|did|will|would|is|are|am|was|how|what|when|where|which|who|why|should|"
+                           r"has|have|any)\b")
 # Figures of speech with a word of risk, which the classifier may still call a crisis: the killing
 # is of a thing ("kill this paperwork") or done to the visitor by someone upset with them ("my kids
 # are going to kill me if I miss it", "shoot you an email tonight", "die of embarrassment"). They are
@@ -87,7 +92,8 @@ ASKS_ABOUT_TREATMENT = re.compile(
     r"\b(am i|could i|can i|would i|will i|is he|is she|could he|could she|can he|can she) (\w+ ){0,2}"
     r"(candidate|eligible|qualify|still (get|have|do|be)|get|have|be (considered|accepted|seen|treated))\b|"
     r"\b(used|help|helps|work|works|safe) (for|with) (people|patients|someone|those|the urge)\b|"
-    r"\brule (me|him|her|them) out\b")
+    r"\brule (me|him|her|them) out\b|"
+    r"\b(would|does|will|could|might) (that|this|it) (stop|prevent|disqualify|exclude|keep|bar) (me|him|her|them|us)\b")
 PAST_MARKERS = re.compile(r"\b(\d+ (years?|months?) ago|years ago|in (19|20)\d\d|back in|as a (teen|teenager|kid|child)|"
                           r"when i was (younger|a teen|in)|in the past|history of|a long time ago|used to|"
                           r"in high school|in college|survived)\b")
@@ -96,10 +102,20 @@ STABLE_MARKERS = re.compile(r"\b(stable|doing (well|better|ok|okay|good)|in a (g
                             r"(it's|its|it has) been \d+ (yrs|years))\b")
 PRESENT_RISK = re.compile(r"\b(tonight|tonite|right now|again now|this time|plan|planning|going to|gonna|want to die|"
                           r"wanna die|still want|thinking about it again)\b")
-# Being alone as a fact of travel or home ("I live alone", "can I come alone?") is not a feeling:
-# it is taken out of the text before the distress phrases are matched ("I feel so alone" still is one).
-ALONE_AS_A_FACT = re.compile(r"\b(live|lives|living|go|going|come|coming|drive|driving|travel|travelling|traveling|"
-                             r"arrive|get there|get home|go home|leave) (by myself and )?alone\b")
+# Facts that are not feelings: being alone as a fact of travel or home ("I live alone", "can I come
+# alone?", "can my mum come in with me, I don't want to be alone"), an empty stomach before a visit.
+# They are taken out of the text before the distress phrases are matched ("I feel so alone" still is one).
+FACTS_NOT_FEELINGS = re.compile(
+    r"\b(live|lives|living|go|going|come|coming|drive|driving|travel|travelling|traveling|"
+    r"arrive|get there|get home|go home|leave) (by myself and )?alone\b"
+    r"|\b(comes?|come in|bring|sit|stay) (\w+ ){0,4}with me\b.*\balone\b"
+    r"|\bempty (stomach|tummy|belly)\b")
+# Risk said not to be there ("she isn't talking about hurting herself, she's just so flat"): taken
+# out of the text before the crisis phrases are matched.
+DENIALS = re.compile(
+    r"\b(isn't|isnt|is not|not|never|hasn't|hasnt|wasn't|wasnt|no one is|nobody is|i'm not|im not|he's not|she's not) "
+    r"(talking|talked|thinking|thought|said anything|saying anything|mentioned anything|mentioning anything) "
+    r"(about|of) (hurting|harming|killing) (herself|himself|myself|themselves)\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
 FEELING_GROUP = "feeling_statements"
 TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
@@ -229,14 +245,14 @@ class CrisisDetector(UntrainedSpacyComponent):
         lowered = text.lower()
         words = set(PUNCTUATION.sub(" ", lowered).split())
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
-        found = crisis.find(IDIOMS.sub(" ", PUNCTUATION.sub(" ", lowered)))
+        found = crisis.find(DENIALS.sub(" ", IDIOMS.sub(" ", PUNCTUATION.sub(" ", lowered))))
         if found is not None:
             if (TREATMENT_SUBJECT.match(lowered) and found[0] not in STATEMENT_GROUPS) or (
                     found[0] in QUESTION_GROUPS and about_treatment) or (
                     found[0] not in STATEMENT_GROUPS and self.question_about_the_past_or_topic(lowered, found[1])):
                 return (QUESTION_ABOUT_TREATMENT,) + found
             return (CRISIS_INTENT,) + found
-        found = distress.find(ALONE_AS_A_FACT.sub(" ", lowered))
+        found = distress.find(FACTS_NOT_FEELINGS.sub(" ", lowered))
         if found is not None and not (found[0] == FEELING_GROUP and (TREATMENT_WORDS - {"it"}) & words):
             return (DISTRESS_INTENT,) + found
         return None
@@ -256,11 +272,14 @@ class CrisisDetector(UntrainedSpacyComponent):
 
     def classifier_level(self, text: str, intent: Dict[str, Any]) -> Optional[Tuple[str, str, str]]:
         """What becomes of the classifier's own `crisis` or `distress` when no phrase matched."""
-        lowered = ALONE_AS_A_FACT.sub(" ", text.lower())
+        lowered = FACTS_NOT_FEELINGS.sub(" ", text.lower())
         words = set(PUNCTUATION.sub(" ", lowered).split())
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
-        if intent.get("name") == DISTRESS_INTENT and (
-                (TREATMENT_WORDS - {"it"}) & words or not (DISTRESS_WORDS | self.risk_words) & words):
+        # A question ("does the IV hurt?", "am I gonna be zonked the rest of the day") stands as distress
+        # only with a word of feeling; a word of risk alone ("hurt", "over") is not one.
+        asked = bool(QUESTION_FORM.match(lowered) or lowered.rstrip().endswith("?"))
+        needed = DISTRESS_WORDS if asked else DISTRESS_WORDS | self.risk_words
+        if intent.get("name") == DISTRESS_INTENT and ((TREATMENT_WORDS - {"it"}) & words or not needed & words):
             return QUESTION_ABOUT_TREATMENT, "classifier_distress_without_distress", ""
         if intent.get("name") == CRISIS_INTENT:
             if IDIOMS.search(PUNCTUATION.sub(" ", lowered)):

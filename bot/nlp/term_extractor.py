@@ -6,6 +6,7 @@ reaches the dialogue as one value without a separate synonym list to keep in ste
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Container, Dict, List, Optional, Set, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -15,6 +16,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.condition_answers import named_by_article
+from bot.nlp.question_splitter import WHOLE_TEXT_KEY
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 # A condition named with a more specific form of it: the specific one is what the message is about
@@ -24,6 +26,24 @@ MORE_SPECIFIC = {
     "postpartum depression": "depression",
     "generalized anxiety disorder": "anxiety",
 }
+
+
+# Depression told together with treatments that failed ("seven medications and nothing sticks", "I've
+# failed like 5 antidepressants") is treatment-resistant depression, whether or not the visitor names it.
+TREATMENTS_FAILED = re.compile(
+    r"\b(nothing|none of (them|it|those)|no (meds?|medications?|antidepressants?|treatments?)) (has |have |ever |else )?"
+    r"(worked|helped|works|helps|sticks|stuck|touched it|shifted)\b|\b(everything|all) else (has )?failed\b"
+    r"|\bwhen nothing else (has|does|did)\b|\btried (everything|all)\b|\bfailed (like |about |over )?\w+ "
+    r"(meds|medications|antidepressants|treatments)\b|\b(\d+|two|three|four|five|six|seven|eight|nine|ten|several|"
+    r"multiple|many) (different )?(meds|medications|antidepressants|ssris)\b", re.IGNORECASE)
+
+
+def resistant_when_treatments_failed(entities: List[Dict[Text, Any]], text: Text) -> List[Dict[Text, Any]]:
+    """Depression becomes treatment-resistant depression in a message that tells of treatments failed."""
+    if not TREATMENTS_FAILED.search(text):
+        return entities
+    return [{**e, "value": "treatment-resistant depression"}
+            if e.get("entity") == "condition" and e.get("value") == "depression" else e for e in entities]
 
 
 def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> List[Dict[Text, Any]]:
@@ -73,6 +93,7 @@ class TermEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
                 }
                 for ent in doc.ents
             ]
+            found = resistant_when_treatments_failed(found, message.get(WHOLE_TEXT_KEY) or text)
             found = most_specific(self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions),
                                   self._named)
             message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
