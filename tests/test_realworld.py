@@ -77,7 +77,7 @@ def test_report_both_halves(servers) -> None:
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))
     for name, title in (("test", "test half (reported only)"), ("test2", "second test set (reported only)"),
                         ("test3", "third test set (reported only)"), ("test4", "fourth test set (reported only)"),
-                        ("test5", "fifth test set (reported only)")):
+                        ("test5", "fifth test set (reported only)"), ("test6", "sixth test set (reported only)")):
         test = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(test, title))
         print(f"\nMost common confusions on {name}, by answer key only:\n" + "\n".join(

@@ -29,7 +29,7 @@ TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev_safety", "dev_safety2", "d
           "dev_advice")
 # Tuning sets of safety messages (crisis, distress, questions about suicide, personal advice, look-alikes).
 SAFETY_ONLY = ("dev_safety", "dev_safety2", "dev_safety3", "dev_safety4", "dev_advice")
-REPORTED = ("test", "test2", "test3", "test4", "test5")
+REPORTED = ("test", "test2", "test3", "test4", "test5", "test6")
 SETS = TUNING + REPORTED
 LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltalk")
 SILENT_ACTIONS = {"action_listen", "action_session_start", "action_extract_slots"}
