@@ -7,10 +7,11 @@ anyone out: "can people with bipolar disorder get infusions?") names a condition
 domain terms know, this component makes it `ask_condition`, so the condition's own answer is given
 (or the honest answer for a condition the article does not name). Questions on other topics that
 mention a condition ("how long do side effects last with PTSD") keep their answer, except that a
-question the classifier took for one about addiction or combined treatment, which names a
-substance use disorder and asks whether the treatment helps ("my brother is fighting an opioid
-addiction, could infusions be part of his recovery?"), gets that condition's answer too ("is it
-addictive? I'm six years sober" keeps the addiction answer). Runs after the classifiers and the
+question the classifier took for one about combined treatment (or, for a substance use disorder,
+about addiction) that asks whether the treatment helps gets the condition's answer too ("years of
+meds and therapy through the VA and the nightmares haven't stopped, could infusions be an option
+for my PTSD?", "my brother is fighting an opioid addiction, could infusions be part of his
+recovery?"; "is it addictive? I'm six years sober" keeps the addiction answer). Runs after the classifiers and the
 term extractor, before the knowledge guard.
 """
 from __future__ import annotations
@@ -43,7 +44,10 @@ class ConditionRouter(UntrainedComponent):
         """`answer_keys`: the general answers a named condition replaces."""
         return {"answer_keys": ["faq/benefits", "faq/candidacy", "faq/research", "faq/what_is_ketamine",
                                 "faq/how_it_works", "faq/long_term", "faq/contraindications"],
-                "answer_keys_by_condition": {"substance use disorder": ["faq/addiction", "faq/adjunct_treatment"]}}
+                # Answers that give way to a condition's only when the question asks whether the
+                # treatment helps ("*": any condition).
+                "answer_keys_by_condition": {"*": ["faq/adjunct_treatment"],
+                                             "substance use disorder": ["faq/addiction", "faq/adjunct_treatment"]}}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Keep the answer keys."""
@@ -69,5 +73,6 @@ class ConditionRouter(UntrainedComponent):
 
     def asks_if_it_helps_with(self, condition: Any, key: Any, message: Message) -> bool:
         """Whether a question on another topic names `condition` and asks whether the treatment helps it."""
-        return key in self.answer_keys_by_condition.get(condition, set()) and bool(
+        keys = self.answer_keys_by_condition.get(condition, set()) | self.answer_keys_by_condition.get("*", set())
+        return key in keys and bool(
             ASKS_IF_IT_HELPS.search(message.get("text") or ""))
