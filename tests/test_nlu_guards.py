@@ -246,3 +246,6 @@ def test_asking_what_the_assistant_is_is_not_asking_for_a_person(boundaries: Bou
     assert boundaries.corrected("ask_human", "can i chat with an actual human") is None
     assert boundaries.corrected("ask_human", "are you a bot? if so can i talk to a person") is None
     assert boundaries.corrected("faq", "am i talking to a bot") is None
+    assert boundaries.corrected("nlu_fallback", "Are You An AI?") == "bot_challenge"
+    assert boundaries.corrected("nlu_fallback", "r u a real person or AI") == "bot_challenge"
+    assert boundaries.corrected("nlu_fallback", "are you open on saturdays") is None
