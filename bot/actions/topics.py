@@ -64,7 +64,6 @@ TOPICS: Dict[Text, Topic] = {
     "faq/blood_pressure": Topic("Blood pressure and heart rate", "Does ketamine raise blood pressure?"),
     "faq/what_to_bring": Topic("What to bring", "What should I wear or bring?"),
     "faq/booking": Topic("Booking and availability", "How does booking work?"),
-    "faq/comparison": Topic("Compared with other treatments", "Is ketamine better than ECT or TMS?"),
     "faq/mental_health_general": Topic("General mental-health questions", "What causes depression?"),
     "ask_condition": Topic("Conditions it treats", "What conditions does ketamine treat?"),
     "request_callback": Topic("Book a consultation", "/request_callback"),
