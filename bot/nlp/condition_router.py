@@ -11,8 +11,8 @@ question the classifier took for one about combined treatment (or, for a substan
 about addiction) that asks whether the treatment helps gets the condition's answer too ("years of
 meds and therapy through the VA and the nightmares haven't stopped, could infusions be an option
 for my PTSD?", "my brother is fighting an opioid addiction, could infusions be part of his
-recovery?"; "is it addictive? I'm six years sober" keeps the addiction answer). Runs after the classifiers and the
-term extractor, before the knowledge guard.
+recovery?"; "is it addictive? I'm six years sober" keeps the addiction answer). Runs after the
+classifiers and the term extractor, before the knowledge guard.
 """
 from __future__ import annotations
 
@@ -41,13 +41,12 @@ class ConditionRouter(UntrainedComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        """`answer_keys`: the general answers a named condition replaces."""
+        """`answer_keys`: the general answers a named condition replaces; `answer_keys_by_condition`: the
+        answers it replaces only in a question whether the treatment helps ("*": any condition)."""
         return {"answer_keys": ["faq/benefits", "faq/candidacy", "faq/research", "faq/what_is_ketamine",
                                 "faq/how_it_works", "faq/long_term", "faq/contraindications"],
-                # Answers that give way to a condition's only when the question asks whether the
-                # treatment helps ("*": any condition).
                 "answer_keys_by_condition": {"*": ["faq/adjunct_treatment"],
-                                             "substance use disorder": ["faq/addiction", "faq/adjunct_treatment"]}}
+                                             "substance use disorder": ["faq/addiction"]}}
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         """Keep the answer keys."""
@@ -74,5 +73,4 @@ class ConditionRouter(UntrainedComponent):
     def asks_if_it_helps_with(self, condition: Any, key: Any, message: Message) -> bool:
         """Whether a question on another topic names `condition` and asks whether the treatment helps it."""
         keys = self.answer_keys_by_condition.get(condition, set()) | self.answer_keys_by_condition.get("*", set())
-        return key in keys and bool(
-            ASKS_IF_IT_HELPS.search(message.get("text") or ""))
+        return key in keys and bool(ASKS_IF_IT_HELPS.search(message.get("text") or ""))
