@@ -39,7 +39,7 @@ from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
 from bot.nlp.intent_override import override_intent
-from bot.nlp.question_splitter import QUESTIONS_KEY, offer_instead
+from bot.nlp.question_splitter import QUESTIONS_KEY, READ_KEY, offer_instead
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
@@ -232,7 +232,7 @@ class BoundaryGuard(UntrainedSpacyComponent):
             boundaries = self.boundaries(model.model)
             tried: Set[str] = set()
             intent = (message.get(INTENT) or {}).get("name")
-            first = ((message.get(QUESTIONS_KEY) or [None])[0]) or text  # what the classifier read
+            first = message.get(READ_KEY) or text  # what the classifier read
             correction = boundaries.corrected(intent, first) if text else None
             if correction is not None:
                 override_intent(message, correction)

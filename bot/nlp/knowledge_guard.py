@@ -46,6 +46,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.nlp.boundary_guard import allowed_edits, edit_distance
 from bot.nlp.intent_override import override_intent
+from bot.nlp.question_splitter import read_without_story
 
 OUTPUT_KEY = "knowledge_guard"
 UNKNOWN_INTENT = "out_of_scope"
@@ -266,13 +267,16 @@ class KnowledgeGuard(GraphComponent):
 
         A doubtful answer to a message naming a known condition gives way to the condition's
         answer; so does an unknown one when the message asks whether the treatment suits it
-        (a story about "combat PTSD" and "nightmares" asking if infusions are an option).
+        (a story about "combat PTSD" and "nightmares" asking if infusions are an option), and a
+        doubtful one whose condition is named only in the story told before the question.
         """
         if decision not in ("doubtful", "unknown"):
             return False
         if not any(e.get("entity") == "condition" for e in message.get(ENTITIES) or []):
             return False
-        return decision == "doubtful" or bool(SUITS_WORDS.intersection(message_words(message)))
+        if decision == "doubtful" and not read_without_story(message):
+            return True
+        return bool(SUITS_WORDS.intersection(message_words(message)))
 
     @staticmethod
     def name_topic(message: Message, unknown_words: List[str]) -> None:

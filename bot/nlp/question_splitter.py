@@ -5,9 +5,16 @@ One intent cannot answer both, and a classifier that sees both usually answers n
 So two components bracket the understanding:
 
 - `QuestionSplitter` runs first. When the message holds two or more questions, the text the
-  rest of the pipeline reads becomes the first question (with any story told before it), a
-  prefix of the message, so entity offsets stay true. The other questions are kept in the
-  parse as `other_questions`.
+  rest of the pipeline reads becomes the first question (with any story told before it). The
+  other questions are kept in the parse as `other_questions`.
+- A long story told before the question ("I've done CBT, DBT and four meds over six years ...
+  Would someone like me be considered?") is context, not the question: its words (the medicines
+  tried, the years, the feelings) pull the classifier and the knowledge guard towards other
+  answers. When the story has at least `MIN_STORY_WORDS` words and the question says what it is
+  about on its own (`MIN_FOCUS_TOPIC_WORDS` topic words), the classifier reads the question
+  sentence alone. The story still counts: the domain terms (a condition named in it) are found
+  in the story and the first question together (`CONTEXT_KEY`, a prefix of the message, so entity
+  offsets stay true), and the safety components read the whole message.
 - `QuestionJoiner` runs after the answer has been chosen and puts the whole message back, so
   the boundary guard and the crisis detector read every word the visitor wrote, and the stored
   message is the one they sent.
@@ -29,6 +36,10 @@ from bot.nlp.untrained_component import UntrainedComponent
 OUTPUT_KEY = "other_questions"
 WHOLE_TEXT_KEY = "whole_text"
 QUESTIONS_KEY = "questions"
+# The first question with the story before it: where the domain terms are looked for.
+CONTEXT_KEY = "question_context"
+# What the classifier read: the first question, with or without the story before it.
+READ_KEY = "read_text"
 
 QUESTION_WORDS = (
     "how", "what", "whats", "what's", "is", "are", "can", "could", "do", "does", "did", "will",
@@ -55,6 +66,13 @@ MIN_QUESTION_WORDS = 2
 # ("how much is it and do you take insurance" stays one question about cost).
 MIN_JOINED_TOPIC_WORDS = 2
 MAX_OTHER_QUESTIONS = 2
+# A story this long before the question is read as context (tuned on the realworld dev sets:
+# shorter stories often carry the topic, "my dad thinks it's a party drug. is he right?").
+MIN_STORY_WORDS = 15
+# ... when the question names its topic itself ("is it generally safe", not "could it help her?")
+MIN_FOCUS_TOPIC_WORDS = 2
+# ... and does not point back into the story ("is that a risk?", "does it help with that?").
+POINTS_BACK = {"that", "this", "these", "those", "such"}
 
 SENTENCE_END = re.compile(r"(?<=[?!.])\s+")
 # "what is it and how does it work": a second question joined by "and" / "also" / "plus".
@@ -122,17 +140,46 @@ def split_questions(text: Text) -> List[Text]:
     return [text[s:e].strip() for s, e in segments]
 
 
+def question_focus(text: Text) -> Optional[Tuple[int, int]]:
+    """(start, end) of the first question when a long story comes before it, else None."""
+    pieces = _pieces(text)
+    for start, end in pieces:
+        if _is_question(text[start:end]):
+            question = text[start:end]
+            story_words = len(WORD.findall(text[:start].lower()))
+            if (story_words >= MIN_STORY_WORDS and len(_topic_words(question)) >= MIN_FOCUS_TOPIC_WORDS
+                    and not POINTS_BACK.intersection(WORD.findall(question.lower()))):
+                return start, end
+            return None
+    return None
+
+
 def first_question(message: Message) -> None:
-    """Make the message's text its first question, keeping the rest (for `QuestionSplitter`)."""
+    """Make the message's text its first question, keeping the rest (for `QuestionSplitter`).
+
+    A long story before the first question is left out of what the classifier reads.
+    """
     text = message.get(TEXT) or ""
     questions = split_questions(text)
-    if len(questions) < 2:
+    context = questions[0] if len(questions) > 1 else text
+    focus = question_focus(context)
+    if len(questions) < 2 and focus is None:
         return
-    first_end = text.index(questions[0]) + len(questions[0])
+    context_end = text.index(context) + len(context)
+    read = text[focus[0]:focus[1]] if focus else text[:context_end]
     message.set(WHOLE_TEXT_KEY, text)
-    message.set(QUESTIONS_KEY, questions)
-    message.set(TEXT, text[:first_end])
-    message.set(OUTPUT_KEY, questions[1:1 + MAX_OTHER_QUESTIONS], add_to_output=True)
+    message.set(CONTEXT_KEY, text[:context_end])
+    message.set(READ_KEY, read)
+    message.set(TEXT, read)
+    if len(questions) > 1:
+        message.set(QUESTIONS_KEY, questions)
+        message.set(OUTPUT_KEY, questions[1:1 + MAX_OTHER_QUESTIONS], add_to_output=True)
+
+
+def read_without_story(message: Message) -> bool:
+    """Whether the classifier read the message's question without the story told before it."""
+    read = message.get(READ_KEY)
+    return read is not None and read != message.get(CONTEXT_KEY)
 
 
 def offer_instead(message: Message, answered: Callable[[Text], bool]) -> None:

@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.condition_answers import named_by_article
-from bot.nlp.question_splitter import WHOLE_TEXT_KEY
+from bot.nlp.question_splitter import CONTEXT_KEY, WHOLE_TEXT_KEY
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 # A condition named with a more specific form of it: the specific one is what the message is about
@@ -77,9 +77,13 @@ class TermEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
 
 
     def process(self, messages: List[Message], model: SpacyModel) -> List[Message]:
-        """Run the ruler on each message's original text (case kept) and add its entities."""
+        """Run the ruler on each message's original text (case kept) and add its entities.
+
+        A question read without the story before it still gets the terms the story names
+        (`CONTEXT_KEY`: the story and the first question, a prefix of the message).
+        """
         for message in messages:
-            text = message.get(TEXT)
+            text = message.get(CONTEXT_KEY) or message.get(TEXT)
             if not text:
                 continue
             doc = model.model(text)
