@@ -22,6 +22,7 @@ from bot.nlp.question_splitter import split_questions
      ["My son has had depression since school. He has tried six medicines. Is he a candidate?",
       "What happens at the first visit?"]),
     ("can i drive after? also how long does it take", ["can i drive after?", "also how long does it take"]),
+    ("is it addictive, and do you have evening slots?", ["is it addictive", "do you have evening slots?"]),
 ])
 def test_a_message_with_two_questions_is_split_after_each_question(text: str, questions: List[str]) -> None:
     assert split_questions(text) == questions
@@ -35,6 +36,8 @@ def test_a_message_with_two_questions_is_split_after_each_question(text: str, qu
     "how long do side effects last and what are they",
     "side effects?? how long",
     "i have depression and anxiety, would it help",
+    "how is it different from the pills and what my GP prescribes?",
+    "what's the gap between an infusion and what you do at home?",
 ])
 def test_one_question_with_greetings_remarks_or_pronouns_stays_whole(text: str) -> None:
     assert split_questions(text) == [text]

@@ -62,9 +62,9 @@ FUNCTION_WORDS = {
 }
 CONNECTORS = ("and", "also", "plus", "oh", "but", "so", "ok", "okay", "then")
 MIN_QUESTION_WORDS = 2
-# A question joined by "and" inside one sentence must stand on its own on both sides
-# ("how much is it and do you take insurance" stays one question about cost).
-MIN_JOINED_TOPIC_WORDS = 2
+# A question joined by "and" inside one sentence must name a topic on both sides ("is it safe,
+# and do you take insurance" is two questions; "what is it and how" is not).
+MIN_JOINED_TOPIC_WORDS = 1
 MAX_OTHER_QUESTIONS = 2
 # A story this long before the question is read as context (tuned on the realworld dev sets:
 # shorter stories often carry the topic, "my dad thinks it's a party drug. is he right?").
@@ -83,6 +83,9 @@ JOINED_QUESTION = re.compile(
     re.IGNORECASE,
 )
 WORD = re.compile(r"[a-z']+")
+# "the difference between Spravato and what you do": a clause, not a second question.
+CLAUSE_AFTER_JOINT = re.compile(
+    r"(?:what|how|who|where|when|why|which)\s+(?:you|u|i|we|they|he|she|my|your|our|their|his|her)\b", re.IGNORECASE)
 
 
 def _topic_words(sentence: Text) -> List[Text]:
@@ -112,7 +115,8 @@ def _pieces(text: Text) -> List[Tuple[int, int]]:
             inner = start
             for joint in JOINED_QUESTION.finditer(sentence):
                 left, right = sentence[inner - start:joint.start()], sentence[joint.end():]
-                if _is_question(left) and min(len(_topic_words(left)), len(_topic_words(right))) >= MIN_JOINED_TOPIC_WORDS:
+                if (_is_question(left) and not CLAUSE_AFTER_JOINT.match(right)
+                        and min(len(_topic_words(left)), len(_topic_words(right))) >= MIN_JOINED_TOPIC_WORDS):
                     spans.append((inner, start + joint.start()))
                     inner = start + joint.end()
             spans.append((inner, end))
