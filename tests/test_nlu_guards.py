@@ -10,15 +10,17 @@ from typing import Any, Dict, Optional
 import pytest
 import spacy
 import yaml
+from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.conversation.handoff_state import handoff_state, state_events, tracker_state
 from bot.nlp.boundary_guard import DEFAULT_RULES, Boundaries, EnglishWords, edit_distance
 from bot.nlp.build_pipeline import DEFAULT_TERMS, build_to_disk
-from bot.nlp.condition_router import ConditionRouter
+from bot.nlp.condition_router import ConditionRouter, answer_first_condition
 from bot.nlp.handoff_policy import HandoffPolicy
 from bot.nlp.knowledge_guard import KnowledgeGuard, Vocabulary
+from bot.nlp.question_splitter import OUTPUT_KEY as OTHER_QUESTIONS
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +251,12 @@ def test_asking_what_the_assistant_is_is_not_asking_for_a_person(boundaries: Bou
     assert boundaries.corrected("nlu_fallback", "Are You An AI?") == "bot_challenge"
     assert boundaries.corrected("nlu_fallback", "r u a real person or AI") == "bot_challenge"
     assert boundaries.corrected("nlu_fallback", "are you open on saturdays") is None
+
+
+def test_two_conditions_keep_the_first_named_and_the_others_become_next_questions() -> None:
+    message = Message(data={TEXT: "does it help PTSD or depression? and is it safe", OTHER_QUESTIONS: ["and is it safe"],
+                            ENTITIES: [{"entity": "condition", "value": "depression", "start": 21, "end": 31},
+                                       {"entity": "condition", "value": "PTSD", "start": 13, "end": 17}]})
+    answer_first_condition(message)
+    assert [e["value"] for e in message.get(ENTITIES)] == ["PTSD"]
+    assert message.get(OTHER_QUESTIONS) == ["Does ketamine help with depression?", "and is it safe"]

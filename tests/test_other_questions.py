@@ -94,3 +94,12 @@ def test_a_regulatory_first_question_still_gets_the_regulatory_answer(servers) -
     assert any("regulatory approval" in r.get("text", "") for r in replies)
     assert replies[-1]["buttons"] == [{"title": "And how long does one infusion take?",
                                        "payload": "And how long does one infusion take?"}]
+
+
+def test_a_condition_question_naming_two_is_answered_for_the_first_and_offers_the_second(servers) -> None:
+    # Rasa fills the slot with the last value named; the visitor asked about OCD first.
+    replies = servers.say(sender(), "could infusions do anything for OCD, or only for PTSD?")
+    texts = " ".join(r.get("text", "") for r in replies)
+    assert "OCD is one of the conditions" in texts and "PTSD is one of the conditions" not in texts
+    assert replies[-1]["buttons"] == [{"title": "Does ketamine help with PTSD?",
+                                       "payload": "Does ketamine help with PTSD?"}]

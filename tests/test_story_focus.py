@@ -8,7 +8,12 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.question_splitter import (
-    CONTEXT_KEY, READ_KEY, first_question, question_focus, read_without_story, whole_message,
+    CONTEXT_KEY,
+    READ_KEY,
+    first_question,
+    question_focus,
+    read_without_story,
+    whole_message,
 )
 
 STORY = ("My brother came back from his deployment with PTSD and the nightmares haven't stopped in four "
@@ -70,3 +75,4 @@ def test_risk_told_in_the_story_gets_the_crisis_resources_before_anything_else(s
                                     "everyone I care about, tonight I'm finally going to go through with it. "
                                     "Anyway how long does an infusion take?")
     assert "988" in replies[0].get("text", "")
+

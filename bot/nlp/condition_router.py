@@ -13,6 +13,10 @@ meds and therapy through the VA and the nightmares haven't stopped, could infusi
 for my PTSD?", "my brother is fighting an opioid addiction, could infusions be part of his
 recovery?"; "is it addictive? I'm six years sober" keeps the addiction answer). Runs after the
 classifiers and the term extractor, before the knowledge guard.
+
+A condition question that names two or more conditions ("does it help anxiety or only
+depression?") is answered for the first one named, and the others are offered as buttons
+("Does ketamine help with depression?") once it is answered (`answer_first_condition`).
 """
 from __future__ import annotations
 
@@ -24,6 +28,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlp.intent_override import override_intent
+from bot.nlp.question_splitter import MAX_OTHER_QUESTIONS
+from bot.nlp.question_splitter import OUTPUT_KEY as OTHER_QUESTIONS_KEY
 from bot.nlp.untrained_component import UntrainedComponent
 
 CONDITION_INTENT = "ask_condition"
@@ -33,6 +39,26 @@ OUTPUT_KEY = "condition_router"
 ASKS_IF_IT_HELPS = re.compile(r"\b(help|helps|helpful|work|works|option|candidate|stay off|"
                               r"get off|used for|treat|treats|part of|people like|someone like|can (people|someone|he|she|"
                               r"they|i) (even )?(get|have|do))\b", re.IGNORECASE)
+# The button that asks about a condition named after the first one.
+OTHER_CONDITION_QUESTION = "Does ketamine help with {}?"
+
+
+def answer_first_condition(message: Message) -> None:
+    """Keep the first condition a condition question names; offer the others as its next questions.
+
+    Rasa fills the `condition` slot with the last value of an entity, so without this a message
+    naming two would be answered for the one named last.
+    """
+    entities = message.get(ENTITIES) or []
+    conditions = sorted((e for e in entities if e.get("entity") == "condition"), key=lambda e: e.get("start") or 0)
+    values = list(dict.fromkeys(str(e.get("value")) for e in conditions))
+    if len(values) < 2:
+        return
+    message.set(ENTITIES, [e for e in entities if e.get("entity") != "condition" or e.get("value") == values[0]],
+                add_to_output=True)
+    asked = list(message.get(OTHER_QUESTIONS_KEY) or [])
+    offers = [OTHER_CONDITION_QUESTION.format(v) for v in values[1:]]
+    message.set(OTHER_QUESTIONS_KEY, (offers + asked)[:MAX_OTHER_QUESTIONS], add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -62,12 +88,16 @@ class ConditionRouter(UntrainedComponent):
             key = intent.get("full_retrieval_intent_name") or (
                 ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}).get(
                     "intent_response_key")
-            conditions = [e for e in message.get(ENTITIES) or [] if e.get("entity") == "condition"]
+            conditions = sorted((e for e in message.get(ENTITIES) or [] if e.get("entity") == "condition"),
+                                key=lambda e: e.get("start") or 0)
+            if intent.get("name") == CONDITION_INTENT:
+                answer_first_condition(message)
             if intent.get("name") != "faq" or not conditions or not (
                     key in self.answer_keys or self.asks_if_it_helps_with(conditions[0].get("value"), key, message)):
                 continue
             override_intent(message, CONDITION_INTENT)
             message.set(OUTPUT_KEY, {"from": key, "condition": conditions[0].get("value")}, add_to_output=True)
+            answer_first_condition(message)
         return messages
 
     def asks_if_it_helps_with(self, condition: Any, key: Any, message: Message) -> bool:

@@ -45,6 +45,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.nlp.boundary_guard import allowed_edits, edit_distance
+from bot.nlp.condition_router import answer_first_condition
 from bot.nlp.intent_override import override_intent
 from bot.nlp.question_splitter import read_without_story
 
@@ -238,6 +239,7 @@ class KnowledgeGuard(GraphComponent):
             if intent == DOUBTFUL_INTENT and message.get(TEXT) and self.about_a_named_condition(message, "unknown"):
                 # The classifier is unsure, but the visitor asks whether it suits a condition they name.
                 override_intent(message, CONDITION_INTENT)
+                answer_first_condition(message)
                 message.set(OUTPUT_KEY, {**self.signals(message), "decision": "condition"}, add_to_output=True)
                 continue
             if not message.get(TEXT) or intent not in QUESTION_INTENTS + (UNKNOWN_INTENT, CONDITION_INTENT):
@@ -253,6 +255,7 @@ class KnowledgeGuard(GraphComponent):
                 if self.about_a_named_condition(message, signals["decision"]):
                     signals["decision"] = "condition"
                     override_intent(message, CONDITION_INTENT)
+                    answer_first_condition(message)
             message.set(OUTPUT_KEY, signals, add_to_output=True)
             if signals["decision"] in ("unknown", "doubtful"):
                 name = UNKNOWN_INTENT if signals["decision"] == "unknown" else DOUBTFUL_INTENT
