@@ -68,10 +68,11 @@ def test_report_both_halves(servers) -> None:
     ask = asker(servers)
     for name, title in (("dev", "dev half (tuned on)"), ("dev2", "second dev set (tuned on)"),
                         ("dev3", "third dev set (tuned on)"), ("dev4", "fourth dev set (tuned on)"),
-                        ("dev5", "fifth dev set (tuned on)"),
+                        ("dev5", "fifth dev set (tuned on)"), ("dev6", "sixth dev set (tuned on)"),
                         ("dev_safety", "safety dev set (tuned on)"), ("dev_safety2", "second safety dev set (tuned on)"),
                         ("dev_safety3", "third safety dev set (tuned on)"),
-                        ("dev_safety4", "fourth safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
+                        ("dev_safety4", "fourth safety dev set (tuned on)"),
+                        ("dev_safety5", "fifth safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))

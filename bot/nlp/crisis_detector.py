@@ -84,6 +84,9 @@ IDIOMS = re.compile(
     r"|\bdying to (know|try|ask|hear|see|get)\b"
     r"|\b(at )?the end of (my|his|her|our|their) rope\b"
     r"|\bdie of (embarrassment|shame|boredom|laughter|cringe)\b"
+    r"|\b(overdose|suicide|self harm) (prevention|awareness|statistics|rates|research|training|course|project)\b"
+    r"|\b(hit|bumped|banged|knocked) myself on (the|a|my) (\w+ )?(door|car door|table|corner|cupboard|shelf|desk|wall|bed|head)\b"
+    r"(?! (on purpose|again|every|until|till))"
     r"|\bshoot (you|me|them|him|her|over|across) (an? |my |the )?(quick )?(email|text|message|note|line|records|form)\w*")
 # Self-harm named as a topic, and the marks of a past attempt told in a question about the treatment.
 TOPIC_PHRASES = {"self harm", "self-harm", "suicide", "overdose", "attempted suicide", "suicide attempt",
@@ -118,7 +121,8 @@ DENIALS = re.compile(
     r"(about|of) (hurting|harming|killing) (herself|himself|myself|themselves)\b")
 # The distress group of feeling statements, which a word of the treatment turns into a question.
 FEELING_GROUP = "feeling_statements"
-TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions"}
+TREATMENT_WORDS = {"ketamine", "ketamin", "infusion", "infusions", "treatment", "therapy", "it", "session", "sessions", "iv",
+                   "drip", "drips"}
 # A question whose subject is the treatment ("will it hurt my baby?", "can ketamine kill you?") is
 # about the treatment, whatever phrase it contains.
 TREATMENT_SUBJECT = re.compile(
@@ -142,6 +146,11 @@ PatternGroups = Dict[str, Dict[str, List[str]]]
 MATCH_KINDS = ("words", "lemmas", "regex", "all_of")
 # Punctuation between words ("so tired. of everything") must not hide a phrase.
 PUNCTUATION = re.compile(r"[^\w\s']+")
+# Misspellings typed in a hurry of the words crisis phrases are made of ("wnat to kil myslef").
+SPELLINGS = {"myslef": "myself", "mysef": "myself", "myslf": "myself", "mysefl": "myself", "mysself": "myself",
+             "myselff": "myself", "mysel": "myself", "mself": "myself", "kil": "kill", "kll": "kill", "kiil": "kill",
+             "kilk": "kill", "wnat": "want", "wnt": "want", "wamt": "want", "lfie": "life", "lief": "life",
+             "mylife": "my life"}
 
 
 def load_patterns(path: Path) -> PatternGroups:
@@ -183,7 +192,7 @@ class CrisisMatcher:
 
     def find(self, text: str) -> Optional[Tuple[str, str]]:
         """(group id, matched phrase) of the earliest match in `text`, or None."""
-        clean = " ".join(PUNCTUATION.sub(" ", text.lower()).split())
+        clean = " ".join(SPELLINGS.get(w, w) for w in PUNCTUATION.sub(" ", text.lower()).split())
         doc = self.nlp(clean)
         matches = sorted(self.by_lower(doc) + self.by_lemma(doc), key=lambda m: (m[1], -m[2]))
         if matches:
