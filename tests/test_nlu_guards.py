@@ -15,7 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.conversation.handoff_state import handoff_state, state_events, tracker_state
-from bot.nlp.boundary_guard import DEFAULT_RULES, Boundaries, EnglishWords, edit_distance
+from bot.nlp.boundary_guard import DEFAULT_RULES, Boundaries, EnglishWords, edit_distance, select_answer
 from bot.nlp.build_pipeline import DEFAULT_TERMS, build_to_disk
 from bot.nlp.condition_router import ConditionRouter, answer_first_condition
 from bot.nlp.handoff_policy import HandoffPolicy
@@ -260,3 +260,22 @@ def test_two_conditions_keep_the_first_named_and_the_others_become_next_question
     answer_first_condition(message)
     assert [e["value"] for e in message.get(ENTITIES)] == ["PTSD"]
     assert message.get(OTHER_QUESTIONS) == ["Does ketamine help with depression?", "and is it safe"]
+
+
+def test_an_answer_gives_way_to_the_honest_one_its_wording_asks_for(boundaries: Boundaries) -> None:
+    # Who gives the infusions is answered; the team's training is not in the article.
+    assert boundaries.corrected("faq/provider", "what sort of training do the nurses get?") == "faq/clinic_background"
+    assert boundaries.corrected("faq/provider", "who actually gives the infusion?") is None
+    # Combining ketamine with antidepressants is answered; a clash between medicines is not.
+    assert boundaries.corrected("faq/adjunct_treatment", "can lamotrigine block ketamine from working") == "faq/interactions"
+    assert boundaries.corrected("faq/onset", "do antipsychotics weaken the effect") == "faq/interactions"
+    assert boundaries.corrected("faq/adjunct_treatment", "can ketamine be used alongside antidepressants?") is None
+
+
+def test_select_answer_makes_the_answer_certain_and_keeps_the_other_guesses() -> None:
+    message = faq_message("do antipsychotics weaken the effect", "faq/onset", 0.8, 0.1)
+    select_answer(message, "faq/interactions")
+    selector = message.get("response_selector")["faq"]
+    assert selector["response"]["intent_response_key"] == "faq/interactions"
+    assert selector["response"]["utter_action"] == "utter_faq/interactions"
+    assert [r["intent_response_key"] for r in selector["ranking"]][:2] == ["faq/interactions", "faq/onset"]

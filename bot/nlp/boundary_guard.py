@@ -202,6 +202,25 @@ class EnglishWords:
         return isinstance(word, str) and (word in self.lemmas or (self.table is not None and word in self.table))
 
 
+def selected_answer(message: Message) -> Optional[str]:
+    """The answer key the ResponseSelector chose for a question (`faq/...`), if any."""
+    selector = (message.get("response_selector") or {}).get("faq") or {}
+    return (selector.get("response") or {}).get("intent_response_key")
+
+
+def select_answer(message: Message, key: str) -> None:
+    """Make `key` (an answer of the `faq` question intent) the message's answer, with certainty."""
+    override_intent(message, "faq", {"full_retrieval_intent_name": key})
+    selector = dict(message.get("response_selector") or {})
+    faq = dict(selector.get("faq") or {})
+    response = {k: v for k, v in (faq.get("response") or {}).items() if k not in ("responses", "response_templates")}
+    faq["response"] = {**response, "intent_response_key": key, "confidence": 1.0, "utter_action": f"utter_{key}"}
+    faq["ranking"] = [{"intent_response_key": key, "confidence": 1.0}] + [
+        r for r in faq.get("ranking") or [] if r.get("intent_response_key") != key]
+    selector["faq"] = faq
+    message.set("response_selector", selector, add_to_output=True)
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False, model_from="SpacyNLP"
 )
@@ -233,8 +252,12 @@ class BoundaryGuard(UntrainedSpacyComponent):
             tried: Set[str] = set()
             intent = (message.get(INTENT) or {}).get("name")
             first = message.get(READ_KEY) or text  # what the classifier read
-            correction = boundaries.corrected(intent, first) if text else None
-            if correction is not None:
+            answer = selected_answer(message) if intent == "faq" else None
+            correction = (boundaries.corrected(intent, first) or boundaries.corrected(answer, first)) if text else None
+            if correction is not None and "/" in correction:
+                select_answer(message, correction)  # another answer of the same question intent
+                intent = "faq"
+            elif correction is not None:
                 override_intent(message, correction)
                 intent = correction
             while text and intent and intent not in tried and boundaries.lacks_words(intent, first):
@@ -278,16 +301,7 @@ class BoundaryGuard(UntrainedSpacyComponent):
         if rule == "personal_advice":
             override_intent(message, guards.advice_intent)
             return
-        key = guards.regulatory_answer
-        override_intent(message, "faq", {"full_retrieval_intent_name": key})
-        selector = dict(message.get("response_selector") or {})
-        faq = dict(selector.get("faq") or {})
-        response = {k: v for k, v in (faq.get("response") or {}).items() if k not in ("responses", "response_templates")}
-        faq["response"] = {**response, "intent_response_key": key, "confidence": 1.0, "utter_action": f"utter_{key}"}
-        faq["ranking"] = [{"intent_response_key": key, "confidence": 1.0}] + [
-            r for r in faq.get("ranking") or [] if r.get("intent_response_key") != key]
-        selector["faq"] = faq
-        message.set("response_selector", selector, add_to_output=True)
+        select_answer(message, guards.regulatory_answer)
 
     def boundaries_or_raise(self) -> Boundaries:
         """The compiled rules (process() compiles them first)."""
