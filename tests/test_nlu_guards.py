@@ -279,3 +279,19 @@ def test_select_answer_makes_the_answer_certain_and_keeps_the_other_guesses() ->
     assert selector["response"]["intent_response_key"] == "faq/interactions"
     assert selector["response"]["utter_action"] == "utter_faq/interactions"
     assert [r["intent_response_key"] for r in selector["ranking"]][:2] == ["faq/interactions", "faq/onset"]
+
+
+def test_a_circumstance_the_article_is_silent_on_gets_its_honest_answer(boundaries: Boundaries) -> None:
+    assert boundaries.circumstance("ask_condition", "I'm 20 weeks along and my OCD is back, could it help?") == "faq/pregnancy"
+    assert boundaries.circumstance("faq/candidacy", "would my 15 year old be a candidate?") == "faq/age_limits"
+    assert boundaries.circumstance("faq/cost", "how much is it for a teenager?") is None, "only answers about the treatment"
+    assert boundaries.circumstance("faq/candidacy", "my mum is 72, would she be a candidate?") is None
+    assert boundaries.circumstance("faq/research", "I was suicidal as a teenager, what does research say?") is None
+
+
+def test_a_comparison_with_another_treatment_is_not_answered_as_a_general_question(boundaries: Boundaries) -> None:
+    assert boundaries.compares("faq/onset", "does it work faster than TMS?")
+    assert boundaries.compares("ask_condition", "is talk therapy or medication better for PTSD")
+    assert not boundaries.compares("faq/benefits", "what does it do better than regular antidepressants?")
+    assert not boundaries.compares("faq/onset", "will I feel better than I do now?")
+    assert not boundaries.compares("faq/esketamine", "is it better than spravato")

@@ -8,7 +8,11 @@
   and has none gives way to the classifier's next guess, so a name typed into the hand-off form
   never stops it and "would ketamine help someone like me?" is not sent to a clinician. An
   intent the wording shows to be another is corrected ("am I talking to a real person?" asks what
-  the assistant is, not for a person).
+  the assistant is, not for a person), and so is an answer ("what training do your nurses have?"
+  is not answered by who gives the infusions).
+- A question the article answers in general, told with a circumstance it is silent on (pregnancy,
+  a teenager), gets the honest answer for that circumstance; one that asks how ketamine compares
+  with another treatment gets the honest "I don't have information about ..." reply.
 - A personal dosing or medication question ("how much should I take", "what dose is right for me",
   "should I stop my lithium", "can my mom keep taking her blood pressure pills") always becomes
   `personal_advice`, which goes to a clinician. A question about how the clinic decides a dose,
@@ -38,12 +42,13 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from spacy.language import Language
 
-from bot.nlp.intent_override import override_intent
-from bot.nlp.question_splitter import QUESTIONS_KEY, READ_KEY, offer_instead
+from bot.nlp.intent_override import override_intent, set_topic
+from bot.nlp.question_splitter import CONTEXT_KEY, QUESTIONS_KEY, READ_KEY, offer_instead
 from bot.nlp.untrained_component import UntrainedSpacyComponent
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "boundaries.yml"
 OUTPUT_KEY = "boundary_guard"
+OUT_OF_SCOPE = "out_of_scope"
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 # Something asked for a person ("should she", "can I"): a dose question, however it starts.
 PERSONAL_ASK = re.compile(r"\b(should|can|could|may|would|will|do|does|must) (i|we|he|she|they|my \w+)\b")
@@ -123,12 +128,31 @@ class Boundaries:
             (str(c["from"]), str(c["to"]), [re.compile(p) for p in c.get("patterns") or []])
             for c in rules.get("corrections") or []]
         self.gives_way_to: Dict[str, str] = {str(k): str(v) for k, v in (rules.get("gives_way_to") or {}).items()}
+        circumstances = rules.get("circumstances") or {}
+        self.circumstance_answers: Set[str] = {str(a) for a in circumstances.get("answers") or []}
+        self.circumstances: List[Tuple[str, List[re.Pattern[str]]]] = [
+            (str(c["answer"]), [re.compile(p) for p in c.get("patterns") or []]) for c in circumstances.get("rules") or []]
+        comparisons = rules.get("comparisons") or {}
+        self.comparison_topic = str(comparisons.get("topic") or "that")
+        self.comparisons = [re.compile(p) for p in comparisons.get("patterns") or []]
 
     def corrected(self, intent: Optional[str], text: str) -> Optional[str]:
         """The intent the wording shows a classifier's `intent` to be, when a correction applies."""
         lowered = text.lower()
         return next((to for source, to, patterns in self.corrections
                      if source == intent and any(p.search(lowered) for p in patterns)), None)
+
+    def circumstance(self, answer: Optional[str], context: str) -> Optional[str]:
+        """The honest answer for a circumstance the article is silent on, told with an answer it gives."""
+        if answer not in self.circumstance_answers:
+            return None
+        lowered = context.lower()
+        return next((key for key, patterns in self.circumstances if any(p.search(lowered) for p in patterns)), None)
+
+    def compares(self, answer: Optional[str], text: str) -> bool:
+        """Whether a question the article answers in general asks how ketamine compares with another treatment."""
+        lowered = text.lower()
+        return answer in self.circumstance_answers and any(p.search(lowered) for p in self.comparisons)
 
     def lacks_words(self, intent: Optional[str], text: str) -> bool:
         """Whether a classifier's intent stands without a word of each group it needs."""
@@ -264,6 +288,13 @@ class BoundaryGuard(UntrainedSpacyComponent):
                 tried.add(intent)
                 self.use_next_guess(message, tried, boundaries.gives_way_to.get(intent))
                 intent = (message.get(INTENT) or {}).get("name")
+            answered = selected_answer(message) if intent == "faq" else intent
+            honest = boundaries.circumstance(answered, message.get(CONTEXT_KEY) or text or "")
+            if honest is not None:
+                select_answer(message, honest)
+            elif boundaries.compares(answered, first or ""):
+                override_intent(message, OUT_OF_SCOPE)
+                set_topic(message, boundaries.comparison_topic, "BoundaryGuard")
             found = boundaries.check(text) if text else None
             if found is not None and found[0] == "regulatory" and self.asked_later(message, boundaries):
                 continue  # the first question is answered; the regulatory one is offered next

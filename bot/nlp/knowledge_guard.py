@@ -46,13 +46,12 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from bot.nlp.boundary_guard import allowed_edits, edit_distance
 from bot.nlp.condition_router import answer_first_condition
-from bot.nlp.intent_override import override_intent
+from bot.nlp.intent_override import override_intent, set_topic
 from bot.nlp.question_splitter import read_without_story
 
 OUTPUT_KEY = "knowledge_guard"
 UNKNOWN_INTENT = "out_of_scope"
 DOUBTFUL_INTENT = "nlu_fallback"
-TOPIC_ENTITY = "unknown_topic"
 NO_TOPIC = "that"
 MAX_TOPIC_WORDS = 3
 QUESTION_INTENTS = ("faq",)
@@ -288,10 +287,7 @@ class KnowledgeGuard(GraphComponent):
         written = [w for w in re.findall(r"[A-Za-z]+", text) if w.lower() in unknown_words]
         words = list(dict.fromkeys(written))[:MAX_TOPIC_WORDS]
         value = " and ".join(f"\u201c{w}\u201d" for w in words) if words else NO_TOPIC
-        entity = {"entity": TOPIC_ENTITY, "value": value, "start": 0, "end": 0, "confidence": 1.0,
-                  "extractor": "KnowledgeGuard"}
-        others = [e for e in message.get(ENTITIES) or [] if e.get("entity") != TOPIC_ENTITY]
-        message.set(ENTITIES, others + [entity], add_to_output=True)
+        set_topic(message, value, "KnowledgeGuard")
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Nothing to add to the training data."""

@@ -46,6 +46,20 @@ def resistant_when_treatments_failed(entities: List[Dict[Text, Any]], text: Text
             if e.get("entity") == "condition" and e.get("value") == "depression" else e for e in entities]
 
 
+def named_in_the_question(entities: List[Dict[Text, Any]], context: Text, question: Text) -> List[Dict[Text, Any]]:
+    """The conditions the question names, when it names any; else those of the story told before it.
+
+    "My uncle has depression ... Does your clinic treat fibromyalgia?" asks about fibromyalgia.
+    """
+    start = context.rfind(question) if question and question != context else -1
+    if start < 0:
+        return entities
+    asked = [e for e in entities if e.get("entity") == "condition" and e["start"] >= start]
+    if not asked:
+        return entities
+    return [e for e in entities if e.get("entity") != "condition" or e["start"] >= start]
+
+
 def most_specific(entities: List[Dict[Text, Any]], named: Container[Text]) -> List[Dict[Text, Any]]:
     """The entities without the conditions that another condition in the same message outranks.
 
@@ -97,6 +111,7 @@ class TermEntityExtractor(UntrainedSpacyComponent, EntityExtractorMixin):
                 }
                 for ent in doc.ents
             ]
+            found = named_in_the_question(found, text, message.get(TEXT) or text)
             found = resistant_when_treatments_failed(found, message.get(WHOLE_TEXT_KEY) or text)
             found = most_specific(self.filter_irrelevant_entities(self.add_extractor_name(found), self._dimensions),
                                   self._named)
