@@ -270,6 +270,9 @@ def test_an_answer_gives_way_to_the_honest_one_its_wording_asks_for(boundaries: 
     assert boundaries.corrected("faq/adjunct_treatment", "can lamotrigine block ketamine from working") == "faq/interactions"
     assert boundaries.corrected("faq/onset", "do antipsychotics weaken the effect") == "faq/interactions"
     assert boundaries.corrected("faq/adjunct_treatment", "can ketamine be used alongside antidepressants?") is None
+    # A question about booking gets the booking answer; a wish to book starts the hand-off.
+    assert boundaries.corrected("request_callback", "how would I go about booking a first consult?") == "faq/booking"
+    assert boundaries.corrected("request_callback", "please book me in for next week") is None
 
 
 def test_select_answer_makes_the_answer_certain_and_keeps_the_other_guesses() -> None:
