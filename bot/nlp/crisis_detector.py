@@ -85,6 +85,9 @@ IDIOMS = re.compile(
     r"|\b(at )?the end of (my|his|her|our|their) rope\b"
     r"|\bdie of (embarrassment|shame|boredom|laughter|cringe)\b"
     r"|\b(overdose|suicide|self harm) (prevention|awareness|statistics|rates|research|training|course|project)\b"
+    r"|\bthrough the roof\b|\b(don't|dont|do not) want to crash\b(?! (my|the|into))|\bshoot for\b"
+    r"|\b(you )?(just )?saved my life with\b|\bscared to death of\b"
+    r"|\b(people|patients|someone|those) who (have |has |had )?(attempted suicide|attempted|self harmed|self-harmed)\b"
     r"|\b(hit|bumped|banged|knocked) myself on (the|a|my) (\w+ )?(door|car door|table|corner|cupboard|shelf|desk|wall|bed|head)\b"
     r"(?! (on purpose|again|every|until|till))"
     r"|\bshoot (you|me|them|him|her|over|across) (an? |my |the )?(quick )?(email|text|message|note|line|records|form)\w*")
@@ -112,7 +115,8 @@ FACTS_NOT_FEELINGS = re.compile(
     r"\b(live|lives|living|go|going|come|coming|drive|driving|travel|travelling|traveling|"
     r"arrive|get there|get home|go home|leave) (by myself and )?alone\b"
     r"|\b(comes?|come in|bring|sit|stay) (\w+ ){0,4}with me\b.*\balone\b"
-    r"|\bempty (stomach|tummy|belly)\b")
+    r"|\bempty (stomach|tummy|belly)\b"
+    r"|\bnumb (my|the|your|his|her) (arm|arms|skin|hand|hands|area|spot|vein)\b")
 # Risk said not to be there ("she isn't talking about hurting herself, she's just so flat"): taken
 # out of the text before the crisis phrases are matched.
 DENIALS = re.compile(
@@ -146,6 +150,10 @@ PatternGroups = Dict[str, Dict[str, List[str]]]
 MATCH_KINDS = ("words", "lemmas", "regex", "all_of")
 # Punctuation between words ("so tired. of everything") must not hide a phrase.
 PUNCTUATION = re.compile(r"[^\w\s']+")
+# Emoji that stand for a means or an end ("💊💊💊 + 🍷 tonight. then 😴 forever"): read as words.
+EMOJI_WORDS = {"\U0001F48A": " pills ", "\U0001FAA6": " grave ", "\U0001F634": " sleep ", "\U0001F52A": " knife ",
+               "\U0001F52B": " gun ", "\u26B0": " coffin ", "\U0001F377": " wine ", "\U0001FA78": " blood ",
+               "\U0001F309": " bridge "}
 # Misspellings typed in a hurry of the words crisis phrases are made of ("wnat to kil myslef").
 SPELLINGS = {"myslef": "myself", "mysef": "myself", "myslf": "myself", "mysefl": "myself", "mysself": "myself",
              "myselff": "myself", "mysel": "myself", "mself": "myself", "kil": "kill", "kll": "kill", "kiil": "kill",
@@ -251,6 +259,8 @@ class CrisisDetector(UntrainedSpacyComponent):
     def phrase_level(self, text: str, nlp: Language) -> Optional[Tuple[str, str, str]]:
         """(intent, group, phrase) when a crisis or distress phrase matches `text`, else None."""
         crisis, distress = self.matchers(nlp)
+        for emoji, word in EMOJI_WORDS.items():
+            text = text.replace(emoji, word)
         lowered = text.lower()
         words = set(PUNCTUATION.sub(" ", lowered).split())
         about_treatment = bool(QUESTION_START.match(lowered) and TREATMENT_WORDS & words)
