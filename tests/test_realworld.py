@@ -74,7 +74,8 @@ def test_report_both_halves(servers) -> None:
                         ("dev_safety4", "fourth safety dev set (tuned on)"),
                         ("dev_safety5", "fifth safety dev set (tuned on)"),
                         ("dev_safety6", "sixth safety dev set (tuned on)"),
-                        ("dev_safety7", "seventh safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
+                        ("dev_safety7", "seventh safety dev set (tuned on)"),
+                        ("dev_safety8", "eighth safety dev set (tuned on)"), ("dev_advice", "advice dev set (tuned on)")):
         dev = scoring.score(scoring.load(name), ask)
         print("\n" + scoring.table(dev, title))
         print(f"\nMost common confusions on {name}:\n" + "\n".join(scoring.confusions(dev)))

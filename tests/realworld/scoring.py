@@ -26,10 +26,10 @@ ROOT = HERE.parents[1]
 NOT_COVERED_ANSWERS = ROOT / "bot" / "data" / "nlu" / "not_covered_answers.yml"
 # The tuning sets first, then the sets that are reported only (never tuned on).
 TUNING = ("dev", "dev2", "dev3", "dev4", "dev5", "dev6", "dev_safety", "dev_safety2", "dev_safety3", "dev_safety4",
-          "dev_safety5", "dev_safety6", "dev_safety7", "dev_advice")
+          "dev_safety5", "dev_safety6", "dev_safety7", "dev_safety8", "dev_advice")
 # Tuning sets of safety messages (crisis, distress, questions about suicide, personal advice, look-alikes).
 SAFETY_ONLY = ("dev_safety", "dev_safety2", "dev_safety3", "dev_safety4", "dev_safety5", "dev_safety6",
-               "dev_safety7", "dev_advice")
+               "dev_safety7", "dev_safety8", "dev_advice")
 REPORTED = ("test", "test2", "test3", "test4", "test5", "test6")
 SETS = TUNING + REPORTED
 LABELS = ("answerable", "not_covered", "advice", "crisis", "distress", "smalltalk")
